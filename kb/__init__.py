@@ -1,0 +1,3 @@
+"""kb: an evidence-weighted claims knowledge base."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,394 @@
+"""Read a knowledge-base folder into validated records, collecting every problem.
+
+``load`` never raises for bad input: each problem becomes a ``Problem`` with the
+file, line and column it concerns, and all of them are returned together.
+``load_valid`` is the same but raises ``InvalidKnowledgeBase`` when any problem is
+an error, for the views that need a valid knowledge base.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from kb import quotes, yamlfile
+from kb.errors import InvalidKnowledgeBase, Problem
+from kb.model import LOADER_FIELDS, Claim, KbConfig, KnowledgeBase, Source, Span
+
+MAX_TEXT_BYTES = 20_000_000
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+_TYPE_NAMES = {
+    "string_type": "text",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "int_type": "a whole number",
+    "date_type": "a date (YYYY-MM-DD)",
+    "date_from_datetime_parsing": "a date (YYYY-MM-DD)",
+    "date_parsing": "a date (YYYY-MM-DD)",
+}
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a yes/no value)"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    return repr(value)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` when a choice is close to ``word``, else ``''``."""
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _dotted(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+@dataclass
+class _Collector:
+    root: Path
+    problems: list[Problem] = field(default_factory=list)
+
+    def rel(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def add(self, path: str, line: int, col: int, message: str, severity: str = "error") -> None:
+        self.problems.append(Problem(path, line, col, message, severity))  # type: ignore[arg-type]
+
+
+def _model_problems(
+    exc: ValidationError, model: type[BaseModel], located: yamlfile.Located, path: str
+) -> list[Problem]:
+    """Turn pydantic's errors into located messages a person can act on."""
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        kind = err["type"]
+        name = _dotted(loc)
+        line, col = located.position(loc)
+        if kind == "missing":
+            line, col = located.position(loc[:-1])
+            message = f"missing required field {name!r}"
+        elif kind == "extra_forbidden":
+            line, col = located.position(loc, key=True)
+            parent = model
+            for part in loc[:-1]:
+                if isinstance(part, str):
+                    annotation = parent.model_fields[part].annotation
+                    inner = getattr(annotation, "__args__", (annotation,))
+                    parent = next(
+                        (a for a in inner if isinstance(a, type) and issubclass(a, BaseModel)), parent
+                    )
+            allowed = [f for f in parent.model_fields if f not in LOADER_FIELDS]
+            message = f"unknown field {name!r}{did_you_mean(str(loc[-1]), allowed)}"
+            message += f"; allowed fields: {', '.join(allowed)}"
+        elif kind == "literal_error":
+            allowed = re.findall(r"'([^']*)'", err["ctx"]["expected"])
+            message = (
+                f"{name}: {_describe(err['input'])} is not allowed{did_you_mean(str(err['input']), allowed)};"
+                f" use one of: {', '.join(allowed)}"
+            )
+        elif kind in _TYPE_NAMES:
+            message = f"{name}: expected {_TYPE_NAMES[kind]}, got {_describe(err['input'])}"
+        elif kind == "value_error":
+            message = (f"{name}: " if name else "") + str(err["msg"]).removeprefix("Value error, ")
+            if not loc:
+                # a check across fields: point at the first field the message names
+                named = [k for k in located.keys if len(k) == 1 and str(k[0]) in message]
+                if named:
+                    line, col = min(located.keys[k] for k in named)
+        else:
+            message = (f"{name}: " if name else "") + str(err["msg"])
+        out.append(Problem(path, line, col, message))
+    return out
+
+
+def _read_yaml(col: _Collector, file: Path) -> yamlfile.Located | None:
+    """Parse one file; report and return None if it is not a non-empty mapping."""
+    rel = col.rel(file)
+    try:
+        raw = file.read_bytes()
+        if len(raw) > yamlfile.MAX_YAML_BYTES:
+            col.add(
+                rel, 1, 1, f"file is larger than {yamlfile.MAX_YAML_BYTES // 1000} kB; kb files are small"
+            )
+            return None
+        located = yamlfile.parse(yamlfile.decode(raw))
+    except UnicodeDecodeError as exc:
+        col.add(rel, 1, 1, f"file is not UTF-8 text (bad byte at offset {exc.start})")
+        return None
+    except OSError as exc:
+        col.add(rel, 1, 1, f"cannot read file: {exc.strerror}")
+        return None
+    except yamlfile.YamlError as exc:
+        col.add(rel, exc.line, exc.col, exc.message)
+        return None
+    if located.data is None:
+        col.add(rel, 1, 1, "file is empty; expected a mapping of fields")
+        return None
+    if not isinstance(located.data, dict):
+        col.add(rel, 1, 1, f"expected a mapping of fields, got {_describe(located.data)}")
+        return None
+    for key in LOADER_FIELDS & located.data.keys():
+        line, c = located.position((key,), key=True)
+        col.add(rel, line, c, f"unknown field {key!r}: kb sets the {key} itself (the id is the file name)")
+        return None
+    return located
+
+
+def _validate(col: _Collector, model: type[BaseModel], located: yamlfile.Located, rel: str, **extra: Any):
+    try:
+        return model.model_validate({**located.data, **extra})
+    except ValidationError as exc:
+        col.problems.extend(_model_problems(exc, model, located, rel))
+        return None
+
+
+def _yaml_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    files = [
+        p
+        for p in folder.rglob("*")
+        if p.suffix in (".yaml", ".yml") and p.is_file() and not any(part.startswith(".") for part in p.parts)
+    ]
+    return sorted(files, key=lambda p: p.as_posix())
+
+
+def _load_config(col: _Collector, root: Path) -> KbConfig:
+    file = root / "kb.yaml"
+    if not file.is_file():
+        return KbConfig()
+    located = _read_yaml(col, file)
+    if located is None:
+        return KbConfig()
+    return _validate(col, KbConfig, located, "kb.yaml") or KbConfig()
+
+
+def _check_id(col: _Collector, file: Path) -> bool:
+    rel = col.rel(file)
+    if file.suffix == ".yml":
+        col.add(rel, 1, 1, "kb files end in .yaml; rename this file or it is ignored", "warning")
+        return False
+    if not ID_PATTERN.match(file.stem):
+        col.add(rel, 1, 1, "the file name is the id: use letters, digits, '-', '_' and '.' only")
+        return False
+    return True
+
+
+def _load_sources(col: _Collector, root: Path) -> tuple[dict[str, Source], dict[str, str]]:
+    """The valid sources and their texts, by id."""
+    sources: dict[str, Source] = {}
+    texts: dict[str, str] = {}
+    folder = root / "sources"
+    for file in _yaml_files(folder):
+        if file.parent != folder:
+            col.add(
+                col.rel(file), 1, 1, "source files belong directly in sources/, not in a subfolder", "warning"
+            )
+            continue
+        if not _check_id(col, file):
+            continue
+        located = _read_yaml(col, file)
+        if located is None:
+            continue
+        rel = col.rel(file)
+        source = _validate(col, Source, located, rel, id=file.stem, path=rel, line=1)
+        if source is None:
+            continue
+        sources[source.id] = source
+        text = _read_text(col, root, folder, source, located)
+        if text is not None:
+            texts[source.id] = text
+    return sources, texts
+
+
+def _read_text(
+    col: _Collector, root: Path, folder: Path, source: Source, located: yamlfile.Located
+) -> str | None:
+    line, c = located.position(("text",))
+    target = (folder / source.text).resolve()
+    if not target.is_relative_to(root.resolve()):
+        col.add(source.path, line, c, f"text: {source.text!r} leaves the knowledge-base folder")
+        return None
+    if not target.is_file():
+        col.add(source.path, line, c, f"text: file {source.text!r} not found in sources/")
+        return None
+    raw = target.read_bytes()
+    if len(raw) > MAX_TEXT_BYTES:
+        col.add(
+            source.path, line, c, f"text: {source.text!r} is larger than {MAX_TEXT_BYTES // 1_000_000} MB"
+        )
+        return None
+    try:
+        return yamlfile.decode(raw)
+    except UnicodeDecodeError as exc:
+        col.add(source.path, line, c, f"text: {source.text!r} is not UTF-8 (bad byte at offset {exc.start})")
+        return None
+
+
+def _load_claims(col: _Collector, root: Path) -> tuple[dict[str, Claim], dict[str, yamlfile.Located]]:
+    claims: dict[str, Claim] = {}
+    where: dict[str, yamlfile.Located] = {}
+    first_path: dict[str, str] = {}
+    for file in _yaml_files(root / "claims"):
+        if not _check_id(col, file):
+            continue
+        rel = col.rel(file)
+        if file.stem in first_path:
+            col.add(
+                rel, 1, 1, f"duplicate claim id {file.stem!r}: {first_path[file.stem]} has the same file name"
+            )
+            continue
+        first_path[file.stem] = rel
+        located = _read_yaml(col, file)
+        if located is None:
+            continue
+        claim = _validate(col, Claim, located, rel, id=file.stem, path=rel, line=1)
+        if claim is not None:
+            claims[claim.id] = claim
+            where[claim.id] = located
+    return claims, where
+
+
+def _check_references(
+    col: _Collector,
+    claims: dict[str, Claim],
+    where: dict[str, yamlfile.Located],
+    sources: dict[str, Source],
+    texts: dict[str, str],
+    known_claims: set[str],
+    known_sources: set[str],
+) -> dict[tuple[str, int], list[Span]]:
+    spans: dict[tuple[str, int], list[Span]] = {}
+    for claim in claims.values():
+        located = where[claim.id]
+        for i, ev in enumerate(claim.evidence):
+            if ev.source not in known_sources:
+                line, c = located.position(("evidence", i, "source"))
+                col.add(
+                    claim.path,
+                    line,
+                    c,
+                    f"evidence[{i}].source: unknown source {ev.source!r}{did_you_mean(ev.source, sources)}",
+                )
+                continue
+            if ev.source not in texts:
+                continue  # the source file or its text is invalid; that error is reported there
+            found = quotes.find(ev.quote, texts[ev.source])
+            if found is None:
+                line, c = located.position(("evidence", i, "quote"))
+                hint = quotes.closest_passage(ev.quote, texts[ev.source])
+                message = f"evidence[{i}].quote: not found in the text of source {ev.source!r}"
+                message += f"; closest passage: {hint!r}" if hint else ""
+                col.add(claim.path, line, c, message)
+            else:
+                spans[(claim.id, i)] = found
+        for kind in ("supports", "contradicts"):
+            for j, target in enumerate(getattr(claim, kind)):
+                line, c = located.position((kind, j))
+                if target == claim.id:
+                    col.add(claim.path, line, c, f"{kind}[{j}]: a claim cannot {kind[:-1]} itself")
+                elif target not in known_claims:
+                    col.add(
+                        claim.path,
+                        line,
+                        c,
+                        f"{kind}[{j}]: unknown claim {target!r}{did_you_mean(target, known_claims)}",
+                    )
+    _check_conflicting_relations(col, claims, where)
+    return spans
+
+
+def _check_conflicting_relations(
+    col: _Collector, claims: dict[str, Claim], where: dict[str, yamlfile.Located]
+) -> None:
+    contradicting = {
+        frozenset((claim.id, target)) for claim in claims.values() for target in claim.contradicts
+    }
+    for claim in claims.values():
+        for j, target in enumerate(claim.supports):
+            if frozenset((claim.id, target)) in contradicting and target != claim.id:
+                line, c = where[claim.id].position(("supports", j))
+                col.add(
+                    claim.path,
+                    line,
+                    c,
+                    f"supports[{j}]: {claim.id!r} both supports and contradicts {target!r}; keep one",
+                )
+
+
+def _check_unused_sources(col: _Collector, sources: dict[str, Source], claims: dict[str, Claim]) -> None:
+    cited = {ev.source for claim in claims.values() for ev in claim.evidence}
+    for source in sources.values():
+        if source.id not in cited:
+            col.add(source.path, 1, 1, f"source {source.id!r} is not cited by any claim", "warning")
+
+
+def load(root: Path | str) -> tuple[KnowledgeBase | None, list[Problem]]:
+    """Load and check the knowledge base at ``root``.
+
+    Returns the knowledge base (``None`` if there are errors) and every problem found,
+    errors and warnings, sorted by file and position.
+    """
+    root = Path(root)
+    col = _Collector(root)
+    if not root.is_dir():
+        col.add(str(root), 1, 1, "no such knowledge-base folder")
+        return None, col.problems
+    if not (root / "sources").is_dir() and not (root / "claims").is_dir():
+        col.add(".", 1, 1, "not a knowledge base: expected folders sources/ and claims/")
+        return None, col.problems
+    config = _load_config(col, root)
+    sources, texts = _load_sources(col, root)
+    claims, where = _load_claims(col, root)
+    # Claims whose file failed to validate still exist: relations to them are not "unknown".
+    known_claims = set(claims) | {p.stem for p in _yaml_files(root / "claims")}
+    known_sources = {p.stem for p in _yaml_files(root / "sources")}
+    spans = _check_references(col, claims, where, sources, texts, known_claims, known_sources)
+    if not any(p.severity == "error" for p in col.problems):
+        # only meaningful when every claim file could be read
+        _check_unused_sources(col, sources, claims)
+    problems = sorted(set(col.problems))
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    kb = KnowledgeBase(
+        root=root,
+        config=config,
+        sources=dict(sorted(sources.items())),
+        claims=dict(sorted(claims.items())),
+        texts=texts,
+        quote_spans=spans,
+    )
+    return kb, problems
+
+
+def load_valid(root: Path | str) -> KnowledgeBase:
+    """Load the knowledge base or raise ``InvalidKnowledgeBase`` with every problem."""
+    kb, problems = load(root)
+    if kb is None:
+        raise InvalidKnowledgeBase(problems)
+    return kb

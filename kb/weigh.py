@@ -1,0 +1,399 @@
+"""Evidence weights, claim strengths and consensus labels: the weighting model.
+
+Pure functions over a loaded knowledge base; ``docs/weighting.md`` (the site page
+"How strengths are computed") states the same model with its formulas.
+
+1. Reliability of a source: a prior from its kind, nudged by what its file records
+   (a named author), unless the file overrides it with a stated reason.
+2. Weight of an evidence item: reliability x evidence-kind factor x speaker factor.
+   Evidence kinds follow the usual hierarchy (study > mechanism > expert opinion >
+   personal experience > third-party testimonial); a reader quoted inside a source
+   weighs less than its author.
+3. Base score of a claim: for each side, each source counts once (its strongest item)
+   and the sources combine by noisy-OR, ``P = 1 - prod(1 - w)``. With ``S`` for and
+   ``O`` against, ``base = 0.5 + 0.5 * (S - O)``: 0.5 means "no evidence either way".
+4. Strength: DF-QuAD gradual semantics over the claim graph. A claim's supporters are
+   the claims that ``support`` it, its attackers the claims it ``contradicts`` (both
+   ways). A related claim passes on only its confidence above neutral,
+   ``c(b) = r * max(0, 2 * s(b) - 1)`` with relation weight ``r``; then
+   ``va = 1 - prod(1 - c(attackers))``, ``vs = 1 - prod(1 - c(supporters))`` and
+   ``s = base - base * (va - vs)`` if ``va >= vs`` else ``base + (1 - base) * (vs - va)``.
+   The update is iterated (averaged with the previous value) to a fixed point, so
+   cycles are fine.
+5. Consensus: ``agreed`` (two or more sources for, none against), ``contested``
+   (sources on both sides, directly or through a contradicting claim), ``rejected``
+   (two or more sources against, none for), ``single-source``, ``no-evidence``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Literal
+
+from kb.errors import Problem
+from kb.model import EVIDENCE_KINDS, SOURCE_KINDS, KnowledgeBase, Source
+
+Consensus = Literal["agreed", "contested", "rejected", "single-source", "no-evidence"]
+CONSENSUS_LABELS: tuple[str, ...] = Consensus.__args__  # type: ignore[attr-defined]
+
+DEFAULT_SOURCE_KIND = {
+    "study": 0.80, "review": 0.85, "guide": 0.55, "article": 0.50, "blog": 0.35, "forum": 0.25, "other": 0.30,
+}  # fmt: skip
+DEFAULT_EVIDENCE_KIND = {
+    "study": 1.00, "mechanism": 0.70, "expert-opinion": 0.50, "experience": 0.30, "testimonial": 0.15,
+}  # fmt: skip
+# Who says it inside the source, by the first word of ``speaker``; a missing speaker is the author.
+DEFAULT_SPEAKER = {"author": 1.0, "reader": 0.5, "other": 0.8}
+AUTHOR_BONUS = 0.05
+RELATION_WEIGHT = 0.5
+TOLERANCE = 1e-9
+MAX_ITERATIONS = 10_000
+
+
+@dataclass(frozen=True)
+class Settings:
+    source_kind: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SOURCE_KIND))
+    evidence_kind: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_EVIDENCE_KIND))
+    speaker: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SPEAKER))
+    author_bonus: float = AUTHOR_BONUS
+    relation_weight: float = RELATION_WEIGHT
+
+
+def settings_from_config(weighting: dict) -> tuple[Settings, list[Problem]]:
+    """Settings from ``kb.yaml``'s ``weighting`` mapping, with a problem for every bad entry."""
+    problems: list[Problem] = []
+    base = Settings()
+    tables = {"source_kind": SOURCE_KINDS, "evidence_kind": EVIDENCE_KINDS, "speaker": tuple(DEFAULT_SPEAKER)}
+    values: dict = {}
+    for key, value in weighting.items():
+        if key in tables:
+            if not isinstance(value, dict):
+                problems.append(Problem("kb.yaml", 1, 1, f"weighting.{key}: expected a mapping"))
+                continue
+            table = dict(getattr(base, key))
+            for name, factor in value.items():
+                if name not in tables[key]:
+                    problems.append(
+                        Problem(
+                            "kb.yaml",
+                            1,
+                            1,
+                            f"weighting.{key}: unknown name {name!r}; use one of: {', '.join(tables[key])}",
+                        )
+                    )
+                elif not 0.0 <= factor <= 1.0:
+                    problems.append(Problem("kb.yaml", 1, 1, f"weighting.{key}.{name}: must be in [0, 1]"))
+                else:
+                    table[name] = float(factor)
+            values[key] = table
+        elif key in ("author_bonus", "relation_weight"):
+            if not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
+                problems.append(Problem("kb.yaml", 1, 1, f"weighting.{key}: must be a number in [0, 1]"))
+            else:
+                values[key] = float(value)
+        else:
+            allowed = ", ".join([*tables, "author_bonus", "relation_weight"])
+            problems.append(
+                Problem("kb.yaml", 1, 1, f"weighting: unknown setting {key!r}; allowed: {allowed}")
+            )
+    return Settings(**values), problems
+
+
+@dataclass(frozen=True)
+class Reliability:
+    value: float
+    prior: float
+    overridden: bool
+    explanation: str
+
+
+@dataclass(frozen=True)
+class EvidenceWeight:
+    claim: str
+    index: int
+    source: str
+    stance: str
+    weight: float
+    speaker_role: str
+    explanation: str
+    # How much this item moves the claim's base score (base minus base without it).
+    effect: float = 0.0
+
+
+@dataclass(frozen=True)
+class RelationEffect:
+    claim: str  # the related claim
+    type: str  # "supports" (it supports this claim) or "contradicts"
+    passed: float  # c(b): the confidence it passes on
+    effect: float  # strength minus strength without this relation, others held fixed
+
+
+@dataclass(frozen=True)
+class ClaimWeight:
+    id: str
+    base: float
+    strength: float
+    consensus: str
+    support: float  # S
+    opposition: float  # O
+    sources_for: tuple[str, ...]
+    sources_against: tuple[str, ...]
+    evidence: tuple[EvidenceWeight, ...]
+    relations: tuple[RelationEffect, ...]
+    explanation: str
+
+
+@dataclass(frozen=True)
+class TopicSummary:
+    topic: str
+    claims: tuple[str, ...]  # by strength, strongest first
+    consensus_counts: dict[str, int]
+    sources: tuple[str, ...]
+    verdict: str
+
+
+@dataclass(frozen=True)
+class Weights:
+    settings: Settings
+    reliability: dict[str, Reliability]
+    claims: dict[str, ClaimWeight]
+    topics: dict[str, TopicSummary]
+    iterations: int
+    converged: bool
+
+
+def _r(x: float) -> float:
+    """Round for display and export; the computation itself keeps full precision."""
+    return round(x, 4)
+
+
+def source_reliability(source: Source, settings: Settings) -> Reliability:
+    prior = settings.source_kind[source.kind]
+    reason = f"{source.kind} prior {prior:.2f}"
+    if source.author:
+        prior = min(1.0, prior + settings.author_bonus)
+        reason += f" + {settings.author_bonus:.2f} for a named author"
+    if source.reliability is not None:
+        return Reliability(
+            source.reliability,
+            prior,
+            True,
+            f"set to {source.reliability:.2f} in the source file ({source.reliability_note});"
+            f" computed prior was {prior:.2f} ({reason})",
+        )
+    return Reliability(prior, prior, False, reason)
+
+
+def speaker_role(speaker: str | None) -> str:
+    if not speaker:
+        return "author"
+    first = speaker.strip().split()[0].lower().rstrip(":,")
+    return first if first in ("author", "reader") else "other"
+
+
+def noisy_or(weights: list[float]) -> float:
+    return 1.0 - math.prod(1.0 - w for w in weights)
+
+
+def side_scores(items: list[tuple[str, str, float]]) -> tuple[float, float]:
+    """(S, O) from (source, stance, weight) items; each source counts once per side."""
+    best: dict[tuple[str, str], float] = {}
+    for source, stance, weight in items:
+        key = (source, stance)
+        best[key] = max(best.get(key, 0.0), weight)
+    support = noisy_or([w for (_, s), w in best.items() if s == "supports"])
+    opposition = noisy_or([w for (_, s), w in best.items() if s == "opposes"])
+    return support, opposition
+
+
+def base_score(items: list[tuple[str, str, float]]) -> float:
+    support, opposition = side_scores(items)
+    return 0.5 + 0.5 * (support - opposition)
+
+
+def combine(base: float, attack: float, support: float) -> float:
+    """DF-QuAD's combination of a base score with aggregated attack and support."""
+    if attack >= support:
+        return base - base * (attack - support)
+    return base + (1.0 - base) * (support - attack)
+
+
+def passed_on(strength: float, relation_weight: float) -> float:
+    return relation_weight * max(0.0, 2.0 * strength - 1.0)
+
+
+def propagate(
+    base: dict[str, float],
+    supporters: dict[str, list[str]],
+    attackers: dict[str, list[str]],
+    relation_weight: float,
+) -> tuple[dict[str, float], int, bool]:
+    """Iterate DF-QuAD to a fixed point; returns (strengths, iterations, converged).
+
+    Each step averages the new value with the old (a Krasnoselskii iteration), which
+    damps the oscillation a cycle of attacks would otherwise cause.
+    """
+    strength = dict(base)
+    order = sorted(base)
+    for iteration in range(1, MAX_ITERATIONS + 1):
+        change = 0.0
+        updated = {}
+        for c in order:
+            va = noisy_or([passed_on(strength[b], relation_weight) for b in attackers.get(c, ())])
+            vs = noisy_or([passed_on(strength[b], relation_weight) for b in supporters.get(c, ())])
+            new = 0.5 * (strength[c] + combine(base[c], va, vs))
+            change = max(change, abs(new - strength[c]))
+            updated[c] = new
+        strength = updated
+        if change < TOLERANCE:
+            return strength, iteration, True
+    return strength, MAX_ITERATIONS, False
+
+
+def _consensus(for_: set[str], against: set[str], has_evidence: bool) -> str:
+    if not has_evidence:
+        return "no-evidence"
+    if any(a != b for a in for_ for b in against):
+        return "contested"
+    if len(for_ | against) == 1:
+        return "single-source"
+    if len(for_) >= 2:
+        return "agreed"
+    return "rejected"
+
+
+def compute(kb: KnowledgeBase, settings: Settings | None = None) -> Weights:
+    """Every number kb shows: reliabilities, evidence weights, strengths, consensus, topics."""
+    if settings is None:
+        settings, _ = settings_from_config(kb.config.weighting)
+    reliability = {sid: source_reliability(s, settings) for sid, s in kb.sources.items()}
+
+    items: dict[str, list[EvidenceWeight]] = {}
+    base: dict[str, float] = {}
+    for claim in kb.claims.values():
+        weights = []
+        for i, ev in enumerate(claim.evidence):
+            rel = reliability[ev.source].value
+            kind_factor = settings.evidence_kind[ev.kind]
+            role = speaker_role(ev.speaker)
+            speaker_factor = settings.speaker[role]
+            weight = rel * kind_factor * speaker_factor
+            explanation = (
+                f"reliability {rel:.2f} x {ev.kind} {kind_factor:.2f}"
+                f" x {role} {speaker_factor:.2f} = {weight:.3f}"
+            )
+            weights.append(EvidenceWeight(claim.id, i, ev.source, ev.stance, weight, role, explanation))
+        triples = [(w.source, w.stance, w.weight) for w in weights]
+        base[claim.id] = base_score(triples)
+        # effect of each item: how far the base would move without it
+        items[claim.id] = [
+            EvidenceWeight(
+                **{**w.__dict__, "effect": base[claim.id] - base_score(triples[:k] + triples[k + 1 :])}
+            )
+            for k, w in enumerate(weights)
+        ]
+
+    supporters: dict[str, list[str]] = defaultdict(list)
+    attackers: dict[str, list[str]] = defaultdict(list)
+    for origin, target, relation in kb.relations():
+        if relation == "supports":
+            supporters[target].append(origin)
+        else:
+            attackers[target].append(origin)
+            attackers[origin].append(target)
+    for table in (supporters, attackers):
+        for key in table:
+            table[key] = sorted(set(table[key]))
+
+    strength, iterations, converged = propagate(base, supporters, attackers, settings.relation_weight)
+
+    # sources behind each claim, for consensus: direct evidence, plus the sources backing
+    # a contradicting claim, who by that disagree with this one
+    direct_for = {
+        c: {ev.source for ev in kb.claims[c].evidence if ev.stance == "supports"} for c in kb.claims
+    }
+    direct_against = {
+        c: {ev.source for ev in kb.claims[c].evidence if ev.stance == "opposes"} for c in kb.claims
+    }
+
+    claims: dict[str, ClaimWeight] = {}
+    for cid, claim in kb.claims.items():
+        for_, against = set(direct_for[cid]), set(direct_against[cid])
+        for other in attackers.get(cid, ()):
+            against |= direct_for[other]
+        consensus = _consensus(for_, against, bool(claim.evidence))
+        relation_effects = _relation_effects(cid, base[cid], strength, supporters, attackers, settings)
+        s, o = side_scores([(w.source, w.stance, w.weight) for w in items[cid]])
+        claims[cid] = ClaimWeight(
+            id=cid,
+            base=base[cid],
+            strength=strength[cid],
+            consensus=consensus,
+            support=s,
+            opposition=o,
+            sources_for=tuple(sorted(direct_for[cid])),
+            sources_against=tuple(sorted(direct_against[cid])),
+            evidence=tuple(items[cid]),
+            relations=relation_effects,
+            explanation=_explain(claim.id, base[cid], strength[cid], s, o, items[cid], relation_effects),
+        )
+    topics = summarise_topics(kb, claims)
+    return Weights(settings, reliability, claims, topics, iterations, converged)
+
+
+def _relation_effects(
+    cid: str,
+    base: float,
+    strength: dict[str, float],
+    supporters: dict[str, list[str]],
+    attackers: dict[str, list[str]],
+    settings: Settings,
+) -> tuple[RelationEffect, ...]:
+    rw = settings.relation_weight
+    sup = {b: passed_on(strength[b], rw) for b in supporters.get(cid, ())}
+    att = {b: passed_on(strength[b], rw) for b in attackers.get(cid, ())}
+    full = combine(base, noisy_or(list(att.values())), noisy_or(list(sup.values())))
+    effects = []
+    for b, value in sup.items():
+        without = combine(base, noisy_or(list(att.values())), noisy_or([v for k, v in sup.items() if k != b]))
+        effects.append(RelationEffect(b, "supports", value, full - without))
+    for b, value in att.items():
+        without = combine(base, noisy_or([v for k, v in att.items() if k != b]), noisy_or(list(sup.values())))
+        effects.append(RelationEffect(b, "contradicts", value, full - without))
+    return tuple(effects)
+
+
+def _explain(cid, base, strength, s, o, items, relations) -> str:
+    if not items:
+        text = "No evidence: base 0.50 (neutral)."
+    else:
+        text = f"Evidence for S = {s:.3f}, against O = {o:.3f}; base = 0.5 + 0.5 x (S - O) = {base:.3f}."
+    moved = [r for r in relations if abs(r.effect) >= 0.0005]
+    if moved:
+        parts = [f"{r.claim} ({r.type}, {r.effect:+.3f})" for r in moved]
+        text += f" Related claims moved it to {strength:.3f}: " + ", ".join(parts) + "."
+    elif relations:
+        text += f" Related claims are not established enough to move it; strength {strength:.3f}."
+    else:
+        text += f" No related claims; strength {strength:.3f}."
+    return text
+
+
+def summarise_topics(kb: KnowledgeBase, claims: dict[str, ClaimWeight]) -> dict[str, TopicSummary]:
+    by_topic: dict[str, list[str]] = defaultdict(list)
+    for cid, claim in kb.claims.items():
+        by_topic[claim.topic].append(cid)
+    out = {}
+    for topic in sorted(by_topic):
+        ids = sorted(by_topic[topic], key=lambda c: (-round(claims[c].strength, 9), c))
+        counts = {label: sum(1 for c in ids if claims[c].consensus == label) for label in CONSENSUS_LABELS}
+        sources = sorted({ev.source for c in ids for ev in kb.claims[c].evidence})
+        top = claims[ids[0]]
+        verdict = (
+            f"Strongest: \u201c{kb.claims[top.id].statement}\u201d ({top.strength:.2f}, {top.consensus})."
+            f" {counts['contested']} of {len(ids)} claims contested, {counts['agreed']} agreed."
+        )
+        out[topic] = TopicSummary(topic, tuple(ids), counts, tuple(sources), verdict)
+    return out

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# KB_UPDATE_GOLDEN=1 rewrites golden files from the current output instead of comparing.
+UPDATE_GOLDEN = os.environ.get("KB_UPDATE_GOLDEN") == "1"
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def check_golden(path: Path, actual: str) -> None:
+    if UPDATE_GOLDEN or not path.exists():
+        if not UPDATE_GOLDEN:
+            pytest.fail(f"golden file {path} is missing; run with KB_UPDATE_GOLDEN=1 to create it")
+        path.write_text(actual, encoding="utf-8")
+        return
+    assert actual == path.read_text(encoding="utf-8"), f"output differs from {path}"

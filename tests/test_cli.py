@@ -1,0 +1,49 @@
+"""The command line through click's runner: exit codes and output streams."""
+
+from __future__ import annotations
+
+import json
+
+from kb.cli import cli
+from tests.conftest import FIXTURES
+
+VALID = str(FIXTURES / "valid")
+
+
+def test_validate_ok(runner) -> None:
+    result = runner.invoke(cli, ["validate", "--kb", VALID])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("ok: 2 sources, 3 claims, 5 quotes verified, 2 relations")
+
+
+def test_unknown_command_is_usage_error(runner) -> None:
+    result = runner.invoke(cli, ["frobnicate"])
+    assert result.exit_code == 2
+    assert "Usage:" in result.output
+
+
+def test_bad_option_is_usage_error(runner) -> None:
+    result = runner.invoke(cli, ["validate", "--no-such-option"])
+    assert result.exit_code == 2
+    result = runner.invoke(cli, ["export", "--kb", VALID, "--format", "yaml"])
+    assert result.exit_code == 2
+
+
+def test_export_on_invalid_base_exits_1_with_problems(runner) -> None:
+    result = runner.invoke(cli, ["export", "--kb", str(FIXTURES / "invalid" / "bad-enum")])
+    assert result.exit_code == 1
+    assert "claims/a.yaml:5:13:" in result.stderr
+    assert result.stdout == ""
+
+
+def test_export_writes_file_atomically(runner, tmp_path) -> None:
+    out = tmp_path / "sub" / "kb.json"
+    result = runner.invoke(cli, ["export", "--kb", VALID, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert [c["id"] for c in data["claims"]] == [
+        "less-protein",
+        "running-shrinks-legs",
+        "sprinting-builds-legs",
+    ]
+    assert not [p for p in out.parent.iterdir() if p.name.endswith(".tmp")]

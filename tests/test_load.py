@@ -1,0 +1,81 @@
+"""The loader and validator on small fixture folders, one per kind of problem."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from kb.cli import cli
+from kb.errors import InvalidKnowledgeBase
+from kb.load import load, load_valid
+from tests.conftest import FIXTURES, check_golden
+
+INVALID = sorted(p for p in (FIXTURES / "invalid").iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("case", INVALID, ids=[p.name for p in INVALID])
+def test_invalid_fixture_reports_golden_errors(case: Path, runner) -> None:
+    started = time.perf_counter()
+    result = runner.invoke(cli, ["validate", "--kb", str(case)])
+    elapsed = time.perf_counter() - started
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    check_golden(case / "expected.txt", result.stderr)
+    # every reported error names a file of the fixture and a line
+    for line in result.stderr.splitlines()[:-1]:
+        path, lineno, col, _ = line.split(":", 3)
+        assert (case / path).exists(), line
+        assert int(lineno) >= 1 and int(col) >= 1
+    assert elapsed < 5, "a hostile file must be refused quickly"
+
+
+def test_valid_fixture_loads() -> None:
+    kb, problems = load(FIXTURES / "valid")
+    assert kb is not None, problems
+    assert problems == []
+    assert list(kb.claims) == ["less-protein", "running-shrinks-legs", "sprinting-builds-legs"]
+    assert kb.claims["running-shrinks-legs"].path == "claims/running/running-shrinks-legs.yaml"
+    assert kb.config.title == "Small test base"
+
+
+def test_quote_spans_point_into_source_text() -> None:
+    kb = load_valid(FIXTURES / "valid")
+    text = kb.texts["guide-b"]
+    first, second = kb.quote_spans[("sprinting-builds-legs", 0)]
+    assert text[first.start : first.end] == "Sprinting builds muscle"
+    assert text[second.start : second.end] == "in the legs"
+
+
+def test_byte_order_mark_and_crlf_are_accepted() -> None:
+    kb, problems = load(FIXTURES / "bom-crlf")
+    assert kb is not None, problems
+    assert kb.sources["win"].title == "Windows Source"
+    assert "\r" not in kb.texts["win"]
+
+
+def test_unsafe_tag_runs_nothing(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "claims").mkdir()
+    (tmp_path / "claims" / "x.yaml").write_text(
+        f"statement: !!python/object/apply:os.system ['touch {marker}']\ntopic: t\nevidence: []\n"
+    )
+    kb, problems = load(tmp_path)
+    assert kb is None
+    assert not marker.exists()
+    assert "unsupported YAML tag" in problems[0].message
+
+
+def test_load_valid_raises_with_every_problem() -> None:
+    with pytest.raises(InvalidKnowledgeBase) as info:
+        load_valid(FIXTURES / "invalid" / "wrong-types")
+    assert len([p for p in info.value.problems if p.severity == "error"]) == 4
+
+
+def test_missing_folder_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    kb, problems = load(tmp_path / "nowhere")
+    assert kb is None and "no such knowledge-base folder" in problems[0].message
+    kb, problems = load(tmp_path)
+    assert kb is None and "not a knowledge base" in problems[0].message

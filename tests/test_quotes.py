@@ -1,0 +1,34 @@
+from kb import quotes
+
+
+def test_typography_is_forgiven() -> None:
+    text = "It\u2019s a \u201cslow\u201d run \u2014 long   and\neasy."
+    assert quotes.find('it\'s a "SLOW" run - long and easy.', text) is not None
+
+
+def test_ellipsis_joins_fragments_in_order() -> None:
+    text = "Running shrinks legs. Cycling builds quads."
+    assert quotes.find("Running ... builds quads", text) is not None
+    assert quotes.find("Running \u2026 builds quads", text) is not None
+    assert quotes.find("builds quads ... Running", text) is None
+
+
+def test_nothing_else_is_forgiven() -> None:
+    text = "Running shrinks legs."
+    assert quotes.find("Running shrinks the legs.", text) is None
+    assert quotes.find("Running shrinks legs!", text) is None
+    assert quotes.find("...", text) is None
+
+
+def test_spans_map_back_to_original_offsets() -> None:
+    text = "A  \u201cquoted\u201d   Word here"
+    (span,) = quotes.find('"quoted" word', text)
+    assert text[span.start : span.end] == "\u201cquoted\u201d   Word"
+
+
+def test_closest_passage_suggests_the_nearest_sentence() -> None:
+    text = "Cycling builds quads. Running shrinks legs over months. Eat protein."
+    assert (
+        quotes.closest_passage("running shrinks the legs over months", text)
+        == "Running shrinks legs over months."
+    )
