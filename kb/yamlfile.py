@@ -1,8 +1,8 @@
 """Parse one YAML file into plain data plus the line and column of every value.
 
-Only the safe subset of YAML is accepted: PyYAML's C composer builds the node
-tree (no Python object is ever constructed from a tag) and this module turns
-nodes into dicts, lists and scalars itself, recording where each came from.
+Only the safe subset of YAML is accepted: PyYAML's C parser produces events and
+this module turns them into dicts, lists and scalars itself (no Python object is
+ever constructed from a tag), recording where each value came from.
 Anchors and aliases are refused: claim files have no use for them, and
 refusing them is what makes an alias-expansion bomb fail at once instead of
 exhausting memory.
@@ -22,6 +22,8 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 # Largest YAML file kb reads; a claim or source file is a few hundred bytes.
 MAX_YAML_BYTES = 1_000_000
+# Deepest nesting accepted; kb's format needs four levels, and recursion must stay bounded.
+MAX_DEPTH = 32
 
 _SAFE_SCALAR_TAGS = {
     "tag:yaml.org,2002:str",
@@ -34,9 +36,9 @@ _SAFE_SCALAR_TAGS = {
 _MAP_TAG = "tag:yaml.org,2002:map"
 
 
-def _unsupported(node: yaml.Node) -> YamlError:
-    tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-    return YamlError(f"unsupported YAML tag {tag}; kb files hold plain data only", *_pos(node))
+def _unsupported(tag: str, event: yaml.Event) -> YamlError:
+    tag = tag.replace("tag:yaml.org,2002:", "!!")
+    return YamlError(f"unsupported YAML tag {tag}; kb files hold plain data only", *_pos(event))
 
 
 _SEQ_TAG = "tag:yaml.org,2002:seq"
@@ -79,49 +81,114 @@ class YamlError(Exception):
         self.col = col
 
 
-def _pos(node: yaml.Node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1
+def _pos(item: yaml.Node | yaml.Event) -> tuple[int, int]:
+    return item.start_mark.line + 1, item.start_mark.column + 1
+
+
+@dataclass
+class _Frame:
+    """A mapping or sequence being built, with the key waiting for its value."""
+
+    data: dict[str, Any] | list[Any]
+    path: Path
+    key: str | None = None
 
 
 class _Builder:
-    def __init__(self) -> None:
+    """Builds plain data from the parser's events with an explicit stack.
+
+    Working from events instead of the composer's node tree keeps nesting depth
+    bounded without recursion (the C composer recurses and can overflow the C
+    stack on pathological input) and sees every alias before it is expanded.
+    """
+
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
         self.constructor = yaml.constructor.SafeConstructor()
-        self.seen: set[int] = set()
         self.located = Located(None)
+        self.stack: list[_Frame] = []
+        self.documents = 0
 
-    def build(self, node: yaml.Node, path: Path) -> Any:
-        if id(node) in self.seen:
-            # The composer shares the node of an anchor with every alias to it.
-            line, col = _pos(node)
-            raise YamlError("YAML anchors and aliases are not allowed in kb files", line, col)
-        self.seen.add(id(node))
-        self.located.where[path] = _pos(node)
-        if isinstance(node, yaml.MappingNode):
-            if node.tag != _MAP_TAG:
-                raise _unsupported(node)
-            result: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
-                    raise YamlError("mapping keys must be plain names", *_pos(key_node))
-                key = str(self.scalar(key_node))
-                if key in result:
-                    raise YamlError(f"duplicate key {key!r}", *_pos(key_node))
-                self.located.keys[path + (key,)] = _pos(key_node)
-                result[key] = self.build(value_node, path + (key,))
-            return result
-        if isinstance(node, yaml.SequenceNode):
-            if node.tag != _SEQ_TAG:
-                raise _unsupported(node)
-            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-        return self.scalar(node)
+    def run(self) -> Located:
+        while self.loader.check_event():
+            self.handle(self.loader.get_event())
+        return self.located
 
-    def scalar(self, node: yaml.Node) -> Any:
-        if node.tag not in _SAFE_SCALAR_TAGS:
-            raise _unsupported(node)
+    def handle(self, event: yaml.Event) -> None:
+        if isinstance(event, yaml.AliasEvent):
+            raise YamlError("YAML anchors and aliases are not allowed in kb files", *_pos(event))
+        if isinstance(event, yaml.DocumentStartEvent):
+            self.documents += 1
+            if self.documents > 1:
+                raise YamlError("a kb file holds one YAML document; remove the extra '---'", *_pos(event))
+        elif isinstance(event, yaml.ScalarEvent):
+            self.scalar(event)
+        elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            self.start(event)
+        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            frame = self.stack.pop()
+            self.place(frame.data, frame.path)
+
+    def value_path(self, event: yaml.Event) -> Path | None:
+        """The path of the value that ``event`` starts; ``None`` when it is a mapping key."""
+        if not self.stack:
+            return ()
+        top = self.stack[-1]
+        if isinstance(top.data, list):
+            return top.path + (len(top.data),)
+        if top.key is None:
+            return None
+        return top.path + (top.key,)
+
+    def start(self, event: yaml.CollectionStartEvent) -> None:
+        path = self.value_path(event)
+        if path is None:
+            raise YamlError("mapping keys must be plain names", *_pos(event))
+        if len(path) >= MAX_DEPTH:
+            raise YamlError(f"data nested more than {MAX_DEPTH} levels deep", *_pos(event))
+        mapping = isinstance(event, yaml.MappingStartEvent)
+        expected = _MAP_TAG if mapping else _SEQ_TAG
+        if event.tag not in (None, "!", expected):
+            raise _unsupported(event.tag, event)
+        self.located.where[path] = _pos(event)
+        self.stack.append(_Frame({} if mapping else [], path))
+
+    def scalar(self, event: yaml.ScalarEvent) -> None:
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        if tag == "tag:yaml.org,2002:merge":
+            raise YamlError("YAML merge keys ('<<') are not allowed in kb files", *_pos(event))
+        if tag not in _SAFE_SCALAR_TAGS:
+            raise _unsupported(tag, event)
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         try:
-            return self.constructor.construct_object(node, deep=True)
+            value = self.constructor.construct_object(node)
         except (yaml.YAMLError, ValueError, OverflowError) as exc:
-            raise YamlError(f"bad value {node.value!r}: {exc}", *_pos(node)) from None
+            raise YamlError(f"bad value {event.value!r}: {exc}", *_pos(event)) from None
+        path = self.value_path(event)
+        if path is None:  # a mapping key
+            top = self.stack[-1]
+            key = str(value)
+            if key in top.data:
+                raise YamlError(f"duplicate key {key!r}", *_pos(event))
+            top.key = key
+            self.located.keys[top.path + (key,)] = _pos(event)
+            return
+        self.located.where[path] = _pos(event)
+        self.place(value, path)
+
+    def place(self, value: Any, path: Path) -> None:
+        if not self.stack:
+            self.located.data = value
+            return
+        top = self.stack[-1]
+        if isinstance(top.data, list):
+            top.data.append(value)
+        else:
+            assert top.key is not None
+            top.data[top.key] = value
+            top.key = None
 
 
 def decode(raw: bytes) -> str:
@@ -136,7 +203,7 @@ def parse(text: str) -> Located:
         raise YamlError(f"file is larger than {MAX_YAML_BYTES // 1000} kB; kb files are small")
     loader = _Loader(text)
     try:
-        node = loader.get_single_node()
+        return _Builder(loader).run()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -145,8 +212,3 @@ def parse(text: str) -> Located:
         raise YamlError(f"YAML error: {exc}") from None
     finally:
         loader.dispose()
-    if node is None:
-        return Located(None)
-    builder = _Builder()
-    builder.located.data = builder.build(node, ())
-    return builder.located
