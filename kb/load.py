@@ -130,13 +130,12 @@ def _read_yaml(col: _Collector, file: Path) -> yamlfile.Located | None:
     """Parse one file; report and return None if it is not a non-empty mapping."""
     rel = col.rel(file)
     try:
-        raw = file.read_bytes()
-        if len(raw) > yamlfile.MAX_YAML_BYTES:
-            col.add(
-                rel, 1, 1, f"file is larger than {yamlfile.MAX_YAML_BYTES // 1000} kB; kb files are small"
-            )
+        # refuse by size on disk, before reading: a huge file must not fill memory
+        if file.stat().st_size > yamlfile.MAX_YAML_BYTES:
+            message = f"file is larger than {yamlfile.MAX_YAML_BYTES // 1000} kB; kb files are small"
+            col.add(rel, 1, 1, message)
             return None
-        located = yamlfile.parse(yamlfile.decode(raw))
+        located = yamlfile.parse(yamlfile.decode(file.read_bytes()))
     except UnicodeDecodeError as exc:
         col.add(rel, 1, 1, f"file is not UTF-8 text (bad byte at offset {exc.start})")
         return None
@@ -237,14 +236,12 @@ def _read_text(
     if not target.is_file():
         col.add(source.path, line, c, f"text: file {source.text!r} not found in sources/")
         return None
-    raw = target.read_bytes()
-    if len(raw) > MAX_TEXT_BYTES:
-        col.add(
-            source.path, line, c, f"text: {source.text!r} is larger than {MAX_TEXT_BYTES // 1_000_000} MB"
-        )
+    if target.stat().st_size > MAX_TEXT_BYTES:
+        message = f"text: {source.text!r} is larger than {MAX_TEXT_BYTES // 1_000_000} MB"
+        col.add(source.path, line, c, message)
         return None
     try:
-        return yamlfile.decode(raw)
+        return yamlfile.decode(target.read_bytes())
     except UnicodeDecodeError as exc:
         col.add(source.path, line, c, f"text: {source.text!r} is not UTF-8 (bad byte at offset {exc.start})")
         return None
