@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
+
 from kb.model import Span
 
 _TRANSLATE = str.maketrans(
@@ -35,35 +37,48 @@ class NormalText:
     """A normalised text and, for each of its characters, the offset in the original."""
 
     text: str
-    offsets: tuple[int, ...]
+    offsets: np.ndarray
 
     def span(self, start: int, end: int) -> Span:
-        return Span(start=self.offsets[start], end=self.offsets[end - 1] + 1)
+        return Span(start=int(self.offsets[start]), end=int(self.offsets[end - 1]) + 1)
 
 
 def normalise(text: str) -> str:
-    # lower-case character by character, exactly as normal_text does, so both sides agree
-    return "".join(ch.lower() for ch in _SPACE.sub(" ", text.translate(_TRANSLATE)).strip())
+    return _SPACE.sub(" ", text.translate(_TRANSLATE)).strip().lower()
+
+
+_WHITESPACE = np.array([c for c in range(0x3000 + 1) if chr(c).isspace()], dtype=np.uint32)
 
 
 @lru_cache(maxsize=4096)
 def normal_text(text: str) -> NormalText:
-    """Normalise ``text`` keeping the offsets; cached because every quote of a source needs it."""
-    translated = text.translate(_TRANSLATE)
+    """Normalise ``text`` keeping the offsets; cached because every quote of a source needs it.
+
+    Done on arrays of code points: a source text can be long and has many quotes.
+    """
+    codes = np.frombuffer(text.translate(_TRANSLATE).encode("utf-32-le"), dtype=np.uint32)
+    space = np.isin(codes, _WHITESPACE)
+    word = ~space
+    seen_word = np.cumsum(word) > 0
+    word_ahead = np.cumsum(word[::-1])[::-1] > 0
+    run_start = space & np.concatenate(([True], word[:-1]))
+    # keep every word character and the first character of each run of white space
+    # that lies between two words; that one becomes a single space
+    keep = word | (run_start & seen_word & word_ahead)
+    offsets = np.flatnonzero(keep)
+    kept = np.where(space[offsets], np.uint32(32), codes[offsets])
+    joined = kept.astype("<u4").tobytes().decode("utf-32-le")
+    lowered = joined.lower()
+    if len(lowered) == len(joined):
+        return NormalText(lowered, offsets)
+    # a few characters lower-case to two (e.g. U+0130); map those one by one
     chars: list[str] = []
-    offsets: list[int] = []
-    for match in re.finditer(r"\s+|\S+", translated):
-        if match.group().isspace():
-            if chars and chars[-1] != " ":
-                chars.append(" ")
-                offsets.append(match.start())
-            continue
-        for i, ch in enumerate(match.group()):
-            low = ch.lower()
-            # lower() of a few characters is longer than one; keep offsets aligned per character
-            chars.append(low)
-            offsets.extend([match.start() + i] * len(low))
-    return NormalText("".join(chars), tuple(offsets))
+    mapped: list[int] = []
+    for ch, at in zip(joined, offsets.tolist(), strict=True):
+        low = ch.lower()
+        chars.append(low)
+        mapped.extend([at] * len(low))
+    return NormalText("".join(chars), np.array(mapped, dtype=np.int64))
 
 
 def fragments(quote: str) -> list[str]:

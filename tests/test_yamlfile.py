@@ -14,13 +14,23 @@ from kb.errors import Problem
 from kb.load import load
 
 
-def test_positions_of_values_and_keys() -> None:
+@pytest.fixture(params=["composer", "events"])
+def reader(request, monkeypatch) -> str:
+    """Run a test on both reading paths: the C composer and the bounded event reader."""
+    if request.param == "events":
+        monkeypatch.setattr(yamlfile, "FAST_PATH_MAX_INDICATORS", -1)
+    return request.param
+
+
+def test_positions_of_values_and_keys(reader) -> None:
     located = yamlfile.parse("title: A\nevidence:\n  - source: x\n    quote: 'q'\n")
     assert located.data == {"title": "A", "evidence": [{"source": "x", "quote": "q"}]}
-    assert located.where[("title",)] == (1, 8)
-    assert located.where[("evidence", 0, "quote")] == (4, 12)
-    assert located.keys[("evidence",)] == (2, 1)
+    assert located.position(("title",)) == (1, 8)
+    assert located.position(("evidence", 0, "quote")) == (4, 12)
+    assert located.position(("evidence",), key=True) == (2, 1)
     assert located.position(("evidence", 0, "missing")) == (3, 5)
+    assert located.position(("evidence", 5)) == (3, 3)
+    assert located.top_level_keys() == {"title": (1, 1), "evidence": (2, 1)}
 
 
 @pytest.mark.parametrize(
@@ -37,7 +47,7 @@ def test_positions_of_values_and_keys() -> None:
         ("<<: {a: 1}\n", "merge keys"),
     ],
 )
-def test_refusals_have_positions(text: str, message: str) -> None:
+def test_refusals_have_positions(reader, text: str, message: str) -> None:
     with pytest.raises(yamlfile.YamlError) as info:
         yamlfile.parse(text)
     assert message in info.value.message
@@ -51,7 +61,7 @@ def test_deep_nesting_is_refused_without_recursion() -> None:
         yamlfile.parse(text)
 
 
-def test_alias_bomb_is_refused_quickly_and_small() -> None:
+def test_alias_bomb_is_refused_quickly_and_small(reader) -> None:
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 20)]
     tracemalloc.start()
@@ -112,7 +122,7 @@ def _assert_clean_outcome(root) -> None:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(YAML_PIECES, max_size=40).map("".join))
-def test_fuzz_assembled_yaml_never_crashes(tmp_path_factory, text: str) -> None:
+def test_fuzz_assembled_yaml_never_crashes(tmp_path_factory, reader, text: str) -> None:
     _assert_clean_outcome(_kb_with_claim(tmp_path_factory, text.encode("utf-8", "surrogatepass")))
 
 
@@ -124,7 +134,7 @@ VALID_CLAIM = (
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.integers(0, len(VALID_CLAIM)), st.binary(max_size=3)), max_size=6))
-def test_fuzz_mutated_claim_never_crashes(tmp_path_factory, mutations) -> None:
+def test_fuzz_mutated_claim_never_crashes(tmp_path_factory, reader, mutations) -> None:
     raw = bytearray(VALID_CLAIM)
     for at, patch in mutations:
         raw[at : at + len(patch)] = patch
