@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import networkx as nx
 
+from kb.gcpause import paused_gc
 from kb.model import KnowledgeBase
 
 
@@ -23,24 +24,32 @@ def source_node(source_id: str) -> str:
 
 
 def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph:
+    with paused_gc():
+        return _build_graph(kb)
+
+
+def _build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph:
     graph = nx.MultiDiGraph()
-    for source in kb.sources.values():
-        graph.add_node(source_node(source.id), kind="source", id=source.id, title=source.title)
-    for claim in kb.claims.values():
-        graph.add_node(claim_node(claim.id), kind="claim", id=claim.id, topic=claim.topic)
-    for claim in kb.claims.values():
-        for index, ev in enumerate(claim.evidence):
-            graph.add_edge(
-                source_node(ev.source),
-                claim_node(claim.id),
-                key=f"evidence:{index}",
-                type="evidence",
-                index=index,
-                stance=ev.stance,
-                evidence_kind=ev.kind,
-            )
-    for origin, target, relation in kb.relations():
-        graph.add_edge(claim_node(origin), claim_node(target), key=relation, type=relation)
+    graph.add_nodes_from(
+        (source_node(s.id), {"kind": "source", "id": s.id, "title": s.title}) for s in kb.sources.values()
+    )
+    graph.add_nodes_from(
+        (claim_node(c.id), {"kind": "claim", "id": c.id, "topic": c.topic}) for c in kb.claims.values()
+    )
+    graph.add_edges_from(
+        (
+            source_node(ev.source),
+            claim_node(claim.id),
+            f"evidence:{index}",
+            {"type": "evidence", "index": index, "stance": ev.stance, "evidence_kind": ev.kind},
+        )
+        for claim in kb.claims.values()
+        for index, ev in enumerate(claim.evidence)
+    )
+    graph.add_edges_from(
+        (claim_node(origin), claim_node(target), relation, {"type": relation})
+        for origin, target, relation in kb.relations()
+    )
     return graph
 
 

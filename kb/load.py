@@ -9,7 +9,6 @@ an error, for the views that need a valid knowledge base.
 from __future__ import annotations
 
 import difflib
-import gc
 import os
 import re
 from collections.abc import Iterable
@@ -21,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from kb import quotes, yamlfile
 from kb.errors import InvalidKnowledgeBase, Problem
+from kb.gcpause import paused_gc
 from kb.model import LOADER_FIELDS, Claim, KbConfig, KnowledgeBase, Source, Span
 
 MAX_TEXT_BYTES = 20_000_000
@@ -348,16 +348,8 @@ def load(root: Path | str) -> tuple[KnowledgeBase | None, list[Problem]]:
     Returns the knowledge base (``None`` if there are errors) and every problem found,
     errors and warnings, sorted by file and position.
     """
-    # Loading allocates many small objects that live until the end and form no cycles;
-    # the cyclic collector would re-scan all of them again and again (about half of the
-    # load time on a 10,000-claim base), so it is paused meanwhile.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return _load(Path(root))
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _load(root: Path) -> tuple[KnowledgeBase | None, list[Problem]]:

@@ -27,12 +27,14 @@ Pure functions over a loaded knowledge base; ``docs/weighting.md`` (the site pag
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
+
 from kb.errors import Problem
+from kb.gcpause import paused_gc
 from kb.model import EVIDENCE_KINDS, SOURCE_KINDS, KnowledgeBase, Source
 
 Consensus = Literal["agreed", "contested", "rejected", "single-source", "no-evidence"]
@@ -109,7 +111,7 @@ class Reliability:
     explanation: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: built tens of thousands of times, and frozen init is slow
 class EvidenceWeight:
     claim: str
     index: int
@@ -122,7 +124,7 @@ class EvidenceWeight:
     effect: float = 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RelationEffect:
     claim: str  # the related claim
     type: str  # "supports" (it supports this claim) or "contradicts"
@@ -130,7 +132,7 @@ class RelationEffect:
     effect: float  # strength minus strength without this relation, others held fixed
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ClaimWeight:
     id: str
     base: float
@@ -194,7 +196,10 @@ def speaker_role(speaker: str | None) -> str:
 
 
 def noisy_or(weights: list[float]) -> float:
-    return 1.0 - math.prod(1.0 - w for w in weights)
+    rest = 1.0
+    for w in weights:
+        rest *= 1.0 - w
+    return 1.0 - rest
 
 
 def side_scores(items: list[tuple[str, str, float]]) -> tuple[float, float]:
@@ -233,23 +238,36 @@ def propagate(
     """Iterate DF-QuAD to a fixed point; returns (strengths, iterations, converged).
 
     Each step averages the new value with the old (a Krasnoselskii iteration), which
-    damps the oscillation a cycle of attacks would otherwise cause.
+    damps the oscillation a cycle of attacks would otherwise cause. The step runs on
+    arrays: the noisy-OR of a claim's neighbours is ``1 - exp(sum(log(1 - c)))``,
+    summed per claim with ``bincount`` over the relation edges.
     """
-    strength = dict(base)
-    order = sorted(base)
-    for iteration in range(1, MAX_ITERATIONS + 1):
-        change = 0.0
-        updated = {}
-        for c in order:
-            va = noisy_or([passed_on(strength[b], relation_weight) for b in attackers.get(c, ())])
-            vs = noisy_or([passed_on(strength[b], relation_weight) for b in supporters.get(c, ())])
-            new = 0.5 * (strength[c] + combine(base[c], va, vs))
-            change = max(change, abs(new - strength[c]))
-            updated[c] = new
-        strength = updated
-        if change < TOLERANCE:
-            return strength, iteration, True
-    return strength, MAX_ITERATIONS, False
+    ids = sorted(base)
+    index = {c: i for i, c in enumerate(ids)}
+    n = len(ids)
+    b = np.array([base[c] for c in ids], dtype=float)
+
+    def edges(table: dict[str, list[str]]) -> tuple[np.ndarray, np.ndarray]:
+        pairs = sorted((index[t], index[s]) for t, sources in table.items() for s in sources)
+        dst = np.array([p[0] for p in pairs], dtype=np.int64)
+        src = np.array([p[1] for p in pairs], dtype=np.int64)
+        return src, dst
+
+    sup_src, sup_dst = edges(supporters)
+    att_src, att_dst = edges(attackers)
+    strength = b.copy()
+    with np.errstate(divide="ignore"):  # log(0) = -inf is right when a neighbour passes on 1
+        for iteration in range(1, MAX_ITERATIONS + 1):
+            log_rest = np.log1p(-relation_weight * np.maximum(0.0, 2.0 * strength - 1.0))
+            va = 1.0 - np.exp(np.bincount(att_dst, weights=log_rest[att_src], minlength=n))
+            vs = 1.0 - np.exp(np.bincount(sup_dst, weights=log_rest[sup_src], minlength=n))
+            combined = np.where(va >= vs, b - b * (va - vs), b + (1.0 - b) * (vs - va))
+            updated = 0.5 * (strength + combined)
+            change = float(np.max(np.abs(updated - strength))) if n else 0.0
+            strength = updated
+            if change < TOLERANCE:
+                return dict(zip(ids, strength.tolist(), strict=True)), iteration, True
+    return dict(zip(ids, strength.tolist(), strict=True)), MAX_ITERATIONS, False
 
 
 def _consensus(for_: set[str], against: set[str], has_evidence: bool) -> str:
@@ -266,34 +284,45 @@ def _consensus(for_: set[str], against: set[str], has_evidence: bool) -> str:
 
 def compute(kb: KnowledgeBase, settings: Settings | None = None) -> Weights:
     """Every number kb shows: reliabilities, evidence weights, strengths, consensus, topics."""
+    with paused_gc():
+        return _compute(kb, settings)
+
+
+def _compute(kb: KnowledgeBase, settings: Settings | None) -> Weights:
     if settings is None:
         settings, _ = settings_from_config(kb.config.weighting)
     reliability = {sid: source_reliability(s, settings) for sid, s in kb.sources.items()}
 
     items: dict[str, list[EvidenceWeight]] = {}
     base: dict[str, float] = {}
+    speaker_roles: dict[str | None, str] = {}
+    sides: dict[str, tuple[float, float]] = {}
     for claim in kb.claims.values():
-        weights = []
-        for i, ev in enumerate(claim.evidence):
+        parts = []
+        for ev in claim.evidence:
             rel = reliability[ev.source].value
             kind_factor = settings.evidence_kind[ev.kind]
-            role = speaker_role(ev.speaker)
+            if ev.speaker not in speaker_roles:
+                speaker_roles[ev.speaker] = speaker_role(ev.speaker)
+            role = speaker_roles[ev.speaker]
             speaker_factor = settings.speaker[role]
             weight = rel * kind_factor * speaker_factor
             explanation = (
                 f"reliability {rel:.2f} x {ev.kind} {kind_factor:.2f}"
                 f" x {role} {speaker_factor:.2f} = {weight:.3f}"
             )
-            weights.append(EvidenceWeight(claim.id, i, ev.source, ev.stance, weight, role, explanation))
-        triples = [(w.source, w.stance, w.weight) for w in weights]
-        base[claim.id] = base_score(triples)
+            parts.append((ev, role, weight, explanation))
+        triples = [(ev.source, ev.stance, weight) for ev, _, weight, _ in parts]
+        sides[claim.id] = side_scores(triples)
+        base[claim.id] = 0.5 + 0.5 * (sides[claim.id][0] - sides[claim.id][1])
         # effect of each item: how far the base would move without it
         items[claim.id] = [
             EvidenceWeight(
-                **{**w.__dict__, "effect": base[claim.id] - base_score(triples[:k] + triples[k + 1 :])}
+                claim.id, k, ev.source, ev.stance, weight, role, explanation,
+                base[claim.id] - base_score(triples[:k] + triples[k + 1 :]),
             )
-            for k, w in enumerate(weights)
-        ]
+            for k, (ev, role, weight, explanation) in enumerate(parts)
+        ]  # fmt: skip
 
     supporters: dict[str, list[str]] = defaultdict(list)
     attackers: dict[str, list[str]] = defaultdict(list)
@@ -325,7 +354,7 @@ def compute(kb: KnowledgeBase, settings: Settings | None = None) -> Weights:
             against |= direct_for[other]
         consensus = _consensus(for_, against, bool(claim.evidence))
         relation_effects = _relation_effects(cid, base[cid], strength, supporters, attackers, settings)
-        s, o = side_scores([(w.source, w.stance, w.weight) for w in items[cid]])
+        s, o = sides[cid]
         claims[cid] = ClaimWeight(
             id=cid,
             base=base[cid],
@@ -354,14 +383,24 @@ def _relation_effects(
     rw = settings.relation_weight
     sup = {b: passed_on(strength[b], rw) for b in supporters.get(cid, ())}
     att = {b: passed_on(strength[b], rw) for b in attackers.get(cid, ())}
-    full = combine(base, noisy_or(list(att.values())), noisy_or(list(sup.values())))
-    effects = []
-    for b, value in sup.items():
-        without = combine(base, noisy_or(list(att.values())), noisy_or([v for k, v in sup.items() if k != b]))
-        effects.append(RelationEffect(b, "supports", value, full - without))
-    for b, value in att.items():
-        without = combine(base, noisy_or([v for k, v in att.items() if k != b]), noisy_or(list(sup.values())))
-        effects.append(RelationEffect(b, "contradicts", value, full - without))
+    va, vs = noisy_or(list(att.values())), noisy_or(list(sup.values()))
+    full = combine(base, va, vs)
+
+    def without(total: float, values: dict[str, float], left_out: str) -> float:
+        # 1 - prod over the others = 1 - (1 - total) / (1 - v), unless v is 1 (then recompute)
+        v = values[left_out]
+        if v < 1.0:
+            return 1.0 - (1.0 - total) / (1.0 - v)
+        return noisy_or([x for k, x in values.items() if k != left_out])
+
+    effects = [
+        RelationEffect(b, "supports", v, full - combine(base, va, without(vs, sup, b)))
+        for b, v in sup.items()
+    ]
+    effects += [
+        RelationEffect(b, "contradicts", v, full - combine(base, without(va, att, b), vs))
+        for b, v in att.items()
+    ]
     return tuple(effects)
 
 
