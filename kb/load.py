@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from kb import quotes, yamlfile
+from kb.cache import LoadCache, digest
 from kb.errors import InvalidKnowledgeBase, Problem
 from kb.gcpause import paused_gc
 from kb.model import LOADER_FIELDS, Claim, KbConfig, KnowledgeBase, Source, Span
@@ -69,7 +70,9 @@ def _dotted(loc: tuple[str | int, ...]) -> str:
 @dataclass
 class _Collector:
     root: Path
+    cache: LoadCache
     problems: list[Problem] = field(default_factory=list)
+    text_digests: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._prefix = str(self.root).rstrip(os.sep) + os.sep
@@ -146,7 +149,15 @@ def _read_yaml(col: _Collector, file: Path) -> yamlfile.Located | None:
             message = f"file is larger than {yamlfile.MAX_YAML_BYTES // 1000} kB; kb files are small"
             col.add(rel, 1, 1, message)
             return None
-        located = yamlfile.parse(yamlfile.decode(file.read_bytes()))
+        raw = file.read_bytes()
+        key = digest(raw)
+        cached = col.cache.get_parsed(key)
+        if cached is not None:
+            located = yamlfile.Located(cached, text=yamlfile.decode(raw))
+        else:
+            located = yamlfile.parse(yamlfile.decode(raw))
+            if isinstance(located.data, dict):
+                col.cache.put_parsed(key, located.data)
     except UnicodeDecodeError as exc:
         col.add(rel, 1, 1, f"file is not UTF-8 text (bad byte at offset {exc.start})")
         return None
@@ -252,7 +263,10 @@ def _read_text(
         col.at(source.path, located, ("text",), message)
         return None
     try:
-        return yamlfile.decode(target.read_bytes())
+        raw = target.read_bytes()
+        text = yamlfile.decode(raw)
+        col.text_digests[source.id] = digest(raw)
+        return text
     except UnicodeDecodeError as exc:
         message = f"text: {source.text!r} is not UTF-8 (bad byte at offset {exc.start})"
         col.at(source.path, located, ("text",), message)
@@ -303,7 +317,7 @@ def _check_references(
                 continue
             if ev.source not in texts:
                 continue  # the source file or its text is invalid; that error is reported there
-            found = quotes.find(ev.quote, texts[ev.source])
+            found = _find_quote(col, ev.quote, ev.source, texts[ev.source])
             if found is None:
                 hint = quotes.closest_passage(ev.quote, texts[ev.source])
                 message = f"evidence[{i}].quote: not found in the text of source {ev.source!r}"
@@ -320,6 +334,20 @@ def _check_references(
                     col.at(claim.path, located, (kind, j), message)
     _check_conflicting_relations(col, claims, where)
     return spans
+
+
+def _find_quote(col: _Collector, quote: str, source_id: str, text: str) -> list[Span] | None:
+    """``quotes.find`` through the cache; a cached position is checked against the text first."""
+    key = col.cache.quote_key(quote, col.text_digests[source_id])
+    cached = col.cache.get_quote(key)
+    if cached is not None:
+        spans = [Span(start=start, end=end) for start, end in cached]
+        if quotes.spans_match(quote, text, spans):
+            return spans
+    found = quotes.find(quote, text)
+    if found is not None:
+        col.cache.put_quote(key, [[s.start, s.end] for s in found])
+    return found
 
 
 def _check_conflicting_relations(
@@ -342,18 +370,24 @@ def _check_unused_sources(col: _Collector, sources: dict[str, Source], claims: d
             col.add(source.path, 1, 1, f"source {source.id!r} is not cited by any claim", "warning")
 
 
-def load(root: Path | str) -> tuple[KnowledgeBase | None, list[Problem]]:
+def load(root: Path | str, *, cache: bool = True) -> tuple[KnowledgeBase | None, list[Problem]]:
     """Load and check the knowledge base at ``root``.
 
     Returns the knowledge base (``None`` if there are errors) and every problem found,
-    errors and warnings, sorted by file and position.
+    errors and warnings, sorted by file and position. With ``cache``, parsed files and
+    found quotes are kept in ``<root>/.kb-cache/`` by content hash, so a second load
+    only parses what changed.
     """
+    root = Path(root)
     with paused_gc():
-        return _load(Path(root))
+        store = LoadCache(root, enabled=cache and root.is_dir())
+        result = _load(root, store)
+        store.save()
+        return result
 
 
-def _load(root: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
-    col = _Collector(root)
+def _load(root: Path, cache: LoadCache) -> tuple[KnowledgeBase | None, list[Problem]]:
+    col = _Collector(root, cache)
     if not root.is_dir():
         col.add(str(root), 1, 1, "no such knowledge-base folder")
         return None, col.problems

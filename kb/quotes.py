@@ -102,6 +102,19 @@ def find(quote: str, text: str) -> list[Span] | None:
     return spans
 
 
+def spans_match(quote: str, text: str, spans: list[Span]) -> bool:
+    """Whether ``spans`` of ``text`` hold the quote's fragments, in order (to trust a cached find)."""
+    parts = fragments(quote)
+    if len(parts) != len(spans) or not parts:
+        return False
+    at = 0
+    for part, span in zip(parts, spans, strict=True):
+        if not at <= span.start < span.end <= len(text) or normalise(text[span.start : span.end]) != part:
+            return False
+        at = span.end
+    return True
+
+
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 
 

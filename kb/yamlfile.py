@@ -62,9 +62,17 @@ class Located:
     # From the composer's path: the node tree, searched only when a position is
     # asked for (rarely: only for errors), so valid files pay nothing for positions.
     root: yaml.Node | None = None
+    # Data taken from the load cache keeps its text, parsed again only if a position is needed.
+    text: str | None = None
+
+    def _parsed_again(self) -> None:
+        if self.text is not None and self.root is None and not self.where:
+            again = parse(self.text)
+            self.root, self.where, self.keys = again.root, again.where, again.keys
 
     def top_level_keys(self) -> dict[str, tuple[int, int]]:
         """The position of each key of the top-level mapping."""
+        self._parsed_again()
         if self.root is None:
             return {p[0]: pos for p, pos in self.keys.items() if len(p) == 1 and isinstance(p[0], str)}
         if not isinstance(self.root, yaml.MappingNode):
@@ -73,6 +81,7 @@ class Located:
 
     def position(self, path: Path, *, key: bool = False) -> tuple[int, int]:
         """The position of ``path``, or of its nearest located ancestor."""
+        self._parsed_again()
         if self.root is not None:
             return self._node_position(path, key)
         table = self.keys if key else self.where

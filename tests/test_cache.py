@@ -1,0 +1,82 @@
+"""The load cache: reused when nothing changed, never trusted over the files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kb.cache import CACHE_DIR, LoadCache
+from kb.load import load
+from tests.conftest import FIXTURES
+
+
+@pytest.fixture
+def kb_copy(tmp_path: Path) -> Path:
+    root = tmp_path / "kb"
+    shutil.copytree(FIXTURES / "valid", root, ignore=shutil.ignore_patterns(CACHE_DIR))
+    return root
+
+
+def test_second_load_reuses_the_cache_and_gives_the_same_result(kb_copy: Path, monkeypatch) -> None:
+    first, problems = load(kb_copy)
+    assert first is not None, problems
+    assert (kb_copy / CACHE_DIR / "parsed.json").is_file()
+    parses = []
+    import kb.yamlfile as yamlfile
+
+    real_parse = yamlfile.parse
+    monkeypatch.setattr(yamlfile, "parse", lambda text: parses.append(text) or real_parse(text))
+    second, _ = load(kb_copy)
+    assert parses == [], "nothing changed, so nothing is parsed again"
+    assert second.model_dump() == first.model_dump()
+
+
+def test_a_changed_file_is_parsed_again(kb_copy: Path) -> None:
+    load(kb_copy)
+    claim = kb_copy / "claims" / "diet" / "less-protein.yaml"
+    claim.write_text(claim.read_text().replace("Eating less protein", "Eating much less protein"))
+    kb, _ = load(kb_copy)
+    assert kb.claims["less-protein"].statement.startswith("Eating much less protein")
+
+
+def test_errors_keep_their_positions_when_the_file_came_from_the_cache(kb_copy: Path) -> None:
+    load(kb_copy)
+    # the file is valid YAML and cached; an unknown source is only found after parsing
+    (kb_copy / "sources" / "guide-b.yaml").unlink()
+    (kb_copy / "sources" / "guide-b.txt").unlink()
+    kb, problems = load(kb_copy)
+    assert kb is None
+    assert [str(p) for p in problems if p.severity == "error"][0].startswith(
+        "claims/diet/less-protein.yaml:9:13: evidence[1].source: unknown source 'guide-b'"
+    )
+
+
+def test_a_tampered_cache_cannot_make_a_missing_quote_pass(kb_copy: Path) -> None:
+    load(kb_copy)
+    claim = kb_copy / "claims" / "diet" / "less-protein.yaml"
+    claim.write_text(claim.read_text().replace("Protein keeps muscle.", "Protein builds muscle."))
+    store = LoadCache(kb_copy)
+    text_digest = __import__("hashlib").sha256((kb_copy / "sources" / "guide-b.txt").read_bytes()).hexdigest()
+    store.used_parsed = store.parsed
+    store.used_quotes = {**store.quotes, store.quote_key("Protein builds muscle.", text_digest): [[0, 10]]}
+    store.save()
+    kb, problems = load(kb_copy)
+    assert kb is None
+    assert any("not found in the text of source 'guide-b'" in p.message for p in problems)
+
+
+def test_a_corrupt_cache_is_ignored(kb_copy: Path) -> None:
+    (kb_copy / CACHE_DIR).mkdir()
+    (kb_copy / CACHE_DIR / "parsed.json").write_text("{not json")
+    kb, problems = load(kb_copy)
+    assert kb is not None, problems
+    assert json.loads((kb_copy / CACHE_DIR / "parsed.json").read_text())["format"] == 1
+
+
+def test_a_read_only_folder_still_loads(kb_copy: Path) -> None:
+    kb, _ = load(kb_copy, cache=False)
+    assert kb is not None
+    assert not (kb_copy / CACHE_DIR).exists()
