@@ -197,10 +197,8 @@ def main() -> None:
             done = subprocess.run(command, check=True, capture_output=True, text=True)
             results.append(json.loads(done.stdout.strip().splitlines()[-1]))
     print_table(results)
-    payload = {
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
-        "results": results,
-    }
+    machine = {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}
+    payload = {"machine": machine, "results": results}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(payload, indent=2) + "\n")
     print(f"figures written to {args.out}", file=sys.stderr)

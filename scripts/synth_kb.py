@@ -24,10 +24,10 @@ WORDS = (
     "meal timing rest load repetition set heavy light long short steady fast slow high low daily plan"
 ).split()
 FILLER = "the a your most some many every often rarely can will may should does not more less than".split()
-TOPICS = [
-    "running", "cycling", "walking", "swimming", "hiit", "strength", "diet", "protein", "timing", "genetics",
-    "fat-loss", "stretching", "sleep", "hormones", "recovery", "volume", "intensity", "cardio", "tone", "misc",
-]  # fmt: skip
+TOPICS = (
+    "running cycling walking swimming hiit strength diet protein timing genetics "
+    "fat-loss stretching sleep hormones recovery volume intensity cardio tone misc"
+).split()
 SOURCE_KINDS = ["study", "review", "guide", "article", "blog", "forum", "other"]
 EVIDENCE_KINDS = ["study", "mechanism", "expert-opinion", "experience", "testimonial"]
 
@@ -44,7 +44,8 @@ def write(out: Path, claims: int, sources: int, relations: int, seed: int = 1) -
     (out / "sources").mkdir(parents=True)
     (out / "claims").mkdir()
     (out / "kb.yaml").write_text(
-        "title: Synthetic knowledge base\nsynonyms:\n  - [legs, thighs, quads, calves]\n  - [running, cardio]\n"
+        "title: Synthetic knowledge base\n"
+        "synonyms:\n  - [legs, thighs, quads, calves]\n  - [running, cardio]\n"
     )
     texts: list[list[str]] = []
     for s in range(sources):
