@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from kb import __version__
+from kb import __version__, progress
 from kb.errors import InvalidKnowledgeBase, KbError, Problem
 from kb.load import load, load_valid
 from kb.output import write_atomic
@@ -76,7 +76,7 @@ def cli() -> None:
 @reports_errors
 def validate(kb_dir: Path) -> None:
     """Check every file; print each problem as path:line:col: message."""
-    kb, problems = load(kb_dir)
+    kb, problems = load(kb_dir, progress=progress.terminal)
     print_problems(problems)
     errors = sum(1 for p in problems if p.severity == "error")
     warnings = len(problems) - errors

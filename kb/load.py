@@ -23,6 +23,7 @@ from kb.cache import LoadCache, digest
 from kb.errors import InvalidKnowledgeBase, Problem
 from kb.gcpause import paused_gc
 from kb.model import LOADER_FIELDS, Claim, KbConfig, KnowledgeBase, Source, Span
+from kb.progress import Advance, Progress, ignore_progress, quiet
 
 MAX_TEXT_BYTES = 20_000_000
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -71,6 +72,7 @@ def _dotted(loc: tuple[str | int, ...]) -> str:
 class _Collector:
     root: Path
     cache: LoadCache
+    advance: Advance = ignore_progress
     problems: list[Problem] = field(default_factory=list)
     text_digests: dict[str, str] = field(default_factory=dict)
 
@@ -221,12 +223,15 @@ def _check_id(col: _Collector, file: Path) -> bool:
     return True
 
 
-def _load_sources(col: _Collector, root: Path) -> tuple[dict[str, Source], dict[str, str]]:
+def _load_sources(
+    col: _Collector, root: Path, source_files: list[Path]
+) -> tuple[dict[str, Source], dict[str, str]]:
     """The valid sources and their texts, by id."""
     sources: dict[str, Source] = {}
     texts: dict[str, str] = {}
     folder = root / "sources"
-    for file in _yaml_files(folder):
+    for file in source_files:
+        col.advance(1)
         if file.parent != folder:
             col.add(
                 col.rel(file), 1, 1, "source files belong directly in sources/, not in a subfolder", "warning"
@@ -273,11 +278,14 @@ def _read_text(
         return None
 
 
-def _load_claims(col: _Collector, root: Path) -> tuple[dict[str, Claim], dict[str, yamlfile.Located]]:
+def _load_claims(
+    col: _Collector, claim_files: list[Path]
+) -> tuple[dict[str, Claim], dict[str, yamlfile.Located]]:
     claims: dict[str, Claim] = {}
     where: dict[str, yamlfile.Located] = {}
     first_path: dict[str, str] = {}
-    for file in _yaml_files(root / "claims"):
+    for file in claim_files:
+        col.advance(1)
         if not _check_id(col, file):
             continue
         rel = col.rel(file)
@@ -370,23 +378,27 @@ def _check_unused_sources(col: _Collector, sources: dict[str, Source], claims: d
             col.add(source.path, 1, 1, f"source {source.id!r} is not cited by any claim", "warning")
 
 
-def load(root: Path | str, *, cache: bool = True) -> tuple[KnowledgeBase | None, list[Problem]]:
+def load(
+    root: Path | str, *, cache: bool = True, progress: Progress = quiet
+) -> tuple[KnowledgeBase | None, list[Problem]]:
     """Load and check the knowledge base at ``root``.
 
     Returns the knowledge base (``None`` if there are errors) and every problem found,
     errors and warnings, sorted by file and position. With ``cache``, parsed files and
     found quotes are kept in ``<root>/.kb-cache/`` by content hash, so a second load
-    only parses what changed.
+    only parses what changed. ``progress`` reports the files read (kb.progress).
     """
     root = Path(root)
     with paused_gc():
         store = LoadCache(root, enabled=cache and root.is_dir())
-        result = _load(root, store)
+        result = _load(root, store, progress)
         store.save()
         return result
 
 
-def _load(root: Path, cache: LoadCache) -> tuple[KnowledgeBase | None, list[Problem]]:
+def _load(
+    root: Path, cache: LoadCache, show_progress: Progress
+) -> tuple[KnowledgeBase | None, list[Problem]]:
     col = _Collector(root, cache)
     if not root.is_dir():
         col.add(str(root), 1, 1, "no such knowledge-base folder")
@@ -395,11 +407,14 @@ def _load(root: Path, cache: LoadCache) -> tuple[KnowledgeBase | None, list[Prob
         col.add(".", 1, 1, "not a knowledge base: expected folders sources/ and claims/")
         return None, col.problems
     config = _load_config(col, root)
-    sources, texts = _load_sources(col, root)
-    claims, where = _load_claims(col, root)
+    source_files = _yaml_files(root / "sources")
+    claim_files = _yaml_files(root / "claims")
+    with show_progress("validating", len(source_files) + len(claim_files)) as col.advance:
+        sources, texts = _load_sources(col, root, source_files)
+        claims, where = _load_claims(col, claim_files)
     # Claims whose file failed to validate still exist: relations to them are not "unknown".
-    known_claims = set(claims) | {p.stem for p in _yaml_files(root / "claims")}
-    known_sources = {p.stem for p in _yaml_files(root / "sources")}
+    known_claims = set(claims) | {p.stem for p in claim_files}
+    known_sources = {p.stem for p in source_files}
     spans = _check_references(col, claims, where, sources, texts, known_claims, known_sources)
     if not any(p.severity == "error" for p in col.problems):
         # only meaningful when every claim file could be read
@@ -418,9 +433,9 @@ def _load(root: Path, cache: LoadCache) -> tuple[KnowledgeBase | None, list[Prob
     return kb, problems
 
 
-def load_valid(root: Path | str) -> KnowledgeBase:
+def load_valid(root: Path | str, *, progress: Progress = quiet) -> KnowledgeBase:
     """Load the knowledge base or raise ``InvalidKnowledgeBase`` with every problem."""
-    kb, problems = load(root)
+    kb, problems = load(root, progress=progress)
     if kb is None:
         raise InvalidKnowledgeBase(problems)
     return kb

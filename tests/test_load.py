@@ -79,3 +79,22 @@ def test_missing_folder_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     assert kb is None and "no such knowledge-base folder" in problems[0].message
     kb, problems = load(tmp_path)
     assert kb is None and "not a knowledge base" in problems[0].message
+
+
+def test_progress_is_reported_per_file_and_silent_when_piped(runner) -> None:
+    from contextlib import contextmanager
+
+    calls: list[tuple[str, int]] = []
+    steps: list[int] = []
+
+    @contextmanager
+    def record(label: str, total: int):
+        calls.append((label, total))
+        yield steps.append
+
+    load(FIXTURES / "valid", progress=record)
+    assert calls == [("validating", 5)]  # 2 sources + 3 claims
+    assert sum(steps) == 5
+    # through the CLI, output is not a terminal: no bar, just the result
+    result = runner.invoke(cli, ["validate", "--kb", str(FIXTURES / "valid")])
+    assert result.stderr == ""
