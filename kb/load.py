@@ -32,6 +32,8 @@ _TYPE_NAMES = {
     "string_type": "text",
     "list_type": "a list",
     "dict_type": "a mapping",
+    "model_type": "a mapping of fields",
+    "bool_type": "yes or no (true/false)",
     "float_type": "a number",
     "float_parsing": "a number",
     "int_type": "a whole number",
