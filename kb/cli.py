@@ -14,8 +14,9 @@ from typing import Any
 import click
 
 from kb import __version__, progress
-from kb.errors import InvalidKnowledgeBase, KbError, Problem
+from kb.errors import InvalidKnowledgeBase, KbError, Problem, UsageError
 from kb.load import load, load_valid
+from kb.model import SOURCE_KINDS
 from kb.output import write_atomic
 
 
@@ -96,16 +97,186 @@ def validate(kb_dir: Path) -> None:
 
 @cli.command()
 @kb_option
-@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "graphml", "csv", "claimreview"]),
+    default="json",
+    show_default=True,
+    help="json: everything; graphml: the claim graph; csv: three tables (needs -o DIR); "
+    "claimreview: schema.org ClaimReview JSON-LD.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Write to FILE (for csv: into the folder DIR)."
+)
 @reports_errors
 def export(kb_dir: Path, fmt: str, output: Path | None) -> None:
     """The whole knowledge base with computed strengths, as data."""
-    from kb.export import to_json
+    from kb import export as exports
     from kb.weigh import compute
 
+    if fmt == "csv" and (output is None or str(output) == "-"):
+        raise UsageError("--format csv writes three tables: give the folder for them with -o DIR")
+    if fmt != "csv" and output is not None and output.is_dir():
+        raise UsageError(f"-o {output}: is a folder; give a file name")
     kb = load_valid(kb_dir)
-    write_or_print(to_json(kb, compute(kb)), output)
+    weights = compute(kb)
+    if fmt == "csv":
+        assert output is not None
+        if output.exists() and not output.is_dir():
+            raise UsageError(f"-o {output}: is a file; --format csv needs a folder")
+        for name, table in exports.to_csv_tables(kb, weights).items():
+            write_atomic(output / name, table)
+            click.echo(f"wrote {output / name}", err=True)
+        return
+    render = {
+        "json": exports.to_json,
+        "graphml": exports.to_graphml,
+        "claimreview": exports.to_claimreview_json,
+    }
+    write_or_print(render[fmt](kb, weights), output)
+
+
+def _echo_written(kb_dir: Path, paths: list[Path]) -> None:
+    for path in paths:
+        click.echo(f"wrote {path.relative_to(kb_dir).as_posix()}")
+
+
+@cli.command("add-source")
+@kb_option
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--title", help="The title (default: from the document: <h1>, <title>, first heading or line).")
+@click.option("--author", help="The author (default: <meta name=author> of an HTML page).")
+@click.option("--kind", type=click.Choice(SOURCE_KINDS), help="What sort of document (default: other).")
+@click.option("--url", help="Where it was found (default: the page's canonical link, if any).")
+@click.option("--id", "source_id", help="The source id (default: the title as a slug, else the file name).")
+@reports_errors
+def add_source(
+    kb_dir: Path,
+    file: Path,
+    title: str | None,
+    author: str | None,
+    kind: str | None,
+    url: str | None,
+    source_id: str | None,
+) -> None:
+    """Copy a .txt, .md or .html document into sources/ with its YAML; never overwrites."""
+    from kb import authoring
+
+    document = authoring.read_document(file)
+    planned = authoring.plan_add_source(
+        kb_dir,
+        document,
+        fallback_id=file.stem,
+        title=title,
+        author=author,
+        kind=kind,
+        url=url,
+        source_id=source_id,
+    )
+    written = authoring.write_new_files(kb_dir, planned)
+    _echo_written(kb_dir, written + authoring.ensure_schemas(kb_dir))
+    if kind is None:
+        click.echo(
+            f"kind: {authoring.DEFAULT_KIND} (say what it is: edit sources/{planned.id}.yaml or pass --kind)"
+        )
+    kb_flag = "" if kb_dir == Path(".") else f" --kb {kb_dir}"
+    click.echo(f"next: kb extract {planned.id}{kb_flag}")
+
+
+@cli.command()
+@kb_option
+@click.argument("source_id")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=40, show_default=True, help="At most N candidates."
+)
+@click.option("--force", is_flag=True, help="Write the drafts again over an earlier run's.")
+@reports_errors
+def extract(kb_dir: Path, source_id: str, limit: int, force: bool) -> None:
+    """Propose candidate claims from a source, as drafts in review/SOURCE_ID/ (kb validate ignores them)."""
+    from kb import authoring
+    from kb import extract as extraction
+
+    if not force:
+        extraction.refuse_existing_drafts(kb_dir, source_id)
+    kb = load_valid(kb_dir)
+    result = extraction.extract(kb, source_id, limit=limit)
+    planned = extraction.plan_review(kb, result)
+    for path, text in planned.files.items():
+        write_atomic(path, text)
+    authoring.ensure_schemas(kb_dir)
+    counts = {
+        s: sum(1 for c in result.candidates if c.suggestion == s) for s in ("same", "contradicts", "new")
+    }
+    folder = extraction.review_folder(kb_dir, source_id).relative_to(kb_dir).as_posix()
+    click.echo(
+        f"{len(result.candidates)} candidate claims from {result.sentences} sentences of {source_id!r} "
+        f"in {folder}/: {counts['same']} same as an existing claim, {counts['contradicts']} contradicting "
+        f"one, {counts['new']} new"
+    )
+    for candidate in result.candidates:
+        about = f" {candidate.target}" if candidate.target else ""
+        click.echo(f"  {candidate.id}.yaml  {candidate.suggestion}{about}  (topic {candidate.topic})")
+    click.echo(
+        "next: read each draft, edit it, move the ones to keep into claims/<topic>/ (or add their quote to "
+        "the claim they repeat), delete the rest, then run kb validate"
+    )
+
+
+@cli.group()
+def new() -> None:
+    """Scaffold a new claim or source file (never overwrites)."""
+
+
+@new.command("claim")
+@kb_option
+@click.argument("claim_id")
+@click.option("--topic", required=True, help="Its topic; the file goes into claims/TOPIC/.")
+@click.option("--statement", help="The claim as one sentence.")
+@reports_errors
+def new_claim(kb_dir: Path, claim_id: str, topic: str, statement: str | None) -> None:
+    """Write claims/TOPIC/CLAIM_ID.yaml: a valid claim with no evidence yet."""
+    from kb import authoring
+
+    written = authoring.write_new_files(
+        kb_dir, authoring.plan_new_claim(kb_dir, claim_id, topic=topic, statement=statement)
+    )
+    _echo_written(kb_dir, written + authoring.ensure_schemas(kb_dir))
+
+
+@new.command("source")
+@kb_option
+@click.argument("source_id")
+@click.option("--title", required=True, help="The source's title.")
+@click.option("--kind", required=True, type=click.Choice(SOURCE_KINDS), help="What sort of document it is.")
+@click.option("--author", help="Who wrote it.")
+@click.option("--url", help="Where it was found.")
+@reports_errors
+def new_source(
+    kb_dir: Path, source_id: str, title: str, kind: str, author: str | None, url: str | None
+) -> None:
+    """Write sources/SOURCE_ID.yaml and an empty SOURCE_ID.txt for its text."""
+    from kb import authoring
+
+    planned = authoring.plan_new_source(kb_dir, source_id, title=title, kind=kind, author=author, url=url)
+    written = authoring.write_new_files(kb_dir, planned)
+    _echo_written(kb_dir, written + authoring.ensure_schemas(kb_dir))
+
+
+@cli.command("schema")
+@kb_option
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The folder to write into (default: KB/schema).",
+)
+@reports_errors
+def schema_command(kb_dir: Path, out: Path | None) -> None:
+    """Write the JSON Schemas of source and claim files, for editors."""
+    from kb import schema
+
+    for path in schema.write_schemas(out if out is not None else kb_dir / schema.SCHEMA_DIR):
+        click.echo(f"wrote {path}")
 
 
 def main() -> None:

@@ -96,3 +96,151 @@ def to_dict(kb: KnowledgeBase, weights: Weights) -> dict[str, Any]:
 
 def to_json(kb: KnowledgeBase, weights: Weights) -> str:
     return json.dumps(to_dict(kb, weights), ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+
+
+# --- exports for other tools: GraphML (Gephi, Cytoscape), CSV tables, schema.org ClaimReview ---
+
+
+def to_graphml(kb: KnowledgeBase, weights: Weights) -> str:
+    """The claim graph of kb.graph as GraphML: claims carry strength and consensus, sources reliability.
+
+    GraphML holds typed scalars only, so every attribute is text or a number and
+    optional values that are missing are left out rather than written as null.
+    """
+    import io
+
+    import networkx as nx
+
+    from kb.graph import build_graph, claim_node, source_node
+
+    graph = build_graph(kb)
+    for source in kb.sources.values():
+        attrs = graph.nodes[source_node(source.id)]
+        attrs.update(
+            label=source.title,
+            source_kind=source.kind,
+            reliability=float(_r(weights.reliability[source.id].value)),
+        )
+        attrs.update({k: v for k, v in (("author", source.author), ("url", source.url)) if v})
+    for claim in kb.claims.values():
+        w = weights.claims[claim.id]
+        graph.nodes[claim_node(claim.id)].update(
+            label=claim.statement,
+            statement=claim.statement,
+            tags=", ".join(claim.tags),
+            strength=float(_r(w.strength)),
+            base=float(_r(w.base)),
+            consensus=w.consensus,
+        )
+        for index, ew in enumerate(w.evidence):
+            ev = claim.evidence[index]
+            edge = graph.edges[source_node(ev.source), claim_node(claim.id), f"evidence:{index}"]
+            edge.update(weight=float(_r(ew.weight)), quote=ev.quote)
+    buffer = io.BytesIO()
+    nx.write_graphml(graph, buffer, encoding="utf-8", prettyprint=True)
+    return buffer.getvalue().decode("utf-8")
+
+
+def _join(values: list[str] | tuple[str, ...]) -> str:
+    return ";".join(values)
+
+
+CSV_COLUMNS = {
+    "claims": (
+        "id", "statement", "topic", "tags", "strength", "base", "consensus", "sources_for",
+        "sources_against", "evidence_count", "supports", "contradicts", "path",
+    ),
+    "evidence": ("claim", "index", "source", "stance", "kind", "speaker", "quote", "weight", "effect"),
+    "relations": ("source", "target", "type"),
+}  # fmt: skip
+
+
+def to_csv_tables(kb: KnowledgeBase, weights: Weights) -> dict[str, str]:
+    """Three CSV tables by file name (claims.csv, evidence.csv, relations.csv); lists joined with ';'."""
+    import csv
+    import io
+
+    rows: dict[str, list[tuple]] = {"claims": [], "evidence": [], "relations": []}
+    for claim in kb.claims.values():
+        w = weights.claims[claim.id]
+        rows["claims"].append(
+            (
+                claim.id, claim.statement, claim.topic, _join(claim.tags), _r(w.strength), _r(w.base),
+                w.consensus, _join(w.sources_for), _join(w.sources_against), len(claim.evidence),
+                _join(claim.supports), _join(claim.contradicts), claim.path,
+            )
+        )  # fmt: skip
+        for index, (ev, ew) in enumerate(zip(claim.evidence, w.evidence, strict=True)):
+            rows["evidence"].append(
+                (claim.id, index, ev.source, ev.stance, ev.kind, ev.speaker or "", ev.quote, _r(ew.weight),
+                 _r(ew.effect))
+            )  # fmt: skip
+    rows["relations"] = list(kb.relations())
+    tables = {}
+    for name, columns in CSV_COLUMNS.items():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows[name])
+        tables[f"{name}.csv"] = buffer.getvalue()
+    return tables
+
+
+CLAIMREVIEW_BEST = 5
+CLAIMREVIEW_WORST = 1
+
+
+def _creative_work(source) -> dict[str, Any]:
+    work: dict[str, Any] = {"@type": "CreativeWork", "name": source.title, "identifier": source.id}
+    if source.url:
+        work["url"] = source.url
+    if source.author:
+        work["author"] = {"@type": "Person", "name": source.author}
+    if source.published:
+        work["datePublished"] = source.published.isoformat()
+    return work
+
+
+def to_claimreview(kb: KnowledgeBase, weights: Weights) -> dict[str, Any]:
+    """One schema.org ClaimReview per claim, as JSON-LD.
+
+    The rating is the claim's strength mapped from 0..1 onto 1..5 (the scale fact-check
+    consumers expect), its ``alternateName`` the consensus label. The claim appears in the
+    sources that support it; those sources' authors are its authors.
+    """
+    reviewer = {"@type": "Organization", "name": kb.config.title}
+    reviews = []
+    for claim in kb.claims.values():
+        w = weights.claims[claim.id]
+        backing = [kb.sources[s] for s in w.sources_for]
+        item: dict[str, Any] = {"@type": "Claim", "identifier": claim.id, "text": claim.statement}
+        if backing:
+            item["appearance"] = [_creative_work(s) for s in backing]
+            authors = sorted({s.author for s in backing if s.author})
+            if authors:
+                item["author"] = [{"@type": "Person", "name": a} for a in authors]
+        reviews.append(
+            {
+                "@type": "ClaimReview",
+                "identifier": claim.id,
+                "claimReviewed": claim.statement,
+                "about": claim.topic,
+                "author": reviewer,
+                "reviewRating": {
+                    "@type": "Rating",
+                    "ratingValue": _r(
+                        CLAIMREVIEW_WORST + (CLAIMREVIEW_BEST - CLAIMREVIEW_WORST) * w.strength
+                    ),
+                    "bestRating": CLAIMREVIEW_BEST,
+                    "worstRating": CLAIMREVIEW_WORST,
+                    "alternateName": w.consensus,
+                    "ratingExplanation": w.explanation,
+                },
+                "itemReviewed": item,
+            }
+        )
+    return {"@context": "https://schema.org", "@graph": reviews}
+
+
+def to_claimreview_json(kb: KnowledgeBase, weights: Weights) -> str:
+    return json.dumps(to_claimreview(kb, weights), ensure_ascii=False, indent=2) + "\n"

@@ -1,0 +1,427 @@
+"""Adding to a knowledge base: new sources from documents, and scaffolds for new files.
+
+The functions here work out what to write (pure, testable); ``write_new_files``
+writes it, refusing to overwrite anything: nothing is written unless every
+file is new. Every file written starts with the ``yaml-language-server`` line
+that points editors at the JSON Schema in ``<kb>/schema/`` (see kb.schema).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+import yaml
+
+from kb import schema, yamlfile
+from kb.errors import KbError, UsageError
+from kb.load import ID_PATTERN
+from kb.model import SOURCE_KINDS
+from kb.output import write_atomic
+
+TEXT_SUFFIXES = (".txt", ".md", ".markdown")
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+MAX_ID_LENGTH = 60
+MAX_DOCUMENT_BYTES = 20_000_000
+DEFAULT_KIND = "other"
+PLACEHOLDER_STATEMENT = "TODO: state the claim in one sentence."
+
+
+# --- writing YAML by hand, values through PyYAML so that quoting is always right ---------------
+
+
+def yaml_scalar(value: str, *, quoted: bool = False) -> str:
+    """``value`` as one YAML scalar on one line (double-quoted when ``quoted``)."""
+    dumped = yaml.safe_dump(
+        value, default_style='"' if quoted else None, width=1_000_000, allow_unicode=True
+    ).rstrip("\n")
+    return dumped.removesuffix("\n...").removesuffix("...").rstrip("\n")
+
+
+def yaml_list(values: list[str]) -> str:
+    return "[" + ", ".join(yaml_scalar(v) for v in values) + "]"
+
+
+def slugify(text: str, max_length: int = MAX_ID_LENGTH) -> str:
+    """A file-name id from free text: lower-case ASCII words joined by '-', cut at a word."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    slug = ""
+    for word in words:
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate) > max_length:
+            break
+        slug = candidate
+    return slug or (words[0][:max_length] if words else "")
+
+
+def check_id(value: str, what: str) -> str:
+    if not ID_PATTERN.match(value):
+        raise UsageError(
+            f"{what} {value!r}: use letters, digits, '-', '_' and '.' only, starting with a letter or digit"
+        )
+    return value
+
+
+# --- reading documents -------------------------------------------------------------------------
+
+
+@dataclass
+class Document:
+    """A document's readable text and what it says about itself."""
+
+    text: str
+    title: str | None = None
+    author: str | None = None
+    url: str | None = None
+    published: dt.date | None = None
+
+
+_BLOCK_TAGS = frozenset(
+    "address article aside blockquote body dd details div dl dt figcaption figure h1 h2 h3 h4 h5 h6 header "
+    "hr li main ol p pre section summary table tbody td tfoot th thead tr ul caption".split()
+)
+# Never readable text: code, styling, navigation and page furniture.
+_SKIP_TAGS = frozenset("script style nav noscript template svg iframe form button select footer head".split())
+_VOID_TAGS = frozenset("area base br col embed hr img input link meta source track wbr".split())
+
+
+class _ReadableText(HTMLParser):
+    """Collects paragraphs of visible text, plus title, author, url and date from the head."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.paragraphs: list[str] = []
+        self._current: list[str] = []
+        self._in_li = False  # whether the paragraph being collected is a list item
+        self._last_was_li = False
+        self._skip: list[str] = []  # open elements whose content is skipped
+        self._pre = 0
+        self._in_title = False
+        self._in_h1 = False
+        self.title_tag = ""
+        self.h1 = ""
+        self.meta: dict[str, str] = {}
+        self.canonical: str | None = None
+
+    def _flush(self) -> None:
+        raw = "".join(self._current)
+        if raw.strip() == "-":
+            return  # a list bullet waiting for the item's first block, e.g. <li><p>...
+        self._current = []
+        if self._pre:
+            lines = [line.rstrip() for line in raw.strip("\n").split("\n")]
+            text = "\n".join(lines)
+        else:
+            text = " ".join(raw.split())
+        if text.strip():
+            # list items stay on consecutive lines; other blocks are paragraphs apart
+            separator = "\n" if self._in_li and self._last_was_li else "\n\n"
+            self.paragraphs.append((separator if self.paragraphs else "") + text)
+            self._last_was_li = self._in_li
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {k.lower(): (v or "") for k, v in attrs}
+        if tag == "meta":
+            name = (values.get("name") or values.get("property") or "").lower()
+            if name and "content" in values:
+                self.meta.setdefault(name, values["content"].strip())
+            return
+        if tag == "link" and "canonical" in values.get("rel", "").lower().split():
+            self.canonical = values.get("href") or None
+            return
+        if tag == "title":
+            self._in_title = True
+            return
+        if tag in _VOID_TAGS:
+            if tag == "br":
+                self._current.append("\n" if self._pre else " ")
+            elif tag == "hr":
+                self._flush()
+            return
+        if self._skip or tag in _SKIP_TAGS:
+            self._skip.append(tag)
+            return
+        if tag in _BLOCK_TAGS:
+            self._flush()
+        if tag == "pre":
+            self._pre += 1
+        if tag == "h1" and not self.h1:
+            self._in_h1 = True
+        if tag == "li":
+            self._in_li = True
+            self._current.append("- ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+            return
+        if self._skip:
+            # close the innermost matching skipped element; stray end tags inside are ignored
+            if tag in self._skip:
+                while self._skip and self._skip.pop() != tag:
+                    pass
+            return
+        if tag == "h1":
+            self._in_h1 = False
+        if tag in _BLOCK_TAGS:
+            self._flush()
+        if tag == "li":
+            self._in_li = False
+        if tag == "pre" and self._pre:
+            self._pre -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title_tag += data
+            return
+        if self._skip:
+            return
+        if self._in_h1:
+            self.h1 += data
+        self._current.append(data)
+
+    def close(self) -> None:
+        super().close()
+        self._flush()
+
+
+def _date(value: str | None) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return None
+
+
+def _http_url(value: str | None) -> str | None:
+    return value if value and re.match(r"https?://", value) else None
+
+
+def html_to_document(html: str) -> Document:
+    """The readable text of an HTML page, one paragraph per block, and its metadata."""
+    parser = _ReadableText()
+    parser.feed(html)
+    parser.close()
+    meta = parser.meta
+    author = meta.get("author") or meta.get("article:author") or None
+    if author and re.match(r"https?://", author):
+        author = None  # article:author is often a profile URL, not a name
+    title = " ".join(parser.h1.split()) or " ".join(parser.title_tag.split()) or meta.get("og:title") or None
+    return Document(
+        text="".join(parser.paragraphs) + "\n",
+        title=title,
+        author=author,
+        url=_http_url(parser.canonical) or _http_url(meta.get("og:url")),
+        published=_date(meta.get("article:published_time") or meta.get("date") or meta.get("dc.date")),
+    )
+
+
+def text_to_document(text: str, markdown: bool) -> Document:
+    """A text or Markdown document as it is; its title is the first heading or the first line."""
+    title = None
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if markdown:
+        heading = next((line for line in lines if re.match(r"#{1,6}\s", line)), None)
+        if heading:
+            title = heading.lstrip("#").strip()
+    if title is None and lines:
+        title = lines[0].lstrip("#").strip()
+        if len(title) > 120:
+            title = title[:120].rsplit(" ", 1)[0]
+    return Document(text=text if text.endswith("\n") else text + "\n", title=title or None)
+
+
+def _decode_html(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        declared = re.search(rb"""charset=["']?([A-Za-z0-9_-]+)""", raw[:4096])
+        encoding = declared.group(1).decode("ascii") if declared else "cp1252"
+        try:
+            return raw.decode(encoding, errors="replace")
+        except LookupError:
+            return raw.decode("cp1252", errors="replace")
+
+
+def read_document(path: Path) -> Document:
+    """Read a .txt, .md or .html file into a Document; a KbError for anything else."""
+    suffix = path.suffix.lower()
+    if suffix not in TEXT_SUFFIXES + HTML_SUFFIXES:
+        kinds = ", ".join(TEXT_SUFFIXES + HTML_SUFFIXES)
+        raise UsageError(f"{path}: cannot read {suffix or 'files without a suffix'}; kb reads {kinds}")
+    try:
+        if path.stat().st_size > MAX_DOCUMENT_BYTES:
+            raise KbError(f"{path}: larger than {MAX_DOCUMENT_BYTES // 1_000_000} MB")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise KbError(f"{path}: cannot read: {exc.strerror}") from exc
+    if suffix in HTML_SUFFIXES:
+        return html_to_document(_decode_html(raw).replace("\r\n", "\n"))
+    try:
+        text = yamlfile.decode(raw)
+    except UnicodeDecodeError as exc:
+        raise KbError(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from exc
+    return text_to_document(text, markdown=suffix != ".txt")
+
+
+# --- what to write -----------------------------------------------------------------------------
+
+
+@dataclass
+class NewFiles:
+    """Files to create, by path, in the order to write them (texts before the YAML naming them)."""
+
+    files: dict[Path, str] = field(default_factory=dict)
+    id: str = ""
+
+
+def source_yaml(
+    kb_root: Path,
+    source_id: str,
+    *,
+    title: str,
+    kind: str,
+    text_file: str,
+    author: str | None = None,
+    url: str | None = None,
+    published: dt.date | None = None,
+    note: str | None = None,
+) -> str:
+    path = kb_root / "sources" / f"{source_id}.yaml"
+    lines = [schema.modeline(path, kb_root, "source")]
+    if note:
+        lines.append(f"# {note}\n")
+    lines.append(f"title: {yaml_scalar(title)}\n")
+    if author:
+        lines.append(f"author: {yaml_scalar(author)}\n")
+    lines.append(f"kind: {kind}                     # {' | '.join(SOURCE_KINDS)}\n")
+    if url:
+        lines.append(f"url: {yaml_scalar(url)}\n")
+    if published:
+        lines.append(f"published: {published.isoformat()}\n")
+    lines.append(f"text: {yaml_scalar(text_file)}\n")
+    return "".join(lines)
+
+
+def _check_kind(kind: str) -> str:
+    if kind not in SOURCE_KINDS:
+        raise UsageError(f"kind {kind!r} is not allowed; use one of: {', '.join(SOURCE_KINDS)}")
+    return kind
+
+
+def plan_add_source(
+    kb_root: Path,
+    document: Document,
+    *,
+    fallback_id: str,
+    title: str | None = None,
+    author: str | None = None,
+    kind: str | None = None,
+    url: str | None = None,
+    source_id: str | None = None,
+) -> NewFiles:
+    """The text and YAML files for a new source made from ``document``."""
+    if not document.text.strip():
+        raise KbError("the document has no readable text")
+    title = title or document.title or fallback_id
+    source_id = check_id(source_id or slugify(title) or slugify(fallback_id), "source id")
+    text_file = f"{source_id}.txt"
+    yaml_text = source_yaml(
+        kb_root,
+        source_id,
+        title=title,
+        kind=_check_kind(kind or DEFAULT_KIND),
+        text_file=text_file,
+        author=author or document.author,
+        url=url or document.url,
+        published=document.published,
+    )
+    folder = kb_root / "sources"
+    return NewFiles({folder / text_file: document.text, folder / f"{source_id}.yaml": yaml_text}, source_id)
+
+
+def plan_new_source(
+    kb_root: Path, source_id: str, *, title: str, kind: str, author: str | None = None, url: str | None = None
+) -> NewFiles:
+    """A source scaffold: an empty text file and the YAML that names it."""
+    check_id(source_id, "source id")
+    text_file = f"{source_id}.txt"
+    yaml_text = source_yaml(
+        kb_root,
+        source_id,
+        title=title,
+        kind=_check_kind(kind),
+        text_file=text_file,
+        author=author,
+        url=url,
+        note=f"paste the full text of the source into {text_file}; quotes are checked against it",
+    )
+    folder = kb_root / "sources"
+    return NewFiles({folder / text_file: "", folder / f"{source_id}.yaml": yaml_text}, source_id)
+
+
+EVIDENCE_TEMPLATE = """\
+# evidence:
+#   - source: SOURCE-ID               # a file name in sources/, without .yaml
+#     stance: supports                # supports | opposes
+#     kind: expert-opinion            # study | mechanism | expert-opinion | experience | testimonial
+#     quote: "exact words from the source text"
+#     speaker: author
+"""
+
+
+def plan_new_claim(kb_root: Path, claim_id: str, *, topic: str, statement: str | None = None) -> NewFiles:
+    """A claim scaffold in ``claims/<topic>/``: valid as it is, with an empty evidence list."""
+    check_id(claim_id, "claim id")
+    check_id(topic, "topic")
+    taken = existing_claim_file(kb_root, claim_id)
+    if taken is not None:
+        raise KbError(
+            f"{taken.relative_to(kb_root).as_posix()} already has the id {claim_id!r}; claim ids are unique"
+        )
+    path = kb_root / "claims" / topic / f"{claim_id}.yaml"
+    text = (
+        schema.modeline(path, kb_root, "claim")
+        + f"statement: {yaml_scalar(statement or PLACEHOLDER_STATEMENT)}\n"
+        + f"topic: {yaml_scalar(topic)}\n"
+        + "tags: []\n"
+        + "evidence: []\n"
+        + EVIDENCE_TEMPLATE
+        + "supports: []                        # ids of claims this one makes more likely\n"
+        + "contradicts: []                     # ids of claims that cannot be true with this one\n"
+    )
+    return NewFiles({path: text}, claim_id)
+
+
+def existing_claim_file(kb_root: Path, claim_id: str) -> Path | None:
+    folder = kb_root / "claims"
+    if not folder.is_dir():
+        return None
+    for suffix in (".yaml", ".yml"):
+        found = sorted(folder.rglob(f"{claim_id}{suffix}"))
+        if found:
+            return found[0]
+    return None
+
+
+def write_new_files(kb_root: Path, planned: NewFiles) -> list[Path]:
+    """Write every planned file, or none if any of them exists already."""
+    existing = [p for p in planned.files if p.exists()]
+    if existing:
+        names = " and ".join(p.relative_to(kb_root).as_posix() for p in existing)
+        verb = "exists" if len(existing) == 1 else "exist"
+        raise KbError(f"{names} already {verb}; nothing written (choose another id)")
+    for path, text in planned.files.items():
+        write_atomic(path, text)
+    return list(planned.files)
+
+
+def ensure_schemas(kb_root: Path) -> list[Path]:
+    """Keep ``<kb>/schema/`` current, so the comment lines in kb's files point at a real schema."""
+    return schema.write_schemas(kb_root / schema.SCHEMA_DIR, only_changed=True)

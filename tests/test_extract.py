@@ -1,0 +1,232 @@
+"""Candidate claims from a new source: sentences, cues, suggestions and the draft files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import kb.cli as kb_cli
+from kb import extract, quotes, schema
+from kb.cli import cli
+from kb.load import load, load_valid
+from kb.model import Claim
+from tests.conftest import FIXTURES
+
+HTML = FIXTURES / "authoring" / "swimming.html"
+SWIM = "does-swimming-make-your-legs-bigger"
+
+
+@pytest.fixture
+def base(tmp_path: Path, runner) -> Path:
+    """The small valid base with the swimming article added as a source."""
+    root = tmp_path / "kb"
+    shutil.copytree(FIXTURES / "valid", root)
+    result = runner.invoke(cli, ["add-source", str(HTML), "--kb", str(root), "--kind", "blog"])
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def test_sentences_keep_offsets_and_drop_bullets() -> None:
+    text = (
+        "Intro line\n\n  \u2022 Stop Biking. Bikes build thighs, e.g. on hills.\n"
+        "Wrapped line goes\non here. Next one!\n"
+    )
+    found = extract.sentences(text)
+    assert [s.text for s in found] == [
+        "Intro line",
+        "Stop Biking.",
+        "Bikes build thighs, e.g. on hills.",
+        "Wrapped line goes on here.",
+        "Next one!",
+    ]
+    for sentence in found:
+        assert " ".join(text[sentence.start : sentence.end].split()) == sentence.text
+    assert [s.line for s in found] == [1, 3, 3, 4, 5]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "reason"),
+    [
+        ("Does running make legs smaller?", "question"),
+        ("How To Get Smaller Legs", "heading"),
+        ("Stop Working Out Your Legs.", "heading"),
+        ("Running shrinks legs.", "too short"),
+        (" ".join(["word"] * 70) + ".", "too long"),
+        ("Long runs will shrink the legs of most people.", None),
+    ],
+)
+def test_skip_reason(sentence: str, reason: str | None) -> None:
+    assert extract.skip_reason(sentence) == reason
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "opposite"),
+    [
+        ("Running shrinks the legs.", "Running does not shrink the legs.", "size"),
+        ("Cycling builds bigger thighs.", "Cycling makes thighs smaller.", "size"),
+        ("Cycling builds bigger thighs.", "Bikes build muscle in your thighs.", None),
+        ("Avoid cycling.", "Start cycling today.", "advice"),
+        ("Stop biking.", "Bikes build muscle.", None),  # different axes: no contradiction
+    ],
+)
+def test_opposite_direction(a: str, b: str, opposite: str | None) -> None:
+    assert extract.opposite_axis(extract.polarity(a), extract.polarity(b)) == opposite
+
+
+def test_stem_is_consistent_for_word_forms() -> None:
+    assert extract.stem("running") == extract.stem("run")
+    assert extract.stem("bigger") == extract.stem("big")
+    assert extract.stem("legs") == extract.stem("leg")
+    assert extract.stem("builds") == extract.stem("building") == "build"
+
+
+def test_sentences_already_quoted_are_skipped() -> None:
+    kb = load_valid(FIXTURES / "valid")
+    result = extract.extract(kb, "guide-b")
+    assert result.candidates == []
+    assert result.skipped == {"already quoted": 2, "too short": 1}
+
+
+def test_extract_on_a_new_source(base: Path) -> None:
+    kb = load_valid(base)
+    result = extract.extract(kb, SWIM)
+    by_quote = {c.quote: c for c in result.candidates}
+    assert list(by_quote) == [
+        "Sprinting in the pool, like sprinting on land, builds muscle in the legs.",
+        "Long-distance running does not shrink the legs, whatever the blogs say.",
+        "Eating less protein makes legs smaller, so cut it first.",
+        "Cycling hills twice a week will build thick muscle in your calves and legs.",
+    ]
+    suggestions = [(c.suggestion, c.target, c.topic) for c in result.candidates]
+    assert suggestions == [
+        ("same", "sprinting-builds-legs", "running"),
+        ("contradicts", "running-shrinks-legs", "running"),
+        ("same", "less-protein", "diet"),
+        ("new", None, "running"),
+    ]
+    for candidate in result.candidates:
+        assert quotes.find(candidate.quote, kb.texts[SWIM]) is not None
+        assert 1 <= len(candidate.similar) <= extract.SIMILAR_COUNT
+        scores = [s.score for s in candidate.similar]
+        assert scores == sorted(scores, reverse=True)
+    # the headings (one is a question), the question and the short list item are not candidates
+    assert result.skipped["heading"] == 1
+    assert result.skipped["question"] == 2
+    assert result.skipped["too short"] == 1
+
+
+def test_limit_keeps_the_best_in_text_order(base: Path) -> None:
+    result = extract.extract(load_valid(base), SWIM, limit=2)
+    assert len(result.candidates) == 2
+    assert result.skipped["over the limit"] == 2
+    starts = [c.sentence.start for c in result.candidates]
+    assert starts == sorted(starts)
+
+
+def test_unknown_source_is_a_usage_error(runner, base: Path) -> None:
+    result = runner.invoke(cli, ["extract", "no-such-source", "--kb", str(base)])
+    assert result.exit_code == 2
+    assert "unknown source 'no-such-source'" in result.stderr
+
+
+def test_drafts_are_claim_files_with_comments(runner, base: Path) -> None:
+    result = runner.invoke(cli, ["extract", SWIM, "--kb", str(base)])
+    assert result.exit_code == 0, result.output
+    assert "4 candidate claims" in result.stdout
+    assert "1 same as an existing claim" not in result.stdout  # two are
+    assert "2 same as an existing claim, 1 contradicting one, 1 new" in result.stdout
+    drafts = sorted((base / "review" / SWIM).glob("*.yaml"))
+    assert len(drafts) == 4
+    validator = jsonschema.Draft7Validator(schema.claim_schema())
+    for draft in drafts:
+        text = draft.read_text()
+        assert text.startswith("# yaml-language-server: $schema=../../schema/claim.schema.json\n")
+        assert "# Suggestion: " in text
+        assert "# Most similar existing claims" in text
+        data = yaml.safe_load(text)
+        assert list(validator.iter_errors(data)) == []
+        Claim.model_validate(data)
+    contradicting = (
+        base / "review" / SWIM / "not-long-distance-running-shrink-legs-whatever.yaml"
+    ).read_text()
+    assert "# Suggestion: contradicts 'running-shrinks-legs'" in contradicting
+    assert contradicting.endswith("contradicts: [running-shrinks-legs]\n")
+    same = (base / "review" / SWIM / "sprinting-pool-sprinting-land-builds-muscle.yaml").read_text()
+    assert "same claim as 'sprinting-builds-legs'" in same
+    assert "claims/running/sprinting-builds-legs.yaml" in same
+
+
+def test_review_folder_is_ignored_until_drafts_are_moved(runner, base: Path) -> None:
+    assert runner.invoke(cli, ["extract", SWIM, "--kb", str(base)]).exit_code == 0
+    (base / "review" / SWIM / "broken.yaml").write_text("statement: [unclosed\n")
+    (base / "schema" / "junk.yaml").write_text("suports: 1\n")
+    result = runner.invoke(cli, ["validate", "--kb", str(base)])
+    assert result.exit_code == 0, result.output
+    assert "3 sources, 3 claims" in result.stdout
+    # move every draft into claims/<topic>/ as a person would: the base takes them in
+    (base / "review" / SWIM / "broken.yaml").unlink()
+    for draft in (base / "review" / SWIM).glob("*.yaml"):
+        topic = yaml.safe_load(draft.read_text())["topic"]
+        target = base / "claims" / topic / draft.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        draft.rename(target)
+    kb, problems = load(base)
+    assert kb is not None, problems
+    assert problems == []  # the new source is cited now
+    assert len(kb.claims) == 7
+    assert (
+        "not-long-distance-running-shrink-legs-whatever",
+        "running-shrinks-legs",
+        "contradicts",
+    ) in kb.relations()
+
+
+def test_extract_refuses_to_overwrite_drafts_without_force(runner, base: Path) -> None:
+    assert runner.invoke(cli, ["extract", SWIM, "--kb", str(base)]).exit_code == 0
+    draft = next((base / "review" / SWIM).glob("*.yaml"))
+    draft.write_text("# my edits\n")
+    again = runner.invoke(cli, ["extract", SWIM, "--kb", str(base)])
+    assert again.exit_code == 1
+    assert f"review/{SWIM}/ already holds 4 drafts" in again.stderr
+    assert draft.read_text() == "# my edits\n"
+    forced = runner.invoke(cli, ["extract", SWIM, "--kb", str(base), "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert draft.read_text().startswith("# yaml-language-server")
+
+
+def test_drafts_are_deterministic_and_written_atomically(monkeypatch, base: Path) -> None:
+    kb = load_valid(base)
+    first = extract.plan_review(kb, extract.extract(kb, SWIM))
+    second = extract.plan_review(kb, extract.extract(load_valid(base), SWIM))
+    assert first.files == second.files
+    written: list[Path] = []
+    real = kb_cli.write_atomic
+
+    def recording(path, data):
+        written.append(Path(path))
+        real(path, data)
+
+    monkeypatch.setattr("kb.cli.write_atomic", recording)
+    result = CliRunner().invoke(cli, ["extract", SWIM, "--kb", str(base)])
+    assert result.exit_code == 0, result.output
+    assert sorted(written) == sorted((base / "review" / SWIM).glob("*.yaml"))
+
+
+def test_empty_base_relies_on_cues(tmp_path: Path) -> None:
+    root = tmp_path / "kb"
+    (root / "claims").mkdir(parents=True)
+    (root / "sources").mkdir()
+    (root / "sources" / "s.txt").write_text(
+        "Cycling builds bigger thighs than running ever will.\nThe weather was nice on that day in May.\n"
+    )
+    (root / "sources" / "s.yaml").write_text("title: S\nkind: blog\ntext: s.txt\n")
+    kb = load_valid(root)
+    result = extract.extract(kb, "s")
+    assert [c.quote for c in result.candidates] == ["Cycling builds bigger thighs than running ever will."]
+    assert result.candidates[0].topic == extract.FALLBACK_TOPIC
+    assert result.candidates[0].suggestion == "new"
