@@ -1,0 +1,170 @@
+"""Exports for other tools: GraphML in networkx, CSV in pandas, ClaimReview through a JSON-LD processor."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import networkx as nx
+import pandas as pd
+import pytest
+from pyld import jsonld
+
+import kb.cli as kb_cli
+from kb.cli import cli
+from kb.export import CSV_COLUMNS, to_json
+from kb.graph import build_graph
+from kb.load import load_valid
+from kb.weigh import compute
+from tests.conftest import FIXTURES
+
+VALID = FIXTURES / "valid"
+SCHEMA_ORG = "https://schema.org/"
+
+
+@pytest.fixture(scope="module")
+def base():
+    kb = load_valid(VALID)
+    return kb, compute(kb)
+
+
+def export(runner, *args: str):
+    result = runner.invoke(cli, ["export", "--kb", str(VALID), *args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_json_stays_the_default_and_unchanged(runner, base) -> None:
+    kb, weights = base
+    expected = to_json(kb, weights)
+    assert export(runner).stdout == expected
+    assert export(runner, "--format", "json").stdout == expected
+
+
+def test_graphml_loads_in_networkx_with_the_same_graph(runner, base) -> None:
+    kb, weights = base
+    text = export(runner, "--format", "graphml").stdout
+    loaded = nx.read_graphml(io.BytesIO(text.encode("utf-8")), force_multigraph=True)
+    original = build_graph(kb)
+    assert loaded.is_directed() and loaded.is_multigraph()
+    assert loaded.number_of_nodes() == original.number_of_nodes()
+    assert loaded.number_of_edges() == original.number_of_edges()
+    assert set(loaded.nodes) == set(original.nodes)
+    for claim in kb.claims.values():
+        node = loaded.nodes[f"claim:{claim.id}"]
+        assert node["strength"] == pytest.approx(weights.claims[claim.id].strength, abs=1e-4)
+        assert isinstance(node["strength"], float)
+        assert node["consensus"] == weights.claims[claim.id].consensus
+        assert node["statement"] == claim.statement
+    for source in kb.sources.values():
+        node = loaded.nodes[f"source:{source.id}"]
+        assert node["reliability"] == pytest.approx(weights.reliability[source.id].value, abs=1e-4)
+    types = sorted(t for _, _, t in loaded.edges(data="type"))
+    assert types == sorted(t for _, _, t in original.edges(data="type"))
+    weights_on_edges = [w for _, _, w in loaded.edges(data="weight") if w is not None]
+    assert len(weights_on_edges) == sum(len(c.evidence) for c in kb.claims.values())
+
+
+def test_graphml_is_deterministic(runner) -> None:
+    assert export(runner, "--format", "graphml").stdout == export(runner, "--format", "graphml").stdout
+
+
+def test_csv_tables_load_in_pandas(runner, base, tmp_path: Path) -> None:
+    kb, _ = base
+    out = tmp_path / "tables"
+    result = export(runner, "--format", "csv", "-o", str(out))
+    assert sorted(p.name for p in out.iterdir()) == ["claims.csv", "evidence.csv", "relations.csv"]
+    assert "wrote" in result.stderr
+    claims = pd.read_csv(out / "claims.csv", keep_default_na=False)
+    evidence = pd.read_csv(out / "evidence.csv", keep_default_na=False)
+    relations = pd.read_csv(out / "relations.csv", keep_default_na=False)
+    assert tuple(claims.columns) == CSV_COLUMNS["claims"]
+    assert tuple(evidence.columns) == CSV_COLUMNS["evidence"]
+    assert tuple(relations.columns) == CSV_COLUMNS["relations"]
+    assert len(claims) == len(kb.claims)
+    assert len(evidence) == sum(len(c.evidence) for c in kb.claims.values())
+    assert len(relations) == len(kb.relations())
+    assert claims["strength"].between(0, 1).all()
+    assert set(evidence["claim"]) <= set(claims["id"])
+    # quotes with punctuation and typography survive the round trip
+    assert set(evidence["quote"]) == {ev.quote for c in kb.claims.values() for ev in c.evidence}
+    row = claims.set_index("id").loc["less-protein"]
+    assert (row["sources_for"], row["sources_against"], row["supports"]) == (
+        "blog-a",
+        "guide-b",
+        "running-shrinks-legs",
+    )
+
+
+def test_csv_needs_a_folder(runner, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["export", "--kb", str(VALID), "--format", "csv"])
+    assert result.exit_code == 2
+    assert "-o DIR" in result.stderr
+    file = tmp_path / "a-file"
+    file.write_text("x")
+    result = runner.invoke(cli, ["export", "--kb", str(VALID), "--format", "csv", "-o", str(file)])
+    assert result.exit_code == 2
+    assert file.read_text() == "x"
+    result = runner.invoke(cli, ["export", "--kb", str(VALID), "--format", "graphml", "-o", str(tmp_path)])
+    assert result.exit_code == 2
+
+
+def _local_schema_org_loader(url: str, options=None) -> dict:
+    """Serve a minimal schema.org context offline; any other document is an error (no network)."""
+    if url.rstrip("/") in ("https://schema.org", "http://schema.org"):
+        return {
+            "contentType": "application/ld+json",
+            "contextUrl": None,
+            "documentUrl": url,
+            "document": {"@context": {"@vocab": SCHEMA_ORG}},
+        }
+    raise AssertionError(f"the test must not fetch {url}")
+
+
+def test_claimreview_expands_as_json_ld(runner, base) -> None:
+    kb, weights = base
+    data = json.loads(export(runner, "--format", "claimreview").stdout)
+    assert data["@context"] == "https://schema.org"
+    expanded = jsonld.expand(data, {"documentLoader": _local_schema_org_loader})
+    reviews = [n for n in expanded if f"{SCHEMA_ORG}ClaimReview" in n.get("@type", [])]
+    assert len(reviews) == len(kb.claims)
+
+    def value(node: dict, prop: str):
+        return node[SCHEMA_ORG + prop][0]
+
+    by_id = {value(r, "identifier")["@value"]: r for r in reviews}
+    assert set(by_id) == set(kb.claims)
+    for claim_id, review in by_id.items():
+        claim, weight = kb.claims[claim_id], weights.claims[claim_id]
+        assert value(review, "claimReviewed")["@value"] == claim.statement
+        rating = value(review, "reviewRating")
+        assert rating["@type"] == [f"{SCHEMA_ORG}Rating"]
+        assert value(rating, "alternateName")["@value"] == weight.consensus
+        best, worst = value(rating, "bestRating")["@value"], value(rating, "worstRating")["@value"]
+        rating_value = value(rating, "ratingValue")["@value"]
+        assert worst <= rating_value <= best
+        assert (rating_value - worst) / (best - worst) == pytest.approx(weight.strength, abs=1e-3)
+        item = value(review, "itemReviewed")
+        assert item["@type"] == [f"{SCHEMA_ORG}Claim"]
+        appearances = item.get(SCHEMA_ORG + "appearance", [])
+        assert sorted(value(a, "name")["@value"] for a in appearances) == sorted(
+            kb.sources[s].title for s in weight.sources_for
+        )
+
+
+def test_csv_files_are_written_atomically(monkeypatch, runner, tmp_path: Path) -> None:
+    written: list[Path] = []
+    real = kb_cli.write_atomic
+
+    def recording(path, data):
+        written.append(Path(path))
+        real(path, data)
+
+    monkeypatch.setattr(kb_cli, "write_atomic", recording)
+    out = tmp_path / "tables"
+    export(runner, "--format", "csv", "-o", str(out))
+    export(runner, "--format", "graphml", "-o", str(tmp_path / "kb.graphml"))
+    export(runner, "--format", "claimreview", "-o", str(tmp_path / "claims.jsonld"))
+    assert sorted(written) == sorted(p for p in tmp_path.rglob("*") if p.is_file())
+    assert not list(tmp_path.rglob("*.tmp"))
