@@ -86,7 +86,11 @@ _BLOCK_TAGS = frozenset(
     "hr li main ol p pre section summary table tbody td tfoot th thead tr ul caption".split()
 )
 # Never readable text: code, styling, navigation and page furniture.
-_SKIP_TAGS = frozenset("script style nav noscript template svg iframe form button select footer head".split())
+_SKIP_TAGS = frozenset(
+    "script style nav noscript template svg iframe form button select footer head aside".split()
+)
+# A page's <header> is its masthead; inside <article> or <main> it holds the article's title.
+_CONTENT_TAGS = frozenset({"article", "main"})
 _VOID_TAGS = frozenset("area base br col embed hr img input link meta source track wbr".split())
 
 
@@ -101,6 +105,7 @@ class _ReadableText(HTMLParser):
         self._last_was_li = False
         self._skip: list[str] = []  # open elements whose content is skipped
         self._pre = 0
+        self._content_depth = 0
         self._in_title = False
         self._in_h1 = False
         self.title_tag = ""
@@ -143,9 +148,11 @@ class _ReadableText(HTMLParser):
             elif tag == "hr":
                 self._flush()
             return
-        if self._skip or tag in _SKIP_TAGS:
+        if self._skip or tag in _SKIP_TAGS or (tag == "header" and not self._content_depth):
             self._skip.append(tag)
             return
+        if tag in _CONTENT_TAGS:
+            self._content_depth += 1
         if tag in _BLOCK_TAGS:
             self._flush()
         if tag == "pre":
@@ -168,6 +175,8 @@ class _ReadableText(HTMLParser):
             return
         if tag == "h1":
             self._in_h1 = False
+        if tag in _CONTENT_TAGS and self._content_depth:
+            self._content_depth -= 1
         if tag in _BLOCK_TAGS:
             self._flush()
         if tag == "li":

@@ -216,6 +216,7 @@ def extract(kb_dir: Path, source_id: str, limit: int, force: bool) -> None:
     )
     for candidate in result.candidates:
         about = f" {candidate.target}" if candidate.target else ""
+        about = f" (related: {candidate.target})" if candidate.suggestion == "new" and about else about
         click.echo(f"  {candidate.id}.yaml  {candidate.suggestion}{about}  (topic {candidate.topic})")
     click.echo(
         "next: read each draft, edit it, move the ones to keep into claims/<topic>/ (or add their quote to "

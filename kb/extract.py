@@ -80,6 +80,7 @@ MODAL_OR_ADVICE = frozenset(
     "important essential always never don't".split()
 )
 CAUSAL = frozenset(
+    "change changes set sets determine determines limit limits depend depends "
     "make makes made cause causes lead leads build builds building shrink shrinks burn burns help helps "
     "reduce reduces increase increases decrease decreases gain gains lose loses grow grows slim slims tone "
     "tones bulk prevent prevents improve improves affect affects trigger triggers result results keep "
@@ -274,8 +275,17 @@ class Index:
 
     claims: dict[str, dict[str, float]]
     topics: dict[str, dict[str, float]]
+    core: frozenset[str]
     vocabulary: frozenset[str]
     idf: Callable[[str], float]
+
+    def similarity(self, text: str, other: dict[str, float]) -> float:
+        """Cosine of ``other`` with the text or with its best clause: a long sentence often
+        holds the claim in one clause, and the rest would only dilute the match."""
+        pieces = [content_stems(text)] + [
+            stems for stems in (content_stems(" ".join(c)) for c in clauses(text)) if len(stems) >= 3
+        ]
+        return max(cosine(_vector(p, self.idf), other) for p in pieces)
 
 
 def build_index(kb: KnowledgeBase) -> Index:
@@ -290,15 +300,21 @@ def build_index(kb: KnowledgeBase) -> Index:
     for claim in kb.claims.values():
         doc = topic_docs.setdefault(claim.topic, content_stems(claim.topic.replace("-", " ")) * 3)
         doc += content_stems(claim.statement) + content_stems(" ".join(claim.tags))
-    vocabulary = set()
+    # the words a knowledge base is about: its statements, tags, topics and title ("core"),
+    # and, more loosely, the words of the quotes that back them
+    core: set[str] = set(content_stems(f"{kb.config.title} {kb.config.description}")) if kb.claims else set()
+    quoted: set[str] = set()
     for claim in kb.claims.values():
-        vocabulary.update(
+        core.update(
             content_stems(f"{claim.statement} {' '.join(claim.tags)} {claim.topic.replace('-', ' ')}")
         )
+        for ev in claim.evidence:
+            quoted.update(content_stems(ev.quote))
     return Index(
         claims={cid: _vector(doc, idf) for cid, doc in documents.items()},
         topics={t: _vector(doc, idf) for t, doc in sorted(topic_docs.items())},
-        vocabulary=frozenset(vocabulary),
+        core=frozenset(core),
+        vocabulary=frozenset(core | quoted),
         idf=idf,
     )
 
@@ -314,19 +330,68 @@ class Polarity:
     cues: tuple[str, ...]
 
 
+# Words and marks that end a clause: a negation does not reach past them.
+CLAUSE_BREAKS = frozenset("because but while although though whereas unless which since so".split())
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[,;:()\u2014\u2013]| - ")
+
+
+def clauses(text: str) -> list[list[str]]:
+    """The words of ``text`` grouped by clause (cut at punctuation and at because/but/while...)."""
+    out: list[list[str]] = [[]]
+    for token in _TOKEN.findall(quotes.normalise(text)):
+        if token.strip() in ",;:()\u2014\u2013-" or token in CLAUSE_BREAKS:
+            if out[-1]:
+                out.append([])
+        else:
+            out[-1].append(token)
+    return [c for c in out if c]
+
+
+def _negation(token: str) -> bool:
+    return token in NEGATIONS or token.endswith("n't")
+
+
 def polarity(text: str) -> Polarity:
-    tokens = words(text)
-    negations = [t for t in tokens if t in NEGATIONS or t.endswith("n't")]
-    sign = -1 if len(negations) % 2 else 1
+    """Which way a text points on each axis.
+
+    In each clause the last direction word of an axis counts (the effect usually comes last:
+    "less protein makes legs smaller"), flipped when a negation comes before it in the same
+    clause; the clauses then add up.
+    """
     totals: Counter[str] = Counter()
-    cues = []
-    for token in tokens:
-        found = DIRECTIONS.get(stem(token))
-        if found:
-            totals[found[0]] += found[1]
-            cues.append(token)
-    axes = {axis: sign * (1 if total > 0 else -1) for axis, total in totals.items() if total}
-    return Polarity(axes, tuple(cues + negations))
+    cues: list[str] = []
+    for clause in clauses(text):
+        last: dict[str, tuple[int, int]] = {}
+        for position, token in enumerate(clause):
+            found = DIRECTIONS.get(stem(token))
+            if found:
+                last[found[0]] = (position, found[1])
+        for axis, (position, sign) in last.items():
+            negations = [t for t in clause[:position] if _negation(t)]
+            totals[axis] += -sign if len(negations) % 2 else sign
+            cues.extend([*negations, clause[position]])
+    axes = {axis: 1 if total > 0 else -1 for axis, total in totals.items() if total}
+    return Polarity(axes, tuple(cues))
+
+
+def _sides_of_than(text: str) -> tuple[set[str], set[str]] | None:
+    tokens = words(text)
+    if "than" not in tokens:
+        return None
+    at = tokens.index("than")
+    return set(content_stems(" ".join(tokens[:at]))), set(content_stems(" ".join(tokens[at + 1 :])))
+
+
+def comparison_swapped(a: str, b: str) -> bool:
+    """Whether two comparisons put the same things on opposite sides of "than".
+
+    "intervals build more muscle than a steady pace" and "a steady pace shrinks legs better
+    than intervals" point opposite ways on the words but say the same thing.
+    """
+    sides_a, sides_b = _sides_of_than(a), _sides_of_than(b)
+    if sides_a is None or sides_b is None:
+        return False
+    return bool(sides_a[0] & sides_b[1]) and bool(sides_a[1] & sides_b[0])
 
 
 def opposite_axis(a: Polarity, b: Polarity) -> str | None:
@@ -395,28 +460,31 @@ def _evidence_kind(kb: KnowledgeBase, source_id: str, sentence: str) -> tuple[st
 
 
 def _suggest(kb: KnowledgeBase, sentence: str, similar: list[Similar]) -> tuple[Suggestion, str | None, str]:
+    """Same claim, contradicting claim or new claim, judged against the similar claims in rank order.
+
+    A "new" suggestion may still name a related claim (close, same direction), which the
+    draft offers as a commented-out ``supports`` line.
+    """
     mine = polarity(sentence)
+    related: Similar | None = None
     for match in similar:
         if match.score < RELATED_SIMILARITY:
             break
-        theirs = polarity(kb.claims[match.claim_id].statement)
+        statement = kb.claims[match.claim_id].statement
+        theirs = polarity(statement)
         axis = opposite_axis(mine, theirs)
-        if axis:
+        if axis and not comparison_swapped(sentence, statement):
             cues = f"{', '.join(mine.cues)} vs {', '.join(theirs.cues)}"
-            return (
-                "contradicts",
-                match.claim_id,
-                f"similarity {match.score:.2f}, opposite direction on {axis} ({cues})",
-            )
-    if similar and similar[0].score >= SAME_CLAIM_SIMILARITY:
-        return "same", similar[0].claim_id, f"similarity {similar[0].score:.2f}, same direction"
-    return (
-        "new",
-        None,
-        "no existing claim is close enough"
-        if not similar
-        else (f"nearest claim has similarity {similar[0].score:.2f}"),
-    )
+            reason = f"similarity {match.score:.2f}, opposite direction on {axis} ({cues})"
+            return "contradicts", match.claim_id, reason
+        if match.score >= SAME_CLAIM_SIMILARITY and related is None:
+            return "same", match.claim_id, f"similarity {match.score:.2f}, same direction"
+        related = related or match
+    if related is not None:
+        return "new", related.claim_id, f"related to '{related.claim_id}', similarity {related.score:.2f}"
+    if not similar:
+        return "new", None, "no existing claim shares its words"
+    return "new", None, f"the nearest claim has similarity {similar[0].score:.2f}"
 
 
 def _unique_id(base: str, taken: set[str]) -> str:
@@ -463,10 +531,14 @@ def extract(kb: KnowledgeBase, source_id: str, limit: int = DEFAULT_LIMIT) -> Ex
         if reason:
             skipped[reason] += 1
             continue
-        relevant = sorted(set(content_stems(sentence.text)) & index.vocabulary)
+        stems = set(content_stems(sentence.text))
+        relevant = sorted(stems & index.vocabulary)
         cues, cue_names = cue_score(sentence.text)
         # with no claims yet there is no vocabulary: the cues alone decide
-        wanted = (len(relevant) >= 2 and cues >= 1) if index.vocabulary else cues >= 2
+        if index.vocabulary:
+            wanted = len(relevant) >= 2 and bool(stems & index.core) and cues >= 1
+        else:
+            wanted = cues >= 2
         if not wanted:
             skipped["off topic or no assertion"] += 1
             continue
@@ -484,7 +556,7 @@ def extract(kb: KnowledgeBase, source_id: str, limit: int = DEFAULT_LIMIT) -> Ex
             continue
         vec = _vector(content_stems(sentence.text), index.idf)
         ranked = sorted(
-            (Similar(cid, round(cosine(vec, cv), 2)) for cid, cv in index.claims.items()),
+            (Similar(cid, round(index.similarity(sentence.text, cv), 2)) for cid, cv in index.claims.items()),
             key=lambda s: (-s.score, s.claim_id),
         )
         similar = [s for s in ranked[:SIMILAR_COUNT] if s.score > 0]
@@ -494,9 +566,9 @@ def extract(kb: KnowledgeBase, source_id: str, limit: int = DEFAULT_LIMIT) -> Ex
         topic = topics[0][1] if topics and topics[0][0] > 0 else FALLBACK_TOPIC
         suggestion, target, reason = _suggest(kb, sentence.text, similar)
         kind, kind_reason = _evidence_kind(kb, source_id, sentence.text)
-        words_for_id = [w for w in words(sentence.text) if w not in STOPWORDS and w not in NEGATIONS]
-        negated = any(w in NEGATIONS or w.endswith("n't") for w in words(sentence.text))
-        base = slugify(" ".join((["not"] if negated else []) + words_for_id[:6]))
+        # negations stay in the id, in place, so that it does not say the opposite of the sentence
+        words_for_id = [w for w in words(sentence.text) if w not in STOPWORDS or _negation(w)]
+        base = slugify(" ".join("not" if w.endswith("n't") else w for w in words_for_id[:6]))
         candidates.append(
             Candidate(
                 id=_unique_id(base, taken),
@@ -558,6 +630,10 @@ def draft_yaml(kb: KnowledgeBase, draft_path: Path, extraction: Extraction, cand
         out += _comment("  with stance: opposes instead, and delete this draft.")
     else:
         out += _comment(f"Suggestion: new claim ({candidate.reason}).")
+        if target is not None:
+            out += _comment(
+                f"  If this claim, if true, makes '{target.id}' more likely, uncomment the supports line."
+            )
     if candidate.similar:
         out += _comment("Most similar existing claims (TF-IDF cosine, 0..1):")
         for match in candidate.similar:
@@ -582,6 +658,8 @@ def draft_yaml(kb: KnowledgeBase, draft_path: Path, extraction: Extraction, cand
     ]
     if candidate.suggestion == "contradicts" and candidate.target:
         out.append(f"contradicts: {yaml_list([candidate.target])}\n")
+    elif candidate.suggestion == "new" and candidate.target:
+        out.append(f"# supports: {yaml_list([candidate.target])}\n")
     return "".join(out)
 
 

@@ -37,14 +37,15 @@ def test_html_reduced_to_readable_text_and_metadata() -> None:
     assert doc.author == "Dana Reyes"
     assert doc.url == "https://example.org/swimming-legs"
     assert doc.published == dt.date(2021, 3, 4)
-    # script, style, navigation and footer are not text; entities are decoded
-    for hidden in ("var hidden", "color: red", "menu text", "Copyright"):
+    # script, style, navigation, masthead, asides and footer are not text; entities are decoded
+    for hidden in ("var hidden", "color: red", "menu text", "Copyright", "masthead", "Related"):
         assert hidden not in doc.text
     assert "Swimming is a full-body workout & a gentle one." in doc.text
     # blocks are paragraphs apart; list items are consecutive lines; a wrapped line is one sentence
     assert "\n\nWhat the pool does to your legs\n\n" in doc.text
     assert "- Eating less protein makes legs smaller, so cut it first.\n- Swim daily.\n" in doc.text
     assert "builds muscle in the legs. Long-distance running" in doc.text
+    assert doc.text.startswith("Does Swimming Make Your Legs Bigger?\n\n")  # the article's own <header>
 
 
 def test_markdown_title_is_its_first_heading_and_text_is_kept() -> None:

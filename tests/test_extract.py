@@ -72,10 +72,29 @@ def test_skip_reason(sentence: str, reason: str | None) -> None:
         ("Cycling builds bigger thighs.", "Bikes build muscle in your thighs.", None),
         ("Avoid cycling.", "Start cycling today.", "advice"),
         ("Stop biking.", "Bikes build muscle.", None),  # different axes: no contradiction
+        # a negation reaches only its own clause
+        (
+            "Swimming shrinks leg muscle, because the muscles get no heavy load.",
+            "Running shrinks legs.",
+            None,
+        ),
+        # the effect comes last: "less protein" is the cause, "smaller" the effect
+        (
+            "Eating less protein will not make your legs smaller.",
+            "Less protein speeds up losing muscle.",
+            "size",
+        ),
     ],
 )
 def test_opposite_direction(a: str, b: str, opposite: str | None) -> None:
     assert extract.opposite_axis(extract.polarity(a), extract.polarity(b)) == opposite
+
+
+def test_comparison_swapped() -> None:
+    pool = "Pool intervals tend to build up more muscle than a slower, steady pace."
+    assert extract.comparison_swapped(pool, "Running at a steady pace shrinks legs better than intervals.")
+    assert not extract.comparison_swapped(pool, "Intervals build more muscle than a steady pace.")
+    assert not extract.comparison_swapped(pool, "Running at a steady pace shrinks legs.")
 
 
 def test_stem_is_consistent_for_word_forms() -> None:
@@ -107,7 +126,7 @@ def test_extract_on_a_new_source(base: Path) -> None:
         ("same", "sprinting-builds-legs", "running"),
         ("contradicts", "running-shrinks-legs", "running"),
         ("same", "less-protein", "diet"),
-        ("new", None, "running"),
+        ("new", "sprinting-builds-legs", "running"),  # related, same direction: a supports hint
     ]
     for candidate in result.candidates:
         assert quotes.find(candidate.quote, kb.texts[SWIM]) is not None
@@ -151,12 +170,14 @@ def test_drafts_are_claim_files_with_comments(runner, base: Path) -> None:
         data = yaml.safe_load(text)
         assert list(validator.iter_errors(data)) == []
         Claim.model_validate(data)
-    contradicting = (
-        base / "review" / SWIM / "not-long-distance-running-shrink-legs-whatever.yaml"
-    ).read_text()
+    drafts_folder = base / "review" / SWIM
+    contradicting = (drafts_folder / "long-distance-running-not-shrink-legs.yaml").read_text()
     assert "# Suggestion: contradicts 'running-shrinks-legs'" in contradicting
     assert contradicting.endswith("contradicts: [running-shrinks-legs]\n")
-    same = (base / "review" / SWIM / "sprinting-pool-sprinting-land-builds-muscle.yaml").read_text()
+    related = (drafts_folder / "cycling-hills-twice-week-build-thick.yaml").read_text()
+    assert "# Suggestion: new claim (related to 'sprinting-builds-legs'" in related
+    assert related.endswith("# supports: [sprinting-builds-legs]\n")
+    same = (drafts_folder / "sprinting-pool-sprinting-land-builds-muscle.yaml").read_text()
     assert "same claim as 'sprinting-builds-legs'" in same
     assert "claims/running/sprinting-builds-legs.yaml" in same
 
@@ -180,7 +201,7 @@ def test_review_folder_is_ignored_until_drafts_are_moved(runner, base: Path) -> 
     assert problems == []  # the new source is cited now
     assert len(kb.claims) == 7
     assert (
-        "not-long-distance-running-shrink-legs-whatever",
+        "long-distance-running-not-shrink-legs",
         "running-shrinks-legs",
         "contradicts",
     ) in kb.relations()
