@@ -191,16 +191,26 @@ def add_source(
     "--limit", type=click.IntRange(min=1), default=40, show_default=True, help="At most N candidates."
 )
 @click.option("--force", is_flag=True, help="Write the drafts again over an earlier run's.")
+@click.option(
+    "--embeddings",
+    is_flag=True,
+    help="Also compare meanings with a small offline embedding model (needs the 'embeddings' extra).",
+)
 @reports_errors
-def extract(kb_dir: Path, source_id: str, limit: int, force: bool) -> None:
+def extract(kb_dir: Path, source_id: str, limit: int, force: bool, embeddings: bool) -> None:
     """Propose candidate claims from a source, as drafts in review/SOURCE_ID/ (kb validate ignores them)."""
     from kb import authoring
     from kb import extract as extraction
 
     if not force:
         extraction.refuse_existing_drafts(kb_dir, source_id)
+    embed = None
+    if embeddings:
+        from kb.embeddings import load_embedder
+
+        embed = load_embedder()
     kb = load_valid(kb_dir)
-    result = extraction.extract(kb, source_id, limit=limit)
+    result = extraction.extract(kb, source_id, limit=limit, embed=embed)
     planned = extraction.plan_review(kb, result)
     for path, text in planned.files.items():
         write_atomic(path, text)

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+
 from kb import quotes, schema
 from kb.authoring import NewFiles, slugify, yaml_list, yaml_scalar
 from kb.errors import KbError, UsageError
@@ -47,6 +49,13 @@ SIMILAR_COUNT = 3
 # Cosine similarities (0..1) from trying the heuristics on the shipped knowledge base.
 SAME_CLAIM_SIMILARITY = 0.45
 RELATED_SIMILARITY = 0.25
+# With --embeddings the similarity is the mean of the TF-IDF cosine and the embedding cosine;
+# an embedding model rates any two sentences on one subject at 0.4 or more, hence higher bars.
+BLENDED_SAME_CLAIM_SIMILARITY = 0.5
+BLENDED_RELATED_SIMILARITY = 0.35
+
+# An embedder maps texts to unit vectors, one row per text (see kb.embeddings).
+Embedder = Callable[[list[str]], "np.ndarray"]
 FALLBACK_TOPIC = "unsorted"
 
 Suggestion = Literal["same", "contradicts", "new"]
@@ -459,7 +468,13 @@ def _evidence_kind(kb: KnowledgeBase, source_id: str, sentence: str) -> tuple[st
     return "expert-opinion", "default for an author's statement"
 
 
-def _suggest(kb: KnowledgeBase, sentence: str, similar: list[Similar]) -> tuple[Suggestion, str | None, str]:
+def _suggest(
+    kb: KnowledgeBase,
+    sentence: str,
+    similar: list[Similar],
+    same_bar: float = SAME_CLAIM_SIMILARITY,
+    related_bar: float = RELATED_SIMILARITY,
+) -> tuple[Suggestion, str | None, str]:
     """Same claim, contradicting claim or new claim, judged against the similar claims in rank order.
 
     A "new" suggestion may still name a related claim (close, same direction), which the
@@ -468,7 +483,7 @@ def _suggest(kb: KnowledgeBase, sentence: str, similar: list[Similar]) -> tuple[
     mine = polarity(sentence)
     related: Similar | None = None
     for match in similar:
-        if match.score < RELATED_SIMILARITY:
+        if match.score < related_bar:
             break
         statement = kb.claims[match.claim_id].statement
         theirs = polarity(statement)
@@ -477,7 +492,7 @@ def _suggest(kb: KnowledgeBase, sentence: str, similar: list[Similar]) -> tuple[
             cues = f"{', '.join(mine.cues)} vs {', '.join(theirs.cues)}"
             reason = f"similarity {match.score:.2f}, opposite direction on {axis} ({cues})"
             return "contradicts", match.claim_id, reason
-        if match.score >= SAME_CLAIM_SIMILARITY and related is None:
+        if match.score >= same_bar and related is None:
             return "same", match.claim_id, f"similarity {match.score:.2f}, same direction"
         related = related or match
     if related is not None:
@@ -512,10 +527,17 @@ class Extraction:
     candidates: list[Candidate]
     sentences: int
     skipped: Counter[str]
+    similarity: str = "TF-IDF cosine"
 
 
-def extract(kb: KnowledgeBase, source_id: str, limit: int = DEFAULT_LIMIT) -> Extraction:
-    """The candidate claims of one source, in the order they appear in its text."""
+def extract(
+    kb: KnowledgeBase, source_id: str, limit: int = DEFAULT_LIMIT, embed: Embedder | None = None
+) -> Extraction:
+    """The candidate claims of one source, in the order they appear in its text.
+
+    With ``embed`` the similarity to each claim is the mean of the TF-IDF cosine and the
+    cosine of the sentence embeddings (statement against sentence); the rest is the same.
+    """
     if source_id not in kb.sources:
         raise UsageError(f"unknown source {source_id!r}; sources: {', '.join(kb.sources) or 'none'}")
     text = kb.texts[source_id]
@@ -549,14 +571,26 @@ def extract(kb: KnowledgeBase, source_id: str, limit: int = DEFAULT_LIMIT) -> Ex
         scored = sorted(keep, key=lambda s: s[1].start)
     taken = set(kb.claims)
     candidates = []
-    for _score, sentence, relevant, cue_names in scored:
+    claim_ids = list(kb.claims)
+    same_bar, related_bar = SAME_CLAIM_SIMILARITY, RELATED_SIMILARITY
+    semantic: np.ndarray | None = None
+    if embed is not None and scored and claim_ids:
+        # one matrix of cosines: candidate sentences x claim statements
+        sentence_vectors = embed([s.text for _, s, _, _ in scored])
+        claim_vectors = embed([kb.claims[c].statement for c in claim_ids])
+        semantic = np.asarray(sentence_vectors) @ np.asarray(claim_vectors).T
+        same_bar, related_bar = BLENDED_SAME_CLAIM_SIMILARITY, BLENDED_RELATED_SIMILARITY
+    for row, (_score, sentence, relevant, cue_names) in enumerate(scored):
         quote = sentence.text
         if quotes.find(quote, text) is None:  # cannot happen for a sentence cut from the text; be sure
             skipped["quote not found"] += 1
             continue
         vec = _vector(content_stems(sentence.text), index.idf)
+        scores = {cid: index.similarity(sentence.text, index.claims[cid]) for cid in claim_ids}
+        if semantic is not None:
+            scores = {cid: (scores[cid] + float(semantic[row, j])) / 2 for j, cid in enumerate(claim_ids)}
         ranked = sorted(
-            (Similar(cid, round(index.similarity(sentence.text, cv), 2)) for cid, cv in index.claims.items()),
+            (Similar(cid, round(score, 2)) for cid, score in scores.items()),
             key=lambda s: (-s.score, s.claim_id),
         )
         similar = [s for s in ranked[:SIMILAR_COUNT] if s.score > 0]
@@ -564,7 +598,7 @@ def extract(kb: KnowledgeBase, source_id: str, limit: int = DEFAULT_LIMIT) -> Ex
             ((round(cosine(vec, tv), 4), t) for t, tv in index.topics.items()), key=lambda x: (-x[0], x[1])
         )
         topic = topics[0][1] if topics and topics[0][0] > 0 else FALLBACK_TOPIC
-        suggestion, target, reason = _suggest(kb, sentence.text, similar)
+        suggestion, target, reason = _suggest(kb, sentence.text, similar, same_bar, related_bar)
         kind, kind_reason = _evidence_kind(kb, source_id, sentence.text)
         # negations stay in the id, in place, so that it does not say the opposite of the sentence
         words_for_id = [w for w in words(sentence.text) if w not in STOPWORDS or _negation(w)]
@@ -585,7 +619,8 @@ def extract(kb: KnowledgeBase, source_id: str, limit: int = DEFAULT_LIMIT) -> Ex
                 relevance=relevant,
             )
         )
-    return Extraction(source_id, candidates, len(all_sentences), skipped)
+    method = "mean of TF-IDF and embedding cosines" if semantic is not None else "TF-IDF cosine"
+    return Extraction(source_id, candidates, len(all_sentences), skipped, method)
 
 
 # --- drafts ------------------------------------------------------------------------------------
@@ -635,7 +670,7 @@ def draft_yaml(kb: KnowledgeBase, draft_path: Path, extraction: Extraction, cand
                 f"  If this claim, if true, makes '{target.id}' more likely, uncomment the supports line."
             )
     if candidate.similar:
-        out += _comment("Most similar existing claims (TF-IDF cosine, 0..1):")
+        out += _comment(f"Most similar existing claims ({extraction.similarity}, 0..1):")
         for match in candidate.similar:
             claim = kb.claims[match.claim_id]
             out += _comment(f"  {match.score:.2f}  {claim.id} ({claim.path}): {claim.statement}")

