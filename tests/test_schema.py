@@ -128,3 +128,10 @@ def test_modeline_points_at_the_kb_schema_folder(tmp_path: Path, relative: str, 
     # and the path resolves to the written schema, relative to the file as editors resolve it
     schema.write_schemas(tmp_path / "schema")
     assert ((tmp_path / relative).parent / expected).resolve().is_file()
+
+
+def test_committed_schemas_at_the_repository_root_are_current() -> None:
+    """The shipped base's editors read schema/ at the root; run `kb schema` after changing kb.model."""
+    for name, text in schema.schemas().items():
+        committed = REPO / "schema" / name
+        assert committed.read_text(encoding="utf-8") == text, f"{committed} is stale: run `kb schema`"
