@@ -274,6 +274,35 @@ def new_source(
     _echo_written(kb_dir, written + authoring.ensure_schemas(kb_dir))
 
 
+@cli.command()
+@kb_option
+@click.argument("query", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as data.")
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True, help="At most N claims.")
+@click.option("--topic", help="Only claims of this topic.")
+@click.option("--source", "source_id", help="Only claims with evidence from this source id.")
+@reports_errors
+def search(
+    kb_dir: Path, query: tuple[str, ...], as_json: bool, limit: int, topic: str | None, source_id: str | None
+) -> None:
+    """Ranked claims for a question or phrase (QUERY, quoted or not); exit 1 when no claim matches."""
+    import json
+
+    from kb import search as searching
+
+    with searching.open_index(kb_dir, progress=progress.terminal) as index:
+        result = searching.query_index(index, " ".join(query), limit=limit, topic=topic, source=source_id)
+    notes, text = searching.render_text(result)
+    for note in notes:
+        click.echo(note, err=True)
+    if as_json:
+        click.echo(json.dumps(searching.result_to_dict(result), ensure_ascii=False, indent=2))
+    else:
+        click.echo(text, nl=False)
+    if not result.hits:
+        sys.exit(1)
+
+
 @cli.command("schema")
 @kb_option
 @click.option(
