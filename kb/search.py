@@ -14,12 +14,21 @@ How a query is searched:
    phrase, both in the query and in the claims.
 3. A word no claim has is replaced by the closest word that claims do have
    (``difflib`` ratio at least ``TYPO_CUTOFF``), and the result says so.
-4. All the alternatives are OR'ed. Claims are ranked by FTS5's bm25 over three
-   columns weighted by ``COLUMN_WEIGHTS`` (the statement counts most, then the topic
-   and tags, then the evidence quotes), multiplied by ``1 + STRENGTH_BOOST x
-   strength``: among claims that match about equally well, the better-supported one
-   comes first, but strength never lifts a poor match over a clearly better one.
-   Equal scores are ordered by claim id.
+4. All the alternatives are OR'ed. A synonym group is indexed as one token per
+   occurrence of any of its members, so the group has one document frequency (a claim
+   that says "legs" ranks like one that says "quads"). Claims are ranked by FTS5's
+   bm25 over the statement, the topic and tags, and the evidence quotes, weighted by
+   ``COLUMN_WEIGHTS`` (what a claim says counts most). The best ``RERANKED`` are then
+   re-ranked by ``bm25 x (1 + STRENGTH_BOOST x strength)``: among claims that match
+   about equally well the better-supported one comes first, but strength (0..1) moves
+   a score by 10 % at most, never a poor match over a clearly better one. Equal
+   scores are ordered by claim id.
+5. Words that half the claims or more have get an idf of zero from bm25 (FTS5 floors
+   it at 1e-6), so they change no order; they are left out of the ranking query when
+   the other words find enough claims, which keeps queries on large bases fast.
+6. Each hit shows its statement and its best quote (the one with the most different
+   query words, then the most matches, then the most weight), with the matched words
+   marked by FTS5's ``highlight()``.
 
 The index is built from a loaded, valid knowledge base and its weights, and cached as
 ``<kb>/.kb-cache/search.sqlite``, keyed by a hash of the content of every file the
