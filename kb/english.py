@@ -12,7 +12,9 @@ from __future__ import annotations
 # search so that a question ("does running make thighs bigger?") searches for the words
 # that carry its meaning. Negations go too: a bag of words cannot search for them.
 # Words of time and comparison (before, after, more, less, than) are kept: in claims
-# they carry meaning ("run before breakfast", "eat less protein").
+# they carry meaning ("run before breakfast", "eat less protein"). Light verbs and words that
+# only grade a question go too ("does X make legs bigger?", "is walking enough?", "is HIIT
+# good?"): claims rarely use them, so they would rank a claim that does above the ones asked for.
 STOP_WORDS = frozenset(
     """
     a an the and or but nor if then so as of to in on at by for with from into onto about over
@@ -22,6 +24,7 @@ STOP_WORDS = frozenset(
     can could shall should will would may might must ought
     not no don doesn didn isn aren wasn weren won wouldn shouldn couldn cannot t s ll re ve d m
     much many any some just really very please tell know want get getting got thing things way
+    make makes made making enough good bad ok okay best worst actually also even still too like
     """.split()
 )
 

@@ -13,7 +13,9 @@ How a query is searched:
    member of several words (``high intensity interval training``) is matched as a
    phrase, both in the query and in the claims.
 3. A word no claim has is replaced by the closest word that claims do have
-   (``difflib`` ratio at least ``TYPO_CUTOFF``), and the result says so.
+   (``difflib`` ratio at least ``TYPO_CUTOFF``), and the result says so. Words shorter
+   than ``MIN_CORRECTED_LENGTH`` are not replaced (is "fast" a typo of "fat"?), only
+   offered close words.
 4. All the alternatives are OR'ed. A synonym group is indexed as one token per
    occurrence of any of its members, so the group has one document frequency (a claim
    that says "legs" ranks like one that says "quads"). Claims are ranked by FTS5's
@@ -79,6 +81,7 @@ _GROUP_COLUMNS = {
 }
 STRENGTH_BOOST = 0.1
 TYPO_CUTOFF = 0.75
+MIN_CORRECTED_LENGTH = 5
 SUGGESTION_CUTOFF = 0.6
 DEFAULT_LIMIT = 10
 # how many of the best text matches the strength boost re-ranks (at least the limit)
@@ -156,6 +159,8 @@ class Term:
     # each with the index term it is (its stem or group token), None for a phrase of several words
     phrases: tuple[tuple[str, str | None], ...] = ()
     matches: bool = True
+    # for a word no claim has: the closest words claims have
+    close: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -173,7 +178,7 @@ class SearchResult:
     total: int
     topic: str | None = None
     source: str | None = None
-    # close words of the index, offered when nothing matched
+    # close words that claims have, for the words no claim has
     suggestions: tuple[str, ...] = field(default=())
 
     @property
@@ -607,12 +612,16 @@ def _correct(index: SearchIndex, terms: list[Term]) -> tuple[list[Term], list[Co
             continue
         close = []
         if " " not in term.words and not term.words.isdigit():
-            close = difflib.get_close_matches(term.words, index.vocabulary, n=1, cutoff=TYPO_CUTOFF)
-        if close:
-            corrections.append(Correction(term.words, close[0]))
-            out.append(_term(index, close[0], index.stems(close)[0]))
+            close = difflib.get_close_matches(term.words, index.vocabulary, n=3, cutoff=SUGGESTION_CUTOFF)
+        best = close[0] if close else ""
+        if (
+            len(term.words) >= MIN_CORRECTED_LENGTH
+            and difflib.SequenceMatcher(None, term.words, best).ratio() >= TYPO_CUTOFF
+        ):
+            corrections.append(Correction(term.words, best))
+            out.append(_term(index, best, index.stems([best])[0]))
         else:
-            out.append(Term(term.words, term.alternatives, term.phrases, matches=False))
+            out.append(Term(term.words, term.alternatives, term.phrases, matches=False, close=tuple(close)))
     return out, corrections
 
 
@@ -792,13 +801,7 @@ def query_index(
             total = index.connection.execute(
                 f"SELECT count(*) FROM claim_fts WHERE claim_fts MATCH ?{where}", [expression, *params]
             ).fetchone()[0]
-    suggestions: list[str] = []
-    if not hits:
-        for term in terms:
-            if " " not in term.words:
-                suggestions += difflib.get_close_matches(
-                    term.words, index.vocabulary, n=3, cutoff=SUGGESTION_CUTOFF
-                )
+    suggestions = [word for term in terms for word in term.close]
     return SearchResult(
         query=query,
         terms=tuple(terms),
@@ -909,8 +912,11 @@ def render_text(result: SearchResult) -> tuple[list[str], str]:
     ]
     if result.hits:
         notes += [
-            f"no claim has {_printable(word)!r}; searched for the other words"
-            for word in result.unknown_words
+            f"no claim has {_printable(term.words)!r}"
+            + (f" (close: {', '.join(_printable(w) for w in term.close)})" if term.close else "")
+            + "; searched for the other words"
+            for term in result.terms
+            if not term.matches
         ]
     else:
         where = f" in topic {result.topic!r}" if result.topic else ""

@@ -14,7 +14,7 @@ from kb.cli import cli
 from kb.errors import UsageError
 from kb.load import load_valid
 from kb.weigh import compute
-from tests.conftest import FIXTURES, check_golden
+from tests.conftest import FIXTURES, REPO, check_golden
 
 SEARCH = FIXTURES / "search"
 GOLDEN = SEARCH / "golden"
@@ -159,6 +159,17 @@ def test_typo_is_corrected_and_said(index) -> None:
     result = search.query_index(index, "joging thighs")
     assert [(c.word, c.replacement) for c in result.corrections] == [("joging", "jogging")]
     assert result.hits[0].id == "jogging-slims-thighs"
+
+
+def test_short_words_are_offered_close_words_not_replaced(index) -> None:
+    # "fast" is one letter from "fat", but it is a word of its own
+    result = search.query_index(index, "fast")
+    assert result.corrections == () and result.hits == ()
+    assert "fat" in result.suggestions
+    result = search.query_index(index, "fast protein")
+    assert result.corrections == () and result.hits[0].id == "protein-keeps-muscle"
+    notes, _ = search.render_text(result)
+    assert any("no claim has 'fast' (close: fat" in note for note in notes)
 
 
 def test_no_match_offers_close_words(index) -> None:
@@ -379,3 +390,41 @@ def test_cli_query_may_be_several_arguments(runner) -> None:
     assert quoted.exit_code == unquoted.exit_code == 0
     assert quoted.stdout == unquoted.stdout
     assert runner.invoke(cli, ["search", "--kb", str(SEARCH)]).exit_code == 2
+
+
+# --- the shipped knowledge base (repository root) ---
+
+# Plain-language questions, and the word stems that make a claim relevant to each: its
+# statement, topic or tags must contain one. Relevance is read from the claims themselves.
+SHIPPED_QUESTIONS = [
+    ("does running make thighs bigger?", ("run", "jog")),
+    ("will cycling make my legs bulky?", ("cycl", "bik")),
+    ("how much protein should I eat?", ("protein",)),
+    ("is HIIT good for smaller legs?", ("hiit", "interval")),
+    ("is walking enough to slim my legs?", ("walk",)),
+    ("should I do cardio before or after breakfast?", ("timing", "breakfast", "fasted", "empty stomach")),
+]
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    if not (REPO / "claims").is_dir():
+        pytest.skip("the shipped knowledge base is not there yet")
+    kb = load_valid(REPO)
+    with search.build_index(kb, compute(kb)) as built:
+        yield kb, built
+
+
+@pytest.mark.parametrize(("question", "stems"), SHIPPED_QUESTIONS)
+def test_shipped_questions_find_relevant_claims_in_top_three(shipped, question, stems) -> None:
+    kb, index = shipped
+
+    def relevant(claim_id: str) -> bool:
+        claim = kb.claims[claim_id]
+        text = " ".join([claim.statement, claim.topic, *claim.tags]).lower()
+        return any(stem in text for stem in stems)
+
+    assert any(relevant(c) for c in kb.claims), f"no claim of the shipped base is about {stems}"
+    top = ids(index, question, limit=3)
+    assert len(top) == 3 and relevant(top[0]), (question, top)
+    assert sum(relevant(c) for c in top) >= 2, (question, top)
