@@ -303,6 +303,40 @@ def search(
         sys.exit(1)
 
 
+@cli.command("contradictions")
+@kb_option
+@click.option(
+    "--source",
+    "source_id",
+    help="Only the disagreements this source id takes part in (an unknown id is a usage error, exit 2).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print them as data, with the agreement matrix.")
+@reports_errors
+def contradictions_command(kb_dir: Path, source_id: str | None, as_json: bool) -> None:
+    """Where sources disagree, both quotes side by side; then, for every pair of sources, the claims
+    they agree and disagree on."""
+    import json
+    import shutil
+
+    from kb import contradictions
+    from kb.weigh import compute
+
+    kb = load_valid(kb_dir)
+    if source_id is not None and source_id not in kb.sources:
+        raise UsageError(f"--source {source_id!r}: no such source; known sources: {', '.join(kb.sources)}")
+    weights = compute(kb)
+    found = contradictions.find_contradictions(kb, weights)
+    matrix = contradictions.agreement_matrix(kb, weights, found)
+    if source_id is not None:
+        found = [c for c in found if source_id in c.sources]
+    if as_json:
+        data = {"source": source_id, **contradictions.to_dict(kb, found, matrix)}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    width = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 100
+    click.echo(contradictions.render_text(kb, found, matrix, width=width, source=source_id), nl=False)
+
+
 @cli.command("schema")
 @kb_option
 @click.option(
