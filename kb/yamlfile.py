@@ -339,6 +339,10 @@ def parse(text: str) -> Located:
             raise YamlError(message, mark.line + 1, mark.column + 1) from None
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        if "maximum nesting depth" in str(exc.problem):
+            # newer libyaml scans ahead and stops deep nesting before the event reader sees it;
+            # say it the way the event reader does, so the message does not depend on the version
+            raise YamlError(f"data nested more than {MAX_DEPTH} levels deep", line, col) from None
         raise YamlError(f"YAML syntax error: {exc.problem or exc.context}", line, col) from None
     except yaml.YAMLError as exc:
         raise YamlError(f"YAML error: {exc}") from None
