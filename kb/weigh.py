@@ -1,6 +1,6 @@
 """Evidence weights, claim strengths and consensus labels: the weighting model.
 
-Pure functions over a loaded knowledge base; ``docs/weighting.md`` (the site page
+Pure functions over a loaded knowledge base; ``site/docs/weighting.md`` (the site page
 "How strengths are computed") states the same model with its formulas.
 
 1. Reliability of a source: a prior from its kind, nudged by what its file records
@@ -15,11 +15,14 @@ Pure functions over a loaded knowledge base; ``docs/weighting.md`` (the site pag
 4. Strength: DF-QuAD gradual semantics over the claim graph. A claim's supporters are
    the claims that ``support`` it, its attackers the claims it ``contradicts`` (both
    ways). A related claim passes on only its confidence above neutral,
-   ``c(b) = r * max(0, 2 * s(b) - 1)`` with relation weight ``r``; then
-   ``va = 1 - prod(1 - c(attackers))``, ``vs = 1 - prod(1 - c(supporters))`` and
-   ``s = base - base * (va - vs)`` if ``va >= vs`` else ``base + (1 - base) * (vs - va)``.
-   The update is iterated (averaged with the previous value) to a fixed point, so
-   cycles are fine.
+   ``c(b) = r * max(0, 2 * s(b) - 1)`` with relation weight ``r`` (at most 0.5); on each
+   side the strongest related claim counts, ``va = max c(attackers)``,
+   ``vs = max c(supporters)`` (not DF-QuAD's probabilistic sum: related claims often
+   rest on the same sources, and with a sum a group of claims that support each other
+   lifts itself, so that fixed points multiply and the iteration can cycle forever), and
+   ``s = base - base * (va - vs)`` if ``va >= vs`` else ``base + (1 - base) * (vs - va)``
+   (DF-QuAD's combination). The update is iterated (averaged with the previous value) to
+   a fixed point, so cycles are fine.
 5. Consensus: ``agreed`` (two or more sources for, none against), ``contested``
    (sources on both sides, directly or through a contradicting claim), ``rejected``
    (two or more sources against, none for), ``single-source``, ``no-evidence``.
@@ -27,6 +30,7 @@ Pure functions over a loaded knowledge base; ``docs/weighting.md`` (the site pag
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Literal
@@ -50,6 +54,10 @@ DEFAULT_EVIDENCE_KIND = {
 DEFAULT_SPEAKER = {"author": 1.0, "reader": 0.5, "other": 0.8}
 AUTHOR_BONUS = 0.05
 RELATION_WEIGHT = 0.5
+# Above this a single loop of relations can amplify itself: two weakly backed claims that support
+# each other would lift each other towards certainty, and the result would depend on where the
+# iteration starts. Up to it, the gain around any loop is below 1.
+MAX_RELATION_WEIGHT = 0.5
 TOLERANCE = 1e-9
 MAX_ITERATIONS = 10_000
 
@@ -91,8 +99,11 @@ def settings_from_config(weighting: dict) -> tuple[Settings, list[Problem]]:
                     table[name] = float(factor)
             values[key] = table
         elif key in ("author_bonus", "relation_weight"):
-            if not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
-                problems.append(Problem("kb.yaml", 1, 1, f"weighting.{key}: must be a number in [0, 1]"))
+            top = MAX_RELATION_WEIGHT if key == "relation_weight" else 1.0
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= top:
+                why = " (above 0.5 a loop of relations can lift itself)" if top < 1.0 else ""
+                message = f"weighting.{key}: must be a number in [0, {top:g}]{why}"
+                problems.append(Problem("kb.yaml", 1, 1, message))
             else:
                 values[key] = float(value)
         else:
@@ -196,8 +207,9 @@ def speaker_role(speaker: str | None) -> str:
 
 
 def noisy_or(weights: list[float]) -> float:
+    """``1 - prod(1 - w)``; multiplied in sorted order, so the order of the items cannot change a bit."""
     rest = 1.0
-    for w in weights:
+    for w in sorted(weights):
         rest *= 1.0 - w
     return 1.0 - rest
 
@@ -218,6 +230,11 @@ def base_score(items: list[tuple[str, str, float]]) -> float:
     return 0.5 + 0.5 * (support - opposition)
 
 
+def strongest(values: list[float]) -> float:
+    """How related claims on one side combine: the strongest counts (0 when there is none)."""
+    return max(values, default=0.0)
+
+
 def combine(base: float, attack: float, support: float) -> float:
     """DF-QuAD's combination of a base score with aggregated attack and support."""
     if attack >= support:
@@ -235,38 +252,44 @@ def propagate(
     attackers: dict[str, list[str]],
     relation_weight: float,
 ) -> tuple[dict[str, float], int, bool]:
-    """Iterate DF-QuAD to a fixed point; returns (strengths, iterations, converged).
+    """Iterate the propagation to a fixed point; returns (strengths, iterations, converged).
 
     Each step averages the new value with the old (a Krasnoselskii iteration), which
     damps the oscillation a cycle of attacks would otherwise cause. The step runs on
-    arrays: the noisy-OR of a claim's neighbours is ``1 - exp(sum(log(1 - c)))``,
-    summed per claim with ``bincount`` over the relation edges.
+    arrays: the edges are sorted by the claim they point to, and the strongest of each
+    claim's neighbours on a side is one ``maximum.reduceat`` over its run of edges.
     """
     ids = sorted(base)
     index = {c: i for i, c in enumerate(ids)}
     n = len(ids)
     b = np.array([base[c] for c in ids], dtype=float)
 
-    def edges(table: dict[str, list[str]]) -> tuple[np.ndarray, np.ndarray]:
+    def edges(table: dict[str, list[str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         pairs = sorted((index[t], index[s]) for t, sources in table.items() for s in sources)
         dst = np.array([p[0] for p in pairs], dtype=np.int64)
         src = np.array([p[1] for p in pairs], dtype=np.int64)
-        return src, dst
+        starts = np.flatnonzero(np.r_[True, dst[1:] != dst[:-1]]) if len(dst) else dst
+        return src, starts, dst[starts]
 
-    sup_src, sup_dst = edges(supporters)
-    att_src, att_dst = edges(attackers)
+    def side(passed: np.ndarray, src: np.ndarray, starts: np.ndarray, claims: np.ndarray) -> np.ndarray:
+        out = np.zeros(n)
+        if len(src):
+            out[claims] = np.maximum.reduceat(passed[src], starts)
+        return out
+
+    supporting = edges(supporters)
+    attacking = edges(attackers)
     strength = b.copy()
-    with np.errstate(divide="ignore"):  # log(0) = -inf is right when a neighbour passes on 1
-        for iteration in range(1, MAX_ITERATIONS + 1):
-            log_rest = np.log1p(-relation_weight * np.maximum(0.0, 2.0 * strength - 1.0))
-            va = 1.0 - np.exp(np.bincount(att_dst, weights=log_rest[att_src], minlength=n))
-            vs = 1.0 - np.exp(np.bincount(sup_dst, weights=log_rest[sup_src], minlength=n))
-            combined = np.where(va >= vs, b - b * (va - vs), b + (1.0 - b) * (vs - va))
-            updated = 0.5 * (strength + combined)
-            change = float(np.max(np.abs(updated - strength))) if n else 0.0
-            strength = updated
-            if change < TOLERANCE:
-                return dict(zip(ids, strength.tolist(), strict=True)), iteration, True
+    for iteration in range(1, MAX_ITERATIONS + 1):
+        passed = relation_weight * np.maximum(0.0, 2.0 * strength - 1.0)
+        va = side(passed, *attacking)
+        vs = side(passed, *supporting)
+        combined = np.where(va >= vs, b - b * (va - vs), b + (1.0 - b) * (vs - va))
+        updated = 0.5 * (strength + combined)
+        change = float(np.max(np.abs(updated - strength))) if n else 0.0
+        strength = updated
+        if change < TOLERANCE:
+            return dict(zip(ids, strength.tolist(), strict=True)), iteration, True
     return dict(zip(ids, strength.tolist(), strict=True)), MAX_ITERATIONS, False
 
 
@@ -383,23 +406,22 @@ def _relation_effects(
     rw = settings.relation_weight
     sup = {b: passed_on(strength[b], rw) for b in supporters.get(cid, ())}
     att = {b: passed_on(strength[b], rw) for b in attackers.get(cid, ())}
-    va, vs = noisy_or(list(att.values())), noisy_or(list(sup.values()))
+    va, vs = strongest(list(att.values())), strongest(list(sup.values()))
     full = combine(base, va, vs)
 
-    def without(total: float, values: dict[str, float], left_out: str) -> float:
-        # 1 - prod over the others = 1 - (1 - total) / (1 - v), unless v is 1 (then recompute)
-        v = values[left_out]
-        if v < 1.0:
-            return 1.0 - (1.0 - total) / (1.0 - v)
-        return noisy_or([x for k, x in values.items() if k != left_out])
+    def without_each(values: dict[str, float]) -> dict[str, float]:
+        # a side's value without one of its relations: the strongest of the others, which is the
+        # runner-up for the strongest and the strongest for every other one (O(k), not O(k^2))
+        top_two = heapq.nlargest(2, values.items(), key=lambda kv: (kv[1], kv[0]))
+        runner_up = top_two[1][1] if len(top_two) > 1 else 0.0
+        return {k: runner_up if k == top_two[0][0] else top_two[0][1] for k in values}
 
+    sup_without, att_without = without_each(sup), without_each(att)
     effects = [
-        RelationEffect(b, "supports", v, full - combine(base, va, without(vs, sup, b)))
-        for b, v in sup.items()
+        RelationEffect(b, "supports", v, full - combine(base, va, sup_without[b])) for b, v in sup.items()
     ]
     effects += [
-        RelationEffect(b, "contradicts", v, full - combine(base, without(va, att, b), vs))
-        for b, v in att.items()
+        RelationEffect(b, "contradicts", v, full - combine(base, att_without[b], vs)) for b, v in att.items()
     ]
     return tuple(effects)
 
@@ -411,8 +433,19 @@ def _explain(cid, base, strength, s, o, items, relations) -> str:
         text = f"Evidence for S = {s:.3f}, against O = {o:.3f}; base = 0.5 + 0.5 x (S - O) = {base:.3f}."
     moved = [r for r in relations if abs(r.effect) >= 0.0005]
     if moved:
+        va = strongest([r.passed for r in relations if r.type == "contradicts"])
+        vs = strongest([r.passed for r in relations if r.type == "supports"])
+        if va >= vs:
+            formula = f"base - base x (va - vs) = {strength:.3f}"
+        else:
+            formula = f"base + (1 - base) x (vs - va) = {strength:.3f}"
         parts = [f"{r.claim} ({r.type}, {r.effect:+.3f})" for r in moved]
-        text += f" Related claims moved it to {strength:.3f}: " + ", ".join(parts) + "."
+        text += (
+            f" Strongest contradicting claim passes va = {va:.3f}, strongest supporting claim vs = {vs:.3f};"
+            f" strength = {formula}. Effect of each relation (with it minus without it): "
+            + ", ".join(parts)
+            + "."
+        )
     elif relations:
         text += f" Related claims are not established enough to move it; strength {strength:.3f}."
     else:

@@ -1,0 +1,410 @@
+"""The weighting model: properties that must hold for every knowledge base (hypothesis), and examples.
+
+Knowledge bases are built in memory from the model's records, as the loader would build them
+(relations obey the loader's rules: no self-relations, never supports and contradicts between
+the same two claims), so that hypothesis can try many of them quickly.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kb import weigh
+from kb.model import EVIDENCE_KINDS, SOURCE_KINDS, Claim, Evidence, KbConfig, KnowledgeBase, Source
+
+TOLERANCE = 1e-6  # the fixed point is iterated to 1e-9 per step; compare with room to spare
+SPEAKERS = (None, "author", "reader Sam", "a coach")
+PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def make_source(sid: str, kind: str, author: bool, override: float | None) -> Source:
+    return Source(
+        id=sid,
+        title=f"Source {sid}",
+        kind=kind,
+        text=f"{sid}.txt",
+        author="Someone" if author else None,
+        reliability=override,
+        reliability_note="checked by hand" if override is not None else None,
+    )
+
+
+def make_kb(sources: list[Source], claims: list[Claim], weighting: dict | None = None) -> KnowledgeBase:
+    return KnowledgeBase(
+        root=Path("."),
+        config=KbConfig(weighting=weighting or {}),
+        sources={s.id: s for s in sources},
+        claims={c.id: c for c in claims},
+        texts={s.id: "" for s in sources},
+    )
+
+
+evidence_items = st.tuples(
+    st.integers(min_value=0, max_value=3),  # source number (taken modulo the number of sources)
+    st.sampled_from(["supports", "opposes"]),
+    st.sampled_from(EVIDENCE_KINDS),
+    st.sampled_from(SPEAKERS),
+)
+
+
+@st.composite
+def knowledge_bases(draw, min_claims: int = 1, max_claims: int = 10, relations: bool = True) -> KnowledgeBase:
+    n_sources = draw(st.integers(min_value=1, max_value=4))
+    sources = [
+        make_source(
+            f"s{i}",
+            draw(st.sampled_from(SOURCE_KINDS)),
+            draw(st.booleans()),
+            draw(st.one_of(st.none(), st.floats(min_value=0.0, max_value=1.0))),
+        )
+        for i in range(n_sources)
+    ]
+    n_claims = draw(st.integers(min_value=min_claims, max_value=max_claims))
+    ids = [f"c{i}" for i in range(n_claims)]
+    kinds: dict[tuple[int, int], str] = {}
+    if relations and n_claims > 1:
+        pairs = [(i, j) for i in range(n_claims) for j in range(n_claims) if i != j]
+        # every ordered pair may be related, so that dense graphs (hubs, cliques, mixed loops) come up
+        choice = st.sampled_from([None, None, "supports", "contradicts"])
+        kinds = {pair: kind for pair in pairs if (kind := draw(choice)) is not None}
+        # the loader refuses supports and contradicts between the same two claims
+        contradicting = {frozenset(p) for p, k in kinds.items() if k == "contradicts"}
+        kinds = {p: k for p, k in kinds.items() if k == "contradicts" or frozenset(p) not in contradicting}
+    claims = []
+    for i, cid in enumerate(ids):
+        items = draw(st.lists(evidence_items, max_size=4))
+        claims.append(
+            Claim(
+                id=cid,
+                statement=f"Claim {cid}.",
+                topic=draw(st.sampled_from(["legs", "diet"])),
+                evidence=[
+                    Evidence(source=f"s{s % n_sources}", stance=stance, kind=kind, quote="q", speaker=speaker)
+                    for s, stance, kind, speaker in items
+                ],
+                supports=[ids[j] for (a, j), k in sorted(kinds.items()) if a == i and k == "supports"],
+                contradicts=[ids[j] for (a, j), k in sorted(kinds.items()) if a == i and k == "contradicts"],
+            )
+        )
+    weighting = {"relation_weight": draw(st.sampled_from([0.0, 0.1, 0.25, 0.4, weigh.MAX_RELATION_WEIGHT]))}
+    return make_kb(sources, claims, weighting)
+
+
+def with_evidence(kb: KnowledgeBase, claim_id: str, item: Evidence) -> KnowledgeBase:
+    claim = kb.claims[claim_id]
+    changed = claim.model_copy(update={"evidence": [*claim.evidence, item]})
+    return kb.model_copy(update={"claims": {**kb.claims, claim_id: changed}})
+
+
+def strengths(kb: KnowledgeBase) -> dict[str, float]:
+    return {cid: w.strength for cid, w in weigh.compute(kb).claims.items()}
+
+
+def fixed_point_gap(kb: KnowledgeBase, weights: weigh.Weights) -> float:
+    """How far the strengths are from satisfying the DF-QuAD equation of every claim."""
+    rw = weights.settings.relation_weight
+    supporters: dict[str, set[str]] = {c: set() for c in kb.claims}
+    attackers: dict[str, set[str]] = {c: set() for c in kb.claims}
+    for origin, target, kind in kb.relations():
+        if kind == "supports":
+            supporters[target].add(origin)
+        else:
+            attackers[target].add(origin)
+            attackers[origin].add(target)
+    gap = 0.0
+    s = {c: w.strength for c, w in weights.claims.items()}
+    for cid, w in weights.claims.items():
+        va = weigh.strongest([weigh.passed_on(s[b], rw) for b in attackers[cid]])
+        vs = weigh.strongest([weigh.passed_on(s[b], rw) for b in supporters[cid]])
+        gap = max(gap, abs(weigh.combine(w.base, va, vs) - s[cid]))
+    return gap
+
+
+# --- properties ---
+
+
+@PROPERTY
+@given(knowledge_bases())
+def test_every_number_stays_in_the_unit_interval(kb) -> None:
+    weights = weigh.compute(kb)
+    for r in weights.reliability.values():
+        assert 0.0 <= r.value <= 1.0
+    for w in weights.claims.values():
+        assert 0.0 <= w.base <= 1.0
+        assert 0.0 <= w.strength <= 1.0
+        assert 0.0 <= w.support <= 1.0 and 0.0 <= w.opposition <= 1.0
+        assert all(0.0 <= e.weight <= 1.0 for e in w.evidence)
+        assert w.consensus in weigh.CONSENSUS_LABELS
+
+
+@PROPERTY
+@given(knowledge_bases(), st.data())
+def test_supporting_evidence_never_lowers_a_claims_strength(kb, data) -> None:
+    cid = data.draw(st.sampled_from(sorted(kb.claims)))
+    item = Evidence(
+        source=data.draw(st.sampled_from(sorted(kb.sources))),
+        stance="supports",
+        kind=data.draw(st.sampled_from(EVIDENCE_KINDS)),
+        quote="q",
+        speaker=data.draw(st.sampled_from(SPEAKERS)),
+    )
+    before, after = strengths(kb), strengths(with_evidence(kb, cid, item))
+    assert after[cid] >= before[cid] - TOLERANCE
+
+
+@PROPERTY
+@given(knowledge_bases(), st.data())
+def test_opposing_evidence_never_raises_a_claims_strength(kb, data) -> None:
+    cid = data.draw(st.sampled_from(sorted(kb.claims)))
+    item = Evidence(
+        source=data.draw(st.sampled_from(sorted(kb.sources))),
+        stance="opposes",
+        kind=data.draw(st.sampled_from(EVIDENCE_KINDS)),
+        quote="q",
+        speaker=data.draw(st.sampled_from(SPEAKERS)),
+    )
+    before, after = strengths(kb), strengths(with_evidence(kb, cid, item))
+    assert after[cid] <= before[cid] + TOLERANCE
+
+
+@PROPERTY
+@given(knowledge_bases(relations=False), st.data())
+def test_without_relations_strength_is_the_base_score(kb, data) -> None:
+    for w in weigh.compute(kb).claims.values():
+        assert w.strength == pytest.approx(w.base, abs=TOLERANCE)
+
+
+@PROPERTY
+@given(knowledge_bases(), st.randoms(use_true_random=False))
+def test_the_result_does_not_depend_on_the_order_of_files_or_items(kb, rng) -> None:
+    expected = weigh.compute(kb)
+    claims = list(kb.claims.values())
+    sources = list(kb.sources.values())
+    rng.shuffle(claims)
+    rng.shuffle(sources)
+    # the order of claims and sources (the files), and of the ids inside each relation list
+    claims = [
+        c.model_copy(update={"supports": rng.sample(c.supports, len(c.supports)),
+                             "contradicts": rng.sample(c.contradicts, len(c.contradicts))})
+        for c in claims
+    ]  # fmt: skip
+    shuffled = weigh.compute(make_kb(sources, claims, dict(kb.config.weighting)))
+    assert shuffled.claims == expected.claims
+    assert shuffled.reliability == expected.reliability
+    assert shuffled.topics == expected.topics
+    assert list(shuffled.topics) == list(expected.topics)
+
+
+@PROPERTY
+@given(knowledge_bases(), st.randoms(use_true_random=False))
+def test_the_order_of_evidence_inside_a_claim_does_not_change_its_strength(kb, rng) -> None:
+    expected = weigh.compute(kb)
+    claims = [
+        c.model_copy(update={"evidence": rng.sample(c.evidence, len(c.evidence))}) for c in kb.claims.values()
+    ]
+    shuffled = weigh.compute(make_kb(list(kb.sources.values()), claims, dict(kb.config.weighting)))
+    for cid, w in expected.claims.items():
+        other = shuffled.claims[cid]
+        assert (other.base, other.strength, other.consensus) == (w.base, w.strength, w.consensus)
+        assert sorted(e.weight for e in other.evidence) == sorted(e.weight for e in w.evidence)
+
+
+@PROPERTY
+@given(knowledge_bases(min_claims=2))
+def test_the_iteration_reaches_a_fixed_point(kb) -> None:
+    weights = weigh.compute(kb)
+    assert weights.converged
+    assert fixed_point_gap(kb, weights) < TOLERANCE
+
+
+@st.composite
+def cycles(draw) -> KnowledgeBase:
+    """A ring of claims, each related to the next (and the last to the first), with strong evidence."""
+    n = draw(st.integers(min_value=2, max_value=6))
+    kinds = draw(st.lists(st.sampled_from(["supports", "contradicts"]), min_size=n, max_size=n))
+    if n == 2 and kinds[0] != kinds[1]:
+        kinds[1] = kinds[0]  # a pair cannot both support and contradict
+    sources = [make_source("s0", "study", True, None), make_source("s1", "review", False, None)]
+    claims = []
+    for i in range(n):
+        target = f"c{(i + 1) % n}"
+        stances = draw(st.lists(st.sampled_from(["supports", "opposes"]), min_size=1, max_size=2))
+        claims.append(
+            Claim(
+                id=f"c{i}",
+                statement=f"Claim {i}.",
+                topic="ring",
+                evidence=[
+                    Evidence(source=f"s{k}", stance=stance, kind="study", quote="q")
+                    for k, stance in enumerate(stances)
+                ],
+                supports=[target] if kinds[i] == "supports" else [],
+                contradicts=[target] if kinds[i] == "contradicts" else [],
+            )
+        )
+    rw = draw(st.sampled_from([0.25, weigh.MAX_RELATION_WEIGHT]))
+    return make_kb(sources, claims, {"relation_weight": rw})
+
+
+@PROPERTY
+@given(cycles())
+def test_cycles_of_supports_and_contradicts_converge(kb) -> None:
+    weights = weigh.compute(kb)
+    assert weights.converged
+    assert weights.iterations < weigh.MAX_ITERATIONS
+    assert fixed_point_gap(kb, weights) < TOLERANCE
+
+
+# --- examples ---
+
+
+def test_evidence_weight_is_reliability_times_kind_times_speaker() -> None:
+    source = make_source("blog", "blog", True, None)
+    claim = Claim(
+        id="c",
+        statement="C.",
+        topic="t",
+        evidence=[
+            Evidence(source="blog", stance="supports", kind="study", quote="q"),
+            Evidence(source="blog", stance="supports", kind="testimonial", quote="q", speaker="reader Jo"),
+            Evidence(source="blog", stance="opposes", kind="mechanism", quote="q", speaker="a coach"),
+        ],
+    )
+    weights = weigh.compute(make_kb([source], [claim]))
+    reliability = weigh.DEFAULT_SOURCE_KIND["blog"] + weigh.AUTHOR_BONUS
+    assert weights.reliability["blog"].value == pytest.approx(reliability)
+    ws = [e.weight for e in weights.claims["c"].evidence]
+    assert ws[0] == pytest.approx(reliability * 1.0 * 1.0)
+    assert ws[1] == pytest.approx(reliability * weigh.DEFAULT_EVIDENCE_KIND["testimonial"] * 0.5)
+    assert ws[2] == pytest.approx(reliability * weigh.DEFAULT_EVIDENCE_KIND["mechanism"] * 0.8)
+    w = weights.claims["c"]
+    # one source per side: its strongest item; base = 0.5 + 0.5 (S - O)
+    assert w.support == pytest.approx(ws[0]) and w.opposition == pytest.approx(ws[2])
+    assert w.base == pytest.approx(0.5 + 0.5 * (ws[0] - ws[2]))
+    assert w.consensus == "single-source"
+
+
+def test_override_replaces_the_prior_and_says_why() -> None:
+    source = make_source("forum", "forum", False, 0.9)
+    claim = Claim(id="c", statement="C.", topic="t", evidence=[])
+    r = weigh.compute(make_kb([source], [claim])).reliability["forum"]
+    assert r.value == 0.9 and r.overridden and r.prior == weigh.DEFAULT_SOURCE_KIND["forum"]
+    assert "checked by hand" in r.explanation
+
+
+def test_consensus_labels() -> None:
+    sources = [make_source(s, "article", False, None) for s in ("a", "b")]
+
+    def claim(cid: str, stances: list[tuple[str, str]], contradicts: list[str] | None = None) -> Claim:
+        evidence = [Evidence(source=s, stance=st_, kind="study", quote="q") for s, st_ in stances]
+        return Claim(id=cid, statement="C.", topic="t", evidence=evidence, contradicts=contradicts or [])
+
+    kb = make_kb(
+        sources,
+        [
+            claim("agreed", [("a", "supports"), ("b", "supports")]),
+            claim("contested", [("a", "supports"), ("b", "opposes")]),
+            claim("rejected", [("a", "opposes"), ("b", "opposes")]),
+            claim("single", [("a", "supports"), ("a", "opposes")]),
+            claim("empty", []),
+            # contested through a contradicting claim that another source backs
+            claim("x", [("a", "supports")], contradicts=["y"]),
+            claim("y", [("b", "supports")]),
+        ],
+    )
+    labels = {c: w.consensus for c, w in weigh.compute(kb).claims.items()}
+    assert labels == {
+        "agreed": "agreed",
+        "contested": "contested",
+        "rejected": "rejected",
+        "single": "single-source",
+        "empty": "no-evidence",
+        "x": "contested",
+        "y": "contested",
+    }
+
+
+def test_a_strong_contradicting_claim_lowers_strength_and_the_explanation_says_so() -> None:
+    sources = [make_source("s", "study", True, None), make_source("t", "blog", False, None)]
+    strong = Claim(
+        id="strong", statement="S.", topic="t",
+        evidence=[Evidence(source="s", stance="supports", kind="study", quote="q")],
+    )  # fmt: skip
+    weak = Claim(
+        id="weak", statement="W.", topic="t", contradicts=["strong"],
+        evidence=[Evidence(source="t", stance="supports", kind="experience", quote="q")],
+    )  # fmt: skip
+    weights = weigh.compute(make_kb(sources, [strong, weak]))
+    w = weights.claims["weak"]
+    assert w.strength < w.base
+    effect = next(r for r in w.relations if r.claim == "strong")
+    assert effect.type == "contradicts" and effect.effect < 0
+    assert "strong (contradicts" in w.explanation
+    # the weak claim passes on its confidence above 0.5 only, and is below it after the attack
+    assert weights.claims["strong"].strength >= weights.claims["strong"].base - TOLERANCE
+
+
+def test_topic_summary_orders_claims_by_strength() -> None:
+    rng = random.Random(1)
+    sources = [make_source(f"s{i}", kind, False, None) for i, kind in enumerate(SOURCE_KINDS)]
+    claims = [
+        Claim(
+            id=f"c{i}", statement=f"C{i}.", topic="t",
+            evidence=[Evidence(source=rng.choice(sources).id, stance=rng.choice(["supports", "opposes"]),
+                               kind=rng.choice(EVIDENCE_KINDS), quote="q")],
+        )
+        for i in range(8)
+    ]  # fmt: skip
+    weights = weigh.compute(make_kb(sources, claims))
+    summary = weights.topics["t"]
+    ordered = [weights.claims[c].strength for c in summary.claims]
+    assert ordered == sorted(ordered, reverse=True)
+    assert sum(summary.consensus_counts.values()) == 8
+    assert summary.claims[0] in {c for c in weights.claims} and "Strongest" in summary.verdict
+
+
+def clique_with_a_pusher(pusher_evidence: list[Evidence]) -> KnowledgeBase:
+    """Four claims with no evidence that all support each other; one of them contradicts ``x``,
+    and ``x`` supports another: the shape in which summed support lifts a group by itself."""
+    members = [f"k{i}" for i in range(4)]
+    claims = [
+        Claim(
+            id=m, statement="K.", topic="t", evidence=[], supports=[o for o in members if o != m],
+            contradicts=["x"] if m == "k1" else [],
+        )
+        for m in members
+    ]  # fmt: skip
+    opinions = [
+        Evidence(source="blog", stance="supports", kind="expert-opinion", quote="q"),
+        Evidence(source="blog", stance="opposes", kind="expert-opinion", quote="q"),
+    ]
+    x = Claim(id="x", statement="X.", topic="t", evidence=opinions + pusher_evidence, supports=["k0"])
+    claims.append(x)
+    sources = [make_source("blog", "blog", False, None), make_source("trial", "study", False, None)]
+    return make_kb(sources, claims)
+
+
+def test_claims_that_support_each_other_do_not_lift_themselves() -> None:
+    before = weigh.compute(clique_with_a_pusher([]))
+    push = [Evidence(source="trial", stance="supports", kind="testimonial", quote="q")]
+    after = weigh.compute(clique_with_a_pusher(push))
+    assert after.claims["x"].base > before.claims["x"].base
+    assert after.claims["x"].strength >= before.claims["x"].strength
+    # the members have no evidence: they stay near neutral instead of lifting each other towards 1
+    assert all(after.claims[m].strength < 0.6 for m in ("k0", "k1", "k2", "k3"))
+
+
+def test_relation_weight_above_the_limit_is_refused() -> None:
+    settings, problems = weigh.settings_from_config({"relation_weight": 0.75})
+    assert settings.relation_weight == weigh.RELATION_WEIGHT
+    assert [p.message for p in problems] == [
+        "weighting.relation_weight: must be a number in [0, 0.5]"
+        " (above 0.5 a loop of relations can lift itself)"
+    ]
+    _, problems = weigh.settings_from_config({"relation_weight": 0.5, "author_bonus": 0.2})
+    assert problems == []
