@@ -353,5 +353,57 @@ def schema_command(kb_dir: Path, out: Path | None) -> None:
         click.echo(f"wrote {path}")
 
 
+def _load_or_exit(kb_dir: Path):
+    """The valid knowledge base, or every problem printed as kb validate prints them and exit 1."""
+    kb, problems = load(kb_dir, progress=progress.terminal)
+    print_problems(problems)
+    if kb is None:
+        errors = sum(1 for p in problems if p.severity == "error")
+        click.echo(f"kb: the knowledge base has {errors} error{'s' if errors != 1 else ''}", err=True)
+        sys.exit(1)
+    return kb
+
+
+@cli.command()
+@kb_option
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The folder for the site (default: KB/build/site); replaced whole, only once the build succeeded.",
+)
+@reports_errors
+def build(kb_dir: Path, out: Path | None) -> None:
+    """Validate, then build the static site (Material for MkDocs)."""
+    from kb.site import build as site_build
+
+    kb = _load_or_exit(kb_dir)
+    result = site_build.build_site(kb, out, progress=progress.terminal)
+    for message in result.warnings:
+        click.echo(f"kb: warning: site: {message}", err=True)
+    click.echo(f"built {result.pages} pages into {result.out} in {result.seconds_total:.1f} s")
+
+
+@cli.command()
+@kb_option
+@click.option(
+    "--addr", default="127.0.0.1:8000", show_default=True, help="Address and port to serve on (HOST:PORT)."
+)
+@click.option("--open", "open_browser", is_flag=True, help="Open the preview in a web browser.")
+@reports_errors
+def serve(kb_dir: Path, addr: str, open_browser: bool) -> None:
+    """Live preview of the site, rebuilt whenever a claim, a source or kb.yaml changes."""
+    from kb.site import serve as site_serve
+
+    def report(refresh: site_serve.Refresh) -> None:
+        print_problems(refresh.problems)
+        if not refresh.valid:
+            click.echo("kb: the knowledge base has errors; the preview keeps the last valid pages", err=True)
+        elif refresh.written or refresh.removed:
+            changed = f"kb: regenerated {len(refresh.written)} files, removed {len(refresh.removed)}"
+            click.echo(changed, err=True)
+
+    sys.exit(site_serve.serve(kb_dir, addr, report, open_browser=open_browser))
+
+
 def main() -> None:
     cli(prog_name="kb")

@@ -1,0 +1,325 @@
+"""``kb build``: the generated pages plus the hand-written ones, rendered by MkDocs, swapped into place.
+
+1. The site configuration is ``<kb>/site/mkdocs.yml`` when the knowledge base has one, else the
+   default shipped in this package; hand-written pages are the ``docs/`` folder beside it.
+2. Hand-written and generated pages are written into a temporary docs folder.
+3. MkDocs renders that folder into a temporary folder beside the output folder.
+4. Under a lock, the old output folder is moved aside, the new one renamed into its place and the
+   old one deleted: readers see the old site or the new one, a build that fails midway leaves the
+   old site as it was, and two builds at once each produce a whole site (the later one wins).
+
+Builds are reproducible: the same input gives the same bytes. MkDocs dates pages (sitemap) with
+``SOURCE_DATE_EPOCH`` when set; otherwise kb sets it to the newest modification time of the
+knowledge base's files, so the date means "last changed" and does not move between builds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from kb import progress as progress_bars
+from kb.errors import KbError, UsageError
+from kb.model import KnowledgeBase
+from kb.site import pages
+from kb.site.text import attr
+from kb.weigh import Weights, compute
+
+DEFAULT_OUT = Path("build") / "site"
+SITE_FOLDER = "site"
+CONFIG_NAME = "mkdocs.yml"
+HANDWRITTEN = "docs"
+STYLESHEET = "assets/kb/kb.css"
+# Written into every built site: kb replaces an existing output folder only when it finds this.
+MARKER = ".kb-site"
+
+
+class SiteBuildError(KbError):
+    """The site generator failed; the previous site is left as it was."""
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    pages: int  # Markdown pages rendered (generated and hand-written)
+    generated: int  # files kb generated (pages, pictures, data)
+    warnings: list[str] = field(default_factory=list)
+    seconds_generating: float = 0.0
+    seconds_total: float = 0.0
+
+
+def config_file(kb_root: Path) -> Path:
+    """The knowledge base's own ``site/mkdocs.yml``, else the package default."""
+    own = kb_root / SITE_FOLDER / CONFIG_NAME
+    if own.is_file():
+        return own
+    return Path(str(resources.files("kb.site").joinpath(CONFIG_NAME)))
+
+
+def default_out(kb_root: Path) -> Path:
+    return kb_root / DEFAULT_OUT
+
+
+def handwritten_pages(config: Path) -> dict[str, Path]:
+    """Relative path -> file, for every file in the ``docs/`` folder beside the configuration."""
+    folder = config.parent / HANDWRITTEN
+    if not folder.is_dir():
+        return {}
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if path.is_file() and not any(part.startswith(".") for part in rel.parts):
+            found[rel.as_posix()] = path
+    return found
+
+
+def source_date_epoch(kb_root: Path, config: Path) -> str:
+    """``SOURCE_DATE_EPOCH`` if set, else the newest modification time among the inputs."""
+    if os.environ.get("SOURCE_DATE_EPOCH"):
+        return os.environ["SOURCE_DATE_EPOCH"]
+    newest = 0.0
+    candidates = [kb_root / "kb.yaml", config]
+    for folder in (kb_root / "claims", kb_root / "sources", config.parent / HANDWRITTEN):
+        if folder.is_dir():
+            candidates.extend(p for p in folder.rglob("*") if p.is_file())
+    for path in candidates:
+        with contextlib.suppress(OSError):
+            newest = max(newest, path.stat().st_mtime)
+    return str(int(newest))
+
+
+def check_out(out: Path, kb_root: Path, config: Path) -> None:
+    """Refuse an output folder whose replacement would delete something that is not a kb site."""
+    resolved = out.resolve()
+    for protected in (kb_root.resolve(), config.parent.resolve()):
+        if protected == resolved or protected.is_relative_to(resolved):
+            raise UsageError(f"--out {out}: would replace the folder holding the knowledge base or its site")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: is a file; give a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
+        raise UsageError(
+            f"--out {out}: the folder exists and was not built by kb; give an empty or new folder"
+        )
+
+
+@contextlib.contextmanager
+def _swap_lock(out: Path) -> Iterator[None]:
+    """One swap at a time per output folder, across processes."""
+    lock_path = out.parent / f".{out.name}.lock"
+    with open(lock_path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def swap_into_place(built: Path, out: Path) -> None:
+    """Replace ``out`` by ``built``: two renames under a lock, then the old site is deleted."""
+    trash = None
+    with _swap_lock(out):
+        if out.exists():
+            trash = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old-"))
+            os.replace(out, trash / "site")
+        os.replace(built, out)
+    if trash is not None:
+        shutil.rmtree(trash, ignore_errors=True)
+
+
+def write_docs(folder: Path, files: dict[str, str], handwritten: dict[str, Path]) -> None:
+    for rel, path in handwritten.items():
+        target = folder / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    for rel, text in files.items():
+        target = folder / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+
+
+def stylesheet() -> str:
+    return resources.files("kb.site").joinpath("assets/kb.css").read_text(encoding="utf-8")
+
+
+def generated_files(
+    kb: KnowledgeBase, weights: Weights, handwritten: dict[str, Path], directory_urls: bool
+) -> dict[str, str]:
+    """Every file kb writes into the docs folder; a hand-written page may not take a generated name."""
+    data = pages.site_data(kb, weights, handwritten=handwritten, directory_urls=directory_urls)
+    files = pages.generate(data)
+    files[STYLESHEET] = stylesheet()
+    clashes = sorted(set(files) & set(handwritten))
+    if clashes:
+        names = ", ".join(f"{SITE_FOLDER}/{HANDWRITTEN}/{c}" for c in clashes)
+        raise UsageError(f"{names}: kb generates a page with this name; rename the hand-written file")
+    return files
+
+
+def prune_nav(nav: Any, present: set[str]) -> Any:
+    """The nav without entries for pages this site does not have (the report, a missing hand-written page)."""
+    if isinstance(nav, list):
+        kept = [prune_nav(item, present) for item in nav]
+        return [item for item in kept if item not in (None, [], {})]
+    if isinstance(nav, dict):
+        kept = {key: prune_nav(value, present) for key, value in nav.items()}
+        return {key: value for key, value in kept.items() if value not in (None, [], {})}
+    if isinstance(nav, str) and nav.endswith(".md"):
+        return nav if nav in present else None
+    return nav
+
+
+class _Warnings(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def _mkdocs_logging() -> Iterator[_Warnings]:
+    """MkDocs' warnings collected (for kb to print its own way), its info messages silenced."""
+    logger = logging.getLogger("mkdocs")
+    handler = _Warnings()
+    saved = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+
+
+@contextlib.contextmanager
+def _environment(name: str, value: str) -> Iterator[None]:
+    saved = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = saved
+
+
+def load_mkdocs_config(config: Path, kb: KnowledgeBase, docs: Path, site: Path):
+    """MkDocs' configuration for one build: the file, with kb's title, docs folder and output folder."""
+    from mkdocs.config import load_config
+
+    return load_config(
+        config_file=str(config),
+        site_name=attr(kb.config.title),  # themes insert it unescaped
+        site_description=attr(kb.config.description) or None,
+        docs_dir=str(docs),
+        site_dir=str(site),
+    )
+
+
+def _progress_plugin(advance):
+    from mkdocs.plugins import BasePlugin
+
+    class Progress(BasePlugin):
+        def on_post_page(self, output: str, **_: Any) -> str:
+            advance(1)
+            return output
+
+    return Progress()
+
+
+def render(mkdocs_config, total_pages: int, progress: progress_bars.Progress) -> list[str]:
+    """Run MkDocs on a loaded configuration; returns its warnings, raises SiteBuildError on failure."""
+    from mkdocs.commands.build import build
+    from mkdocs.exceptions import MkDocsException
+
+    with _mkdocs_logging() as warnings, progress("rendering pages", total_pages) as advance:
+        mkdocs_config.plugins["kb-progress"] = _progress_plugin(advance)
+        mkdocs_config.plugins.on_startup(command="build", dirty=False)
+        try:
+            build(mkdocs_config)
+        except MkDocsException as exc:
+            raise SiteBuildError(f"the site generator failed: {exc}") from exc
+        finally:
+            mkdocs_config.plugins.on_shutdown()
+    return warnings.messages
+
+
+def build_site(
+    kb: KnowledgeBase,
+    out: Path | None = None,
+    *,
+    weights: Weights | None = None,
+    progress: progress_bars.Progress = progress_bars.quiet,
+) -> BuildResult:
+    """Build the site of a loaded, valid knowledge base into ``out`` (default ``<kb>/build/site``)."""
+    started = time.perf_counter()
+    root = kb.root
+    # absolute: MkDocs resolves relative folders against the configuration file's folder
+    shown = Path(out) if out is not None else default_out(root)
+    out = shown.absolute()
+    config = config_file(root).absolute()
+    check_out(out, root, config)
+    weights = weights if weights is not None else compute(kb)
+    handwritten = handwritten_pages(config)
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    with tempfile.TemporaryDirectory(prefix="kb-docs-") as docs_tmp:
+        docs = Path(docs_tmp)
+        built = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.new-"))
+        try:
+            os.chmod(built, 0o755)  # mkdtemp makes it private; a site is for reading
+            mkdocs_config = load_mkdocs_config(config, kb, docs, built)
+            generating = time.perf_counter()
+            files = generated_files(kb, weights, handwritten, bool(mkdocs_config.use_directory_urls))
+            with progress("writing pages", len(files)) as advance:
+                write_docs(docs, {}, handwritten)
+                for rel, text in files.items():
+                    write_docs(docs, {rel: text}, {})
+                    advance(1)
+            seconds_generating = time.perf_counter() - generating
+            present = set(files) | set(handwritten)
+            mkdocs_config.nav = prune_nav(mkdocs_config.nav, present)
+            page_count = sum(1 for name in present if name.endswith(".md"))
+            with _environment("SOURCE_DATE_EPOCH", source_date_epoch(root, config)):
+                warnings = render(mkdocs_config, page_count, progress)
+            (built / MARKER).write_text("built by kb build; kb replaces this folder on the next build\n")
+            swap_into_place(built, out)
+        except BaseException:
+            shutil.rmtree(built, ignore_errors=True)
+            raise
+    return BuildResult(
+        out=shown,
+        pages=page_count,
+        generated=len(files),
+        warnings=warnings,
+        seconds_generating=seconds_generating,
+        seconds_total=time.perf_counter() - started,
+    )
+
+
+def build_site_timed(root: Path, out: Path) -> dict[str, float]:
+    """Figures for scripts/bench.py: a full build of the knowledge base at ``root``."""
+    from kb.load import load_valid
+
+    kb = load_valid(root)
+    result = build_site(kb, out)
+    return {
+        "site_full_build_s": result.seconds_total,
+        "site_generation_share": result.seconds_generating / result.seconds_total,
+        "site_pages_per_s": result.pages / result.seconds_total,
+        "site_pages": float(result.pages),
+    }

@@ -1,0 +1,466 @@
+"""The static site: pages, links into source texts, pictures, hostile text, reproducible and atomic builds."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import markdown
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kb.cli import cli
+from kb.errors import UsageError
+from kb.load import load_valid
+from kb.site import build as site_build
+from kb.site import pages
+from kb.site.text import md, one_line, slug
+from kb.weigh import compute
+from tests.conftest import FIXTURES, REPO, check_golden
+from tests.site_helpers import (
+    PWNED,
+    SITE_FIXTURE,
+    build_with_cli,
+    copy_fixture,
+    html_pages,
+    is_external,
+    read_page,
+    resolve,
+)
+
+SITE_GOLDEN = FIXTURES / "site-golden"
+SHIPPED_MISSING = not (REPO / "claims").is_dir()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    """The fixture base, built once through the command line."""
+    from click.testing import CliRunner
+
+    out = tmp_path_factory.mktemp("site") / "out"
+    build_with_cli(CliRunner(), SITE_FIXTURE, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def fixture_kb():
+    return load_valid(SITE_FIXTURE)
+
+
+def _digest_tree(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+# --- pages ---
+
+
+def test_every_page_exists(site: Path, fixture_kb) -> None:
+    for name in ("index", "claims", "sources", "topics", "contradictions", "agreement"):
+        assert (site / f"{name}.html").is_file(), name
+    for claim in fixture_kb.claims:
+        assert (site / "claims" / f"{claim}.html").is_file()
+        assert (site / "assets/kb/graphs" / f"{claim}.svg").is_file()
+    for source in fixture_kb.sources:
+        assert (site / "sources" / f"{source}.html").is_file()
+    for topic in fixture_kb.topics():
+        assert (site / "topics" / f"{slug(topic)}.html").is_file()
+    assert json.loads((site / "data/kb.json").read_text())["claims"]
+    assert json.loads((site / "schema/claim.schema.json").read_text())["title"] == "kb claim"
+    assert (site / "search/search_index.json").is_file()
+
+
+def test_claim_page_has_strength_badge_quotes_relations_and_picture(site: Path, fixture_kb) -> None:
+    page = read_page(site, "claims/jogging-slims-thighs.html")
+    weights = compute(fixture_kb).claims["jogging-slims-thighs"]
+    assert page.title.startswith("Easy jogging slims the thighs.")
+    assert f"strength {weights.strength:.2f}" in page.text
+    assert (
+        "contested" in page.text and "Evidence for (1)" in page.text and "Evidence against (1)" in page.text
+    )
+    quote_links = [href for href in page.links if "#q-" in href]
+    assert sorted(quote_links) == [
+        "../sources/coach.html#q-jogging-slims-thighs-0",
+        "../sources/forum.html#q-jogging-slims-thighs-1",
+    ]
+    assert "../claims/jogging-builds-thighs.html" not in page.links  # same folder: relative
+    assert "jogging-builds-thighs.html" in page.links and "deficit-needed.html" in page.links
+    assert weights.explanation.split(";")[0] in page.text
+    pictures = [img["src"] for img in page.images]
+    assert pictures == ["../assets/kb/graphs/jogging-slims-thighs.svg"]
+
+
+def test_every_link_resolves_to_a_file_and_anchor(site: Path) -> None:
+    cache = {}
+    checked = 0
+    for rel in html_pages(site):
+        if rel == "404.html":  # served for any missing path, so its links are absolute
+            continue
+        for href in read_page(site, rel).links:
+            if is_external(href):
+                continue
+            target, fragment = resolve(rel, href)
+            assert (site / target).exists(), f"{rel}: {href} is broken"
+            if fragment and target.endswith(".html"):
+                if target not in cache:
+                    cache[target] = read_page(site, target).ids
+                assert fragment in cache[target], f"{rel}: {href}: no such anchor"
+                checked += 1
+    assert checked > 20
+
+
+def test_source_page_highlights_every_quote_and_links_it_to_its_claim(site: Path, fixture_kb) -> None:
+    page = read_page(site, "sources/forum.html")
+    quoted = [
+        (claim.id, i)
+        for claim in fixture_kb.claims.values()
+        for i, ev in enumerate(claim.evidence)
+        if ev.source == "forum"
+    ]
+    for claim_id, index in quoted:
+        assert f"q-{claim_id}-{index}" in page.ids
+        assert f"../claims/{claim_id}.html" in page.links
+    classes = sorted(m["class"] for m in page.marks)
+    assert classes == [
+        "kb-quote kb-quote--opposes",
+        "kb-quote kb-quote--supports",
+        "kb-quote kb-quote--supports",
+    ]
+    assert "Reliability: 0.25: forum prior 0.25" in page.text
+    # the sources it agrees and disagrees with, and its disagreements side by side
+    assert "coach.html" in page.links
+    from kb.contradictions import find_contradictions
+
+    found = find_contradictions(fixture_kb, compute(fixture_kb))
+    involved = [f"../contradictions.html#c-{n}" for n, c in enumerate(found, 1) if "forum" in c.sources]
+    assert involved and set(involved) <= set(page.links)
+
+
+def test_contradictions_page_shows_both_sides_with_links_to_both_sources(site: Path, fixture_kb) -> None:
+    from kb.contradictions import find_contradictions
+
+    found = find_contradictions(fixture_kb, compute(fixture_kb))
+    page = read_page(site, "contradictions.html")
+    for number, c in enumerate(found, 1):
+        assert f"c-{number}" in page.ids
+        assert f"sources/{c.a.source}.html" in page.links and f"sources/{c.b.source}.html" in page.links
+        assert f"sources/{c.a.source}.html#q-{c.a.claim}-{c.a.index}" in page.links
+        assert f"sources/{c.b.source}.html#q-{c.b.claim}-{c.b.index}" in page.links
+    assert len(found) >= 2
+
+
+def test_agreement_page_shows_the_heat_map(site: Path, fixture_kb) -> None:
+    page = read_page(site, "agreement.html")
+    assert [img["src"] for img in page.images] == ["assets/kb/agreement.svg"]
+    heatmap = ET.parse(site / "assets/kb/agreement.svg").getroot()
+    cells = heatmap.findall("{http://www.w3.org/2000/svg}rect")
+    n = len(fixture_kb.sources)
+    assert len(cells) >= n * n
+    labels = "".join(heatmap.itertext())
+    from kb.contradictions import agreement_matrix
+
+    matrix = agreement_matrix(fixture_kb, compute(fixture_kb))
+    pair = f"{matrix.agree.at['coach', 'forum']} / {matrix.disagree.at['coach', 'forum']}"
+    assert "Runners' forum thread" in labels and pair in labels
+
+
+def test_home_page_counts_and_guide(site: Path, fixture_kb) -> None:
+    page = read_page(site, "index.html")
+    assert f"{len(fixture_kb.sources)} sources, {len(fixture_kb.claims)} claims" in page.text
+    assert "The biggest disagreements" in page.text and "How to read a strength" in page.text
+    assert any(href.startswith("contradictions.html#c-") for href in page.links)
+
+
+def test_pictures_are_well_formed_svg_with_escaped_labels(site: Path) -> None:
+    for picture in (site / "assets/kb/graphs").glob("*.svg"):
+        root = ET.parse(picture).getroot()
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+        assert not [e for e in root.iter() if e.tag.endswith("script") or e.tag.endswith("foreignObject")]
+        assert not [k for e in root.iter() for k in e.attrib if k.lower().startswith("on")]
+    hostile = ET.parse(site / "assets/kb/graphs/hostile-claim.svg").getroot()
+    assert "<img src=x" in "".join(hostile.itertext())
+
+
+def test_nothing_is_fetched_from_another_host(site: Path) -> None:
+    for rel in html_pages(site):
+        page = read_page(site, rel)
+        assert not [r for r in page.resources if is_external(r[1])], rel
+    for css in site.rglob("*.css"):
+        text = css.read_text(encoding="utf-8")
+        assert "@import" not in text and "fonts.googleapis" not in text and "url(http" not in text, css
+
+
+def test_generated_markdown_golden(fixture_kb) -> None:
+    data = pages.site_data(fixture_kb, compute(fixture_kb), handwritten={"weighting.md"})
+    files = pages.generate(data)
+    check_golden(SITE_GOLDEN / "forum.md", files["sources/forum.md"])
+
+
+# --- text is data ---
+
+HOSTILE_PAGES = ["claims/hostile-claim.html", "sources/hostile.html", "contradictions.html", "index.html"]
+
+
+def test_hostile_text_is_shown_as_text_and_runs_nothing(site: Path) -> None:
+    for rel in html_pages(site):
+        page = read_page(site, rel)
+        assert not page.handlers, f"{rel}: event handler attributes {page.handlers}"
+        assert not [s for s in page.scripts if PWNED in s], f"{rel}: KB text inside a script"
+        assert not [h for h in page.links if h.strip().lower().startswith("javascript:")], rel
+        assert not [r for r in page.resources if PWNED in r[1]], rel
+    claim = read_page(site, "claims/hostile-claim.html")
+    for text in (
+        "<img src=x onerror=window.__pwned=1>",
+        "<script>window.__pwned=1</script>",
+        "[click](javascript:window.__pwned=1)",
+        "</title><script>window.__pwned=1</script> *not emphasis*",
+        "<b onmouseover=window.__pwned=1>bold</b>",  # a tag
+    ):
+        assert text in claim.text, text
+    assert claim.title.startswith("Hostile <img src=x onerror=window.__pwned=1> <script>")
+    source = read_page(site, "sources/hostile.html")
+    assert "</title><svg onload=window.__pwned=1> Hostile page" in source.title
+    assert "Author: <a href=javascript:window.__pwned=1>me</a>" in source.text
+    assert "Address: javascript:window.__pwned=1" in source.text  # shown, not linked
+    for line in ("# not a heading", "1. not a list", "=====", '<div onclick="window.__pwned=1">'):
+        assert line in source.text, line
+    topic = next(p for p in html_pages(site) if p.startswith("topics/i-onmouseover"))
+    assert "Topic: <i onmouseover=window.__pwned=1>hostile</i> topic" in read_page(site, topic).text
+    home = read_page(site, "index.html")
+    assert "<script>window.__pwned=1</script> [click](javascript:window.__pwned=1)" in home.text
+
+
+def test_search_index_holds_hostile_text_escaped(site: Path) -> None:
+    index = json.loads((site / "search/search_index.json").read_text(encoding="utf-8"))
+    hostile = [d for d in index["docs"] if d["location"].startswith("claims/hostile-claim.html")]
+    assert hostile
+    for doc in index["docs"]:
+        for key in ("title", "text"):
+            assert "<script" not in doc[key] and "<img" not in doc[key] and "<svg" not in doc[key], doc
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in hostile[0]["title"]
+
+
+MARKDOWN_EXTENSIONS = ["attr_list", "md_in_html", "tables", "toc"]
+
+
+def _rendered_text(markdown_text: str) -> tuple[str, list[str]]:
+    """(text content, tags) of Markdown rendered with the site's extensions."""
+    from html.parser import HTMLParser
+
+    rendered = markdown.markdown(markdown_text, extensions=MARKDOWN_EXTENSIONS)
+    tags: list[str] = []
+    text: list[str] = []
+
+    class Reader(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            tags.append(tag)
+
+        def handle_data(self, data):
+            text.append(data)
+
+    reader = Reader(convert_charrefs=True)
+    reader.feed(rendered)
+    reader.close()
+    return "".join(text), tags
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=60))
+def test_escaped_text_renders_as_exactly_itself(text: str) -> None:
+    for wrap, expected_tags in (("{}", ["p"]), ("# {}", ["h1"]), ("- {}", ["ul", "li"])):
+        source = wrap.format(md(text))
+        shown, tags = _rendered_text(source)
+        if not one_line(text):
+            continue
+        assert shown.strip() == one_line(text), (text, source)
+        assert tags == expected_tags, (text, source, tags)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<script>alert(1)</script>",
+        "[x](javascript:alert(1))",
+        "![x](http://example.org/x.png)",
+        "<http://example.org>",
+        "&lt;b&gt; and &amp;",
+        "1. a\n2. b",
+        "    code?",
+        "*a* _b_ **c** `d`",
+        "text {: #id .cls onclick=alert(1) }",
+        "| a | b |\n|---|---|",
+        "a\n===",
+        "> quote",
+        "\\[escaped\\]",
+        "!!! note",
+    ],
+)
+def test_markup_in_text_stays_text(text: str) -> None:
+    shown, tags = _rendered_text(md(text))
+    assert tags == ["p"]
+    assert shown == one_line(text)
+
+
+# --- builds ---
+
+
+def test_two_builds_are_byte_identical(tmp_path: Path, runner) -> None:
+    kb = copy_fixture(tmp_path)
+    first, second = tmp_path / "one", tmp_path / "two"
+    build_with_cli(runner, kb, first)
+    build_with_cli(runner, kb, second)
+    assert _digest_tree(first) == _digest_tree(second)
+    # the parts that usually carry a date or a path: sitemap (also gzipped) and the search index
+    for name in ("sitemap.xml.gz", "sitemap.xml", "search/search_index.json"):
+        assert (first / name).read_bytes() == (second / name).read_bytes()
+    assert gzip.decompress((first / "sitemap.xml.gz").read_bytes()) == (first / "sitemap.xml").read_bytes()
+
+
+def test_build_date_comes_from_source_date_epoch(tmp_path: Path, runner, monkeypatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # 2023-11-14 22:13 UTC
+    build_with_cli(runner, SITE_FIXTURE, tmp_path / "out")
+    header = (tmp_path / "out/sitemap.xml.gz").read_bytes()[:10]
+    assert int.from_bytes(header[4:8], "little") == 1699920000  # that day: MkDocs dates by the day
+
+
+def test_failed_build_leaves_previous_site_intact(tmp_path: Path, runner, monkeypatch) -> None:
+    out = tmp_path / "out"
+    build_with_cli(runner, SITE_FIXTURE, out)
+    before = _digest_tree(out)
+
+    def half_written(mkdocs_config, total_pages, progress):
+        Path(mkdocs_config.site_dir, "index.html").write_text("half a page")
+        raise site_build.SiteBuildError("the site generator failed: simulated")
+
+    monkeypatch.setattr(site_build, "render", half_written)
+    result = runner.invoke(cli, ["build", "--kb", str(SITE_FIXTURE), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "simulated" in result.stderr and "Traceback" not in result.output
+    assert _digest_tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out"]
+
+
+def test_invalid_base_prints_problems_and_keeps_the_site(tmp_path: Path, runner) -> None:
+    kb = copy_fixture(tmp_path)
+    out = tmp_path / "out"
+    build_with_cli(runner, kb, out)
+    before = _digest_tree(out)
+    claim = kb / "claims/diet/deficit-needed.yaml"
+    claim.write_text(claim.read_text().replace("stance: supports", "stance: suports", 1))
+    result = runner.invoke(cli, ["build", "--kb", str(kb), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "claims/diet/deficit-needed.yaml:6:13:" in result.stderr and "suports" in result.stderr
+    assert _digest_tree(out) == before
+
+
+def test_refuses_to_replace_a_folder_kb_did_not_build(tmp_path: Path, runner) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    result = runner.invoke(cli, ["build", "--kb", str(SITE_FIXTURE), "--out", str(out)])
+    assert result.exit_code == 2
+    assert "was not built by kb" in result.stderr
+    assert (out / "notes.txt").read_text() == "keep me"
+    result = runner.invoke(cli, ["build", "--kb", str(SITE_FIXTURE), "--out", str(SITE_FIXTURE.parent)])
+    assert result.exit_code == 2 and "knowledge base" in result.stderr
+
+
+def test_default_output_folder_and_summary(tmp_path: Path, runner) -> None:
+    kb = copy_fixture(tmp_path)
+    result = runner.invoke(cli, ["build", "--kb", str(kb)])
+    assert result.exit_code == 0, result.output
+    assert (kb / "build/site/index.html").is_file()
+    assert result.stdout.startswith("built 16 pages into ")
+    assert result.stderr == ""  # quiet when not on a terminal
+
+
+def test_two_builds_at_once_each_leave_a_whole_site(tmp_path: Path) -> None:
+    kb = copy_fixture(tmp_path)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "kb", "build", "--kb", str(kb), "--out", str(out)]
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
+    runs = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)
+    ]
+    for run in runs:
+        _, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err.decode()
+    alone = tmp_path / "alone"
+    subprocess.run([*command[:-1], str(alone)], env=env, check=True, capture_output=True)
+    assert _digest_tree(out) == _digest_tree(alone)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".alone.lock", ".out.lock", "alone", "out", "site"]
+
+
+def test_handwritten_page_may_not_take_a_generated_name(tmp_path: Path, runner) -> None:
+    kb = copy_fixture(tmp_path)
+    (kb / "site/docs").mkdir(parents=True)
+    (kb / "site/docs/claims.md").write_text("# mine\n")
+    (kb / "site/mkdocs.yml").write_text((REPO / "kb/site/mkdocs.yml").read_text())
+    result = runner.invoke(cli, ["build", "--kb", str(kb)])
+    assert result.exit_code == 2
+    assert "site/docs/claims.md: kb generates a page with this name" in result.stderr
+
+
+def test_site_folder_of_the_base_is_used_with_its_pages(tmp_path: Path, runner) -> None:
+    kb = copy_fixture(tmp_path)
+    (kb / "site/docs").mkdir(parents=True)
+    (kb / "site/docs/about.md").write_text("# About this base\n\nWritten by hand.\n")
+    config = (
+        (REPO / "kb/site/mkdocs.yml")
+        .read_text()
+        .replace("  - Home: index.md", "  - Home: index.md\n  - About: about.md")
+    )
+    (kb / "site/mkdocs.yml").write_text(config)
+    build_with_cli(runner, kb, tmp_path / "out")
+    about = read_page(tmp_path / "out", "about.html")
+    assert "Written by hand." in about.text
+    assert "about.html" in read_page(tmp_path / "out", "index.html").links
+
+
+def test_usage_errors_are_not_tracebacks(runner, tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    result = runner.invoke(cli, ["build", "--kb", str(SITE_FIXTURE), "--out", str(tmp_path / "file")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    with pytest.raises(UsageError):
+        site_build.check_out(SITE_FIXTURE, SITE_FIXTURE, site_build.config_file(SITE_FIXTURE))
+
+
+# --- the shipped knowledge base ---
+
+
+@pytest.mark.skipif(
+    SHIPPED_MISSING, reason="the shipped knowledge base (claims/ at the repository root) is not there yet"
+)
+def test_shipped_site_builds_with_every_page(tmp_path: Path, runner) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(cli, ["build", "--kb", str(REPO), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.stderr, result.stderr
+    kb = load_valid(REPO)
+    for claim in kb.claims:
+        page = read_page(out, f"claims/{claim}.html")
+        assert "strength" in page.text and page.images
+        for href in page.links:
+            if "#q-" in href:
+                target, fragment = resolve(f"claims/{claim}.html", href)
+                assert fragment in read_page(out, target).ids, href
+    for source in kb.sources:
+        page = read_page(out, f"sources/{source}.html")
+        quoted = sum(1 for c in kb.claims.values() for ev in c.evidence if ev.source == source)
+        assert len([i for i in page.ids if i.startswith("q-")]) == quoted
+    for topic in kb.topics():
+        assert (out / "topics" / f"{slug(topic)}.html").is_file()
+    for name in ("index", "contradictions", "agreement", "claims", "sources", "topics"):
+        assert (out / f"{name}.html").is_file()
+    if (REPO / "site/docs/weighting.md").is_file():
+        assert (out / "weighting.html").is_file()
