@@ -10,6 +10,7 @@ previous pages stay and the errors are printed, as ``kb validate`` prints them.
 from __future__ import annotations
 
 import shutil
+import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -127,6 +128,10 @@ class Watcher:
         return thread
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(
     kb_root: Path, dev_addr: str, report: Callable[[Refresh], None], *, open_browser: bool = False
 ) -> int:
@@ -166,6 +171,7 @@ def serve(
             logging.getLogger("mkdocs").addHandler(logging.StreamHandler())
         watcher = Watcher(kb_root, docs, config, report, directory_urls=directory_urls)
         watcher.start()
+        signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C, so temporary folders are removed
         try:
             mkdocs_serve(
                 config_file=str(config), livereload=True, open_in_browser=open_browser, dev_addr=dev_addr,

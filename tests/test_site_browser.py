@@ -1,0 +1,204 @@
+"""The built site in a real browser: Debian's headless Chromium, driven by Playwright, with no network.
+
+The site is served by http.server on a free localhost port. Every request to another host
+is blocked and recorded, and the tests fail if any was attempted: the site must work offline.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from kb.contradictions import OPPOSED, find_contradictions
+from kb.load import load_valid
+from kb.site.text import slug
+from kb.weigh import compute
+from tests.site_helpers import SITE_FIXTURE, build_with_cli
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+if not Path(CHROMIUM).is_file():
+    pytest.skip(
+        "Debian's chromium is not installed (scripts/bootstrap.sh test installs it)", allow_module_level=True
+    )
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+        pass
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory) -> Iterator[str]:
+    from click.testing import CliRunner
+
+    site = tmp_path_factory.mktemp("browser-site") / "out"
+    build_with_cli(CliRunner(), SITE_FIXTURE, site)
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A page whose requests to any host but localhost are blocked; fails the test if one was tried."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+    elsewhere: list[str] = []
+    dialogs: list[str] = []
+
+    def only_local(route) -> None:
+        if urlsplit(route.request.url).hostname in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_local)
+    page = context.new_page()
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert elsewhere == [], f"requests to other hosts: {elsewhere}"
+    assert dialogs == [], f"dialogs opened: {dialogs}"
+    assert errors == [], f"script errors: {errors}"
+
+
+def _pwned(page) -> object:
+    return page.evaluate("() => window.__pwned")
+
+
+def _image_loaded(page, selector: str) -> bool:
+    return page.eval_on_selector(selector, "img => img.complete && img.naturalWidth > 0")
+
+
+@pytest.fixture(scope="module")
+def fixture_kb():
+    return load_valid(SITE_FIXTURE)
+
+
+def test_every_kind_of_page_renders_with_its_pictures(page, base_url, fixture_kb) -> None:
+    topic = slug(sorted(fixture_kb.topics())[0])
+    for path, heading in [
+        ("index.html", "Site test base"),
+        ("claims.html", "Claims"),
+        ("sources.html", "Sources"),
+        ("topics.html", "Topics"),
+        (f"topics/{topic}.html", "Topic:"),
+        ("claims/jogging-slims-thighs.html", "Easy jogging slims the thighs."),
+        ("sources/coach.html", "A coach's notes on running"),
+        ("contradictions.html", "Where sources disagree"),
+        ("agreement.html", "Source against source"),
+    ]:
+        response = page.goto(base_url + path)
+        assert response is not None and response.status == 200, path
+        assert heading in page.inner_text("article h1"), path
+    page.goto(base_url + "claims/jogging-slims-thighs.html")
+    assert _image_loaded(page, "img.kb-graph")
+    page.goto(base_url + "agreement.html")
+    assert _image_loaded(page, "img.kb-heatmap")
+
+
+def test_search_finds_a_claim(page, base_url) -> None:
+    page.goto(base_url + "index.html")
+    page.click("input.md-search__input")
+    page.keyboard.type("calorie deficit")
+    result = page.locator(".md-search-result__item a", has_text="A calorie deficit is needed")
+    result.first.wait_for(timeout=15_000)
+    result.first.click()
+    page.wait_for_url("**/claims/deficit-needed.html*")
+    assert "A calorie deficit is needed to slim the legs." in page.inner_text("article h1")
+
+
+def test_a_disagreement_leads_to_both_sources(page, base_url, fixture_kb) -> None:
+    found = find_contradictions(fixture_kb, compute(fixture_kb))
+    number, clash = next((n, c) for n, c in enumerate(found, 1) if c.kind == OPPOSED)
+    titles = {s: fixture_kb.sources[s].title for s in clash.sources}
+    for side in (clash.a, clash.b):
+        page.goto(f"{base_url}contradictions.html#c-{number}")
+        table = page.locator(f"h2#c-{number} + div.kb-versus table")
+        table.get_by_role("link", name=titles[side.source], exact=True).click()
+        page.wait_for_url(f"**/sources/{side.source}.html")
+        assert page.inner_text("article h1").startswith(titles[side.source])
+        # and the quote of this side leads to its highlighted passage in the source's text
+        page.goto(f"{base_url}contradictions.html#c-{number}")
+        table.locator(f'a[href$="sources/{side.source}.html#q-{side.claim}-{side.index}"]').click()
+        page.wait_for_url(f"**/sources/{side.source}.html#q-{side.claim}-{side.index}")
+        marked = page.locator(f"#q-{side.claim}-{side.index} + mark")
+        assert side.quote.split()[0].lower() in marked.inner_text().lower()
+
+
+HOSTILE = [
+    "<img src=x onerror=window.__pwned=1>",
+    "<script>window.__pwned=1</script>",
+    "[click](javascript:window.__pwned=1)",
+]
+
+
+def test_hostile_text_shows_as_text_and_runs_nothing(page, base_url, fixture_kb) -> None:
+    hostile_topic = next(t for t in fixture_kb.topics() if "<i" in t)
+    for path in (
+        "claims/hostile-claim.html",
+        "sources/hostile.html",
+        "contradictions.html",
+        "index.html",
+        "claims.html",
+        f"topics/{slug(hostile_topic)}.html",
+    ):
+        page.goto(base_url + path)
+        page.wait_for_load_state("load")
+        page.mouse.move(300, 300)
+        for anchor in page.locator("article a").all()[:40]:
+            anchor.hover()
+        assert _pwned(page) is None, path
+        assert page.locator('a[href^="javascript:" i]').count() == 0, path
+    page.goto(base_url + "claims/hostile-claim.html")
+    heading = page.inner_text("article h1")
+    for text in HOSTILE:
+        assert text in heading
+    assert "</title><script>window.__pwned=1</script>" in page.title()
+    # search results are drawn from the index as HTML: the hostile claim must stay text there too
+    page.click("input.md-search__input")
+    page.keyboard.type("Hostile")
+    result = page.locator(".md-search-result__item", has_text="<script>window.__pwned=1</script>")
+    result.first.wait_for(timeout=15_000)
+    assert _pwned(page) is None
