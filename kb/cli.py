@@ -58,7 +58,10 @@ def write_or_print(text: str, output: Path | None) -> None:
     if output is None or str(output) == "-":
         click.echo(text, nl=False)
     else:
-        write_atomic(output, text)
+        try:
+            write_atomic(output, text)
+        except OSError as exc:  # a folder that cannot be made, no permission, a full disk...
+            raise KbError(f"cannot write {output}: {exc.strerror or exc}") from exc
         click.echo(f"wrote {output}", err=True)
 
 
@@ -301,6 +304,36 @@ def search(
         click.echo(text, nl=False)
     if not result.hits:
         sys.exit(1)
+
+
+@cli.command("report")
+@kb_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "csv", "json", "html"]),
+    default="md",
+    show_default=True,
+    help="md: Markdown; html: a standalone page; csv: one row per claim; json: the report as data.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Write to FILE, whole or not at all (default: print).",
+)
+@reports_errors
+def report_command(kb_dir: Path, fmt: str, output: Path | None) -> None:
+    """The consensus report: per topic, the verdict, the claims by strength, the sources for and
+    against with their key quotes, the disagreements; then the method."""
+    from kb import report
+    from kb.weigh import compute
+
+    if output is not None and output.is_dir():
+        raise UsageError(f"-o {output}: is a folder; give a file name")
+    kb = load_valid(kb_dir)
+    # rendered in full before anything is written, so a failure leaves an existing FILE as it was
+    write_or_print(report.render(kb, compute(kb), fmt), output)
 
 
 @cli.command("contradictions")

@@ -462,10 +462,31 @@ def summarise_topics(kb: KnowledgeBase, claims: dict[str, ClaimWeight]) -> dict[
         ids = sorted(by_topic[topic], key=lambda c: (-round(claims[c].strength, 9), c))
         counts = {label: sum(1 for c in ids if claims[c].consensus == label) for label in CONSENSUS_LABELS}
         sources = sorted({ev.source for c in ids for ev in kb.claims[c].evidence})
-        top = claims[ids[0]]
-        verdict = (
-            f"Strongest: \u201c{kb.claims[top.id].statement}\u201d ({top.strength:.2f}, {top.consensus})."
-            f" {counts['contested']} of {len(ids)} claims contested, {counts['agreed']} agreed."
-        )
+        verdict = _verdict(kb, [claims[c] for c in ids], counts)
         out[topic] = TopicSummary(topic, tuple(ids), counts, tuple(sources), verdict)
     return out
+
+
+# Where a topic's verdict draws its lines: a claim at or above SUPPORTED is supported, one at or
+# below DOUBTFUL is doubtful, anything between is undecided.
+SUPPORTED = 0.6
+DOUBTFUL = 0.4
+
+
+def _verdict(kb: KnowledgeBase, ranked: list[ClaimWeight], counts: dict[str, int]) -> str:
+    """A topic in two or three sentences: its best claim, its worst if doubtful, the consensus labels."""
+
+    def cite(w: ClaimWeight) -> str:
+        return f"\u201c{kb.claims[w.id].statement}\u201d ({w.strength:.2f}, {w.consensus})"
+
+    top, bottom = ranked[0], ranked[-1]
+    if top.strength >= SUPPORTED:
+        text = f"Best supported: {cite(top)}."
+    elif top.strength > DOUBTFUL:
+        text = f"Nothing here is settled; the strongest claim is {cite(top)}."
+    else:
+        text = f"No claim here is supported; the strongest is {cite(top)}."
+    if len(ranked) > 1 and bottom.strength <= DOUBTFUL:
+        text += f" Least supported: {cite(bottom)}."
+    labels = ", ".join(f"{n} {label}" for label, n in counts.items() if n)
+    return text + f" {len(ranked)} claim{'s' if len(ranked) != 1 else ''}: {labels}."

@@ -365,7 +365,28 @@ def test_topic_summary_orders_claims_by_strength() -> None:
     ordered = [weights.claims[c].strength for c in summary.claims]
     assert ordered == sorted(ordered, reverse=True)
     assert sum(summary.consensus_counts.values()) == 8
-    assert summary.claims[0] in {c for c in weights.claims} and "Strongest" in summary.verdict
+    top, bottom = weights.claims[summary.claims[0]], weights.claims[summary.claims[-1]]
+    assert f"\u201cC{top.id[1:]}.\u201d ({top.strength:.2f}, {top.consensus})" in summary.verdict
+    if bottom.strength <= weigh.DOUBTFUL:
+        assert f"Least supported: \u201cC{bottom.id[1:]}.\u201d" in summary.verdict
+    assert summary.verdict.endswith(f"8 claims: {summary.consensus_counts['single-source']} single-source.")
+
+
+@pytest.mark.parametrize(
+    ("stance", "kind", "opening"),
+    [
+        ("supports", "study", "Best supported: "),
+        ("supports", "testimonial", "Nothing here is settled; the strongest claim is "),
+        ("opposes", "study", "No claim here is supported; the strongest is "),
+    ],
+)
+def test_the_verdict_says_whether_anything_is_supported(stance: str, kind: str, opening: str) -> None:
+    source = make_source("s", "study", False, None)
+    evidence = [Evidence(source="s", stance=stance, kind=kind, quote="q")]
+    claim = Claim(id="c", statement="C.", topic="t", evidence=evidence)
+    verdict = weigh.compute(make_kb([source], [claim])).topics["t"].verdict
+    assert verdict.startswith(opening + "\u201cC.\u201d")
+    assert verdict.endswith(" 1 claim: 1 single-source.")
 
 
 def clique_with_a_pusher(pusher_evidence: list[Evidence]) -> KnowledgeBase:

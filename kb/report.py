@@ -1,0 +1,467 @@
+"""The consensus report: for each topic, the verdict, the claims by strength with their consensus
+labels, the sources for and against with their key quotes, and the disagreements; then the
+sources, how they agree, and the method. In Markdown, HTML, CSV and JSON.
+
+:func:`build` gathers the report as data from a weighed knowledge base; :func:`render` turns it
+into text. Every number is rounded once, by :func:`kb.weigh._r` as in ``kb export``, so the
+same claim shows the same strength in every format. Nothing in the output depends on the
+time or the machine: rendering twice gives the same bytes.
+
+Text from the knowledge base is data, never markup. In Markdown, the characters that can
+start inline markup are backslash-escaped (``\\ ` * _ { } [ ] # |``) and ``& < > ~`` become
+entities, and every value is one line, so no statement, quote or title can become a link, an
+emphasis, a heading or HTML; in HTML everything is escaped (tables through pandas' ``to_html``
+with escaping on).
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from kb.contradictions import (
+    OPPOSED,
+    AgreementMatrix,
+    Contradiction,
+    Side,
+    agreement_matrix,
+    find_contradictions,
+    side_to_dict,
+    strongest_sides,
+)
+from kb.model import KnowledgeBase
+from kb.weigh import Weights, _r
+
+FORMATS: tuple[str, ...] = ("md", "csv", "json", "html")
+CSV_COLUMNS = (
+    "topic", "rank", "claim", "statement", "strength", "base", "consensus", "sources_for", "sources_against",
+)  # fmt: skip
+WEIGHTING_PAGE = "How strengths are computed"
+
+
+@dataclass(frozen=True)
+class ClaimEntry:
+    rank: int  # 1 = strongest in its topic
+    id: str
+    statement: str
+    strength: float
+    base: float
+    consensus: str
+    sources_for: tuple[str, ...]
+    sources_against: tuple[str, ...]
+    key_quotes: tuple[Side, ...]  # one per source and stance: its strongest item; for first, by weight
+
+
+@dataclass(frozen=True)
+class TopicSection:
+    topic: str
+    verdict: str
+    consensus_counts: dict[str, int]
+    claims: tuple[ClaimEntry, ...]
+    disagreements: tuple[Contradiction, ...]  # those with a claim in this topic
+
+
+@dataclass(frozen=True)
+class Report:
+    title: str
+    description: str
+    topics: tuple[TopicSection, ...]
+    contradictions: tuple[Contradiction, ...]
+    agreement: AgreementMatrix
+    method: tuple[str, ...]  # paragraphs, plain text
+
+
+def build(kb: KnowledgeBase, weights: Weights) -> Report:
+    sides = strongest_sides(kb, weights)
+    by_claim: dict[str, list[Side]] = {c: [] for c in kb.claims}
+    for (claim, _, _), side in sorted(sides.items()):
+        by_claim[claim].append(side)
+    found = find_contradictions(kb, weights)
+    topics = []
+    for summary in weights.topics.values():
+        entries = []
+        for rank, cid in enumerate(summary.claims, 1):
+            w = weights.claims[cid]
+            quotes = sorted(
+                by_claim[cid], key=lambda s: (s.stance != "supports", -_r(s.weight), s.source, s.index)
+            )
+            entries.append(
+                ClaimEntry(
+                    rank, cid, kb.claims[cid].statement, w.strength, w.base, w.consensus,
+                    w.sources_for, w.sources_against, tuple(quotes),
+                )
+            )  # fmt: skip
+        members = set(summary.claims)
+        clashes = tuple(c for c in found if c.claim_a in members or c.claim_b in members)
+        topics.append(
+            TopicSection(
+                summary.topic, summary.verdict, dict(summary.consensus_counts), tuple(entries), clashes
+            )
+        )
+    return Report(
+        title=kb.config.title,
+        description=kb.config.description,
+        topics=tuple(topics),
+        contradictions=tuple(found),
+        agreement=agreement_matrix(kb, weights, found),
+        method=method_paragraphs(weights),
+    )
+
+
+def method_paragraphs(weights: Weights) -> tuple[str, ...]:
+    """The method in a few sentences, with the factors actually in use (kb.yaml may change them)."""
+    st = weights.settings
+
+    def table(values: dict[str, float]) -> str:
+        return ", ".join(f"{name} {value:.2f}" for name, value in values.items())
+
+    rounds = (
+        f"reached a fixed point after {weights.iterations} rounds"
+        if weights.converged
+        else f"stopped after {weights.iterations} rounds without reaching a fixed point"
+    )
+    return (
+        f"Each source has a reliability: a prior from its kind ({table(st.source_kind)}), plus "
+        f"{st.author_bonus:.2f} when it names its author, unless the source file sets another value and "
+        "says why.",
+        f"Each quote weighs: source reliability x evidence kind ({table(st.evidence_kind)}) x who says it "
+        f"in the source ({table(st.speaker)}).",
+        "A claim's base score is 0.5 + 0.5 x (S - O): S combines the sources for it and O the sources "
+        "against it by noisy-OR, 1 - (1 - w1) x (1 - w2) x ..., each source counting once per side with "
+        "its strongest quote. 0.5 means no evidence either way.",
+        "Its strength then takes in related claims (DF-QuAD's combination): a claim passes on "
+        f"{st.relation_weight:.2f} x (2 x strength - 1) when its strength is above 0.5; the strongest "
+        "supporting claim (vs) raises the base towards 1 by (1 - base) x (vs - va), the strongest "
+        "contradicting claim (va) lowers it towards 0 by base x (va - vs). This is repeated until no "
+        f"strength changes any more; here it {rounds}.",
+        "Consensus: agreed (two or more sources for, none against), contested (sources on both sides, "
+        "directly or by backing a contradicting claim), rejected (two or more sources against, none "
+        "for), single-source, no evidence.",
+        "Disagreements: a source supports a claim that another opposes, or two sources back two claims "
+        "that contradict each other. Strengths, base scores and weights are rounded to 4 decimals, as "
+        "in kb export.",
+    )
+
+
+# --- numbers and labels, the same in every format ---
+
+
+def number(value: float) -> str:
+    rounded = _r(value)
+    return f"{rounded + 0.0:.4f}"  # + 0.0: never "-0.0000"
+
+
+def _joined(ids: tuple[str, ...]) -> str:
+    return ", ".join(ids)
+
+
+def _disagreement_on(c: Contradiction) -> str:
+    return f"opposed on {c.claim_a}" if c.kind == OPPOSED else f"{c.claim_a} contradicts {c.claim_b}"
+
+
+def _says(side: Side, name_claim: bool) -> str:
+    speaker = f", {side.speaker}" if side.speaker else ""
+    details = f"{side.kind}{speaker}, weight {number(side.weight)}"
+    claim = f" {side.claim}" if name_claim else ""
+    return f"{side.stance}{claim} ({details}): \u201c{side.quote}\u201d"
+
+
+def _claims_frame(section: TopicSection) -> pd.DataFrame:
+    rows = [
+        (e.rank, e.id, e.statement, number(e.strength), number(e.base), e.consensus,
+         _joined(e.sources_for), _joined(e.sources_against))
+        for e in section.claims
+    ]  # fmt: skip
+    columns = ["rank", "claim", "statement", "strength", "base", "consensus", "sources for", "against"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _quotes_frame(kb: KnowledgeBase, section: TopicSection) -> pd.DataFrame:
+    rows = [
+        (e.id, q.stance, kb.sources[q.source].title, q.kind, q.speaker or "author", number(q.weight),
+         f"\u201c{q.quote}\u201d")
+        for e in section.claims
+        for q in e.key_quotes
+    ]  # fmt: skip
+    columns = ["claim", "stance", "source", "evidence", "speaker", "weight", "key quote"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _disagreements_frame(kb: KnowledgeBase, clashes: tuple[Contradiction, ...]) -> pd.DataFrame:
+    rows = [
+        (_disagreement_on(c), kb.sources[c.a.source].title, _says(c.a, c.kind != OPPOSED),
+         kb.sources[c.b.source].title, _says(c.b, c.kind != OPPOSED))
+        for c in clashes
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=["disagreement", "source A", "A says", "source B", "B says"])
+
+
+def _sources_frame(kb: KnowledgeBase, weights: Weights) -> pd.DataFrame:
+    rows = [
+        (
+            s.id,
+            s.title,
+            s.kind,
+            number(weights.reliability[s.id].value),
+            weights.reliability[s.id].explanation,
+        )
+        for s in sorted(kb.sources.values(), key=lambda s: s.id)
+    ]
+    return pd.DataFrame(rows, columns=["source", "title", "kind", "reliability", "why"])
+
+
+def _agreement_frame(matrix: AgreementMatrix) -> pd.DataFrame:
+    pairs = matrix.pairs()
+    return pd.DataFrame(
+        {
+            "source A": pairs["source_a"],
+            "source B": pairs["source_b"],
+            "claims both take the same side on": pairs["agree"].astype(str),
+            "disagreements": pairs["disagree"].astype(str),
+        }
+    )
+
+
+# --- Markdown ---
+
+_MARKDOWN_INLINE = re.compile(r"([\\`*_{}\[\]#|])")
+
+
+def md(text: str) -> str:
+    """Text as inert inline Markdown: one line, markup characters escaped, HTML as entities."""
+    line = " ".join(str(text).split())
+    escaped = html.escape(_MARKDOWN_INLINE.sub(r"\\\1", line), quote=False)
+    return escaped.replace("~", "&#126;")
+
+
+def _md_table(frame: pd.DataFrame) -> str:
+    safe = frame.map(md)
+    safe.columns = [md(c) for c in frame.columns]
+    return safe.to_markdown(index=False, tablefmt="pipe", disable_numparse=True)
+
+
+def to_markdown(
+    kb: KnowledgeBase, weights: Weights, report: Report, weighting_link: str | None = None
+) -> str:
+    out = [f"# {md(report.title)}: consensus report", ""]
+    if report.description:
+        out += [md(report.description), ""]
+    out += [
+        f"{len(kb.sources)} sources, {len(kb.claims)} claims in {len(report.topics)} topics, "
+        f"{len(report.contradictions)} disagreements between sources. Strengths run from 0 (refuted) "
+        "through 0.5 (no evidence either way) to 1 (established); the method is at the end.",
+        "",
+    ]
+    for section in report.topics:
+        out += [f"## Topic: {md(section.topic)}", ""]
+        out += [f"**Verdict.** {md(section.verdict)}", ""]
+        out += ["### Claims by strength", "", _md_table(_claims_frame(section)), ""]
+        out += ["### Sources for and against, with their key quotes", ""]
+        quotes = _quotes_frame(kb, section)
+        out += [_md_table(quotes) if not quotes.empty else "No evidence on these claims yet.", ""]
+        out += ["### Disagreements", ""]
+        if section.disagreements:
+            out += [_md_table(_disagreements_frame(kb, section.disagreements)), ""]
+        else:
+            out += ["No two sources disagree on these claims.", ""]
+    out += ["## Sources", "", _md_table(_sources_frame(kb, weights)), ""]
+    out += ["## Agreement between sources", ""]
+    agreement = _agreement_frame(report.agreement)
+    out += [_md_table(agreement) if not agreement.empty else "Only one source.", ""]
+    out += ["## Method", ""]
+    for paragraph in report.method:
+        out += [md(paragraph), ""]
+    pointer = f"[{WEIGHTING_PAGE}]({weighting_link})" if weighting_link else f"\u201c{WEIGHTING_PAGE}\u201d"
+    out += [f"The page {pointer} of the site (kb build) states the model with its formulas.", ""]
+    return "\n".join(out)
+
+
+# --- HTML ---
+
+_CSS = """
+body { font: 16px/1.5 system-ui, sans-serif; color: #1d2330; margin: 0 auto; max-width: 80rem; }
+body { padding: 1rem 2rem; }
+h1 { font-size: 1.8rem; } h2 { margin-top: 2.5rem; border-bottom: 2px solid #d5dae3; }
+h3 { margin-top: 1.5rem; font-size: 1.1rem; }
+table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 0.9rem; }
+th, td { border: 1px solid #d5dae3; padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; }
+th { background: #eef1f6; }
+tbody tr:nth-child(even) { background: #f7f8fb; }
+.verdict { background: #f2f6ff; border-left: 4px solid #4a6fd1; padding: 0.5rem 1rem; }
+nav ul { columns: 3; }
+""".strip()
+
+
+_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
+
+
+def _html_table(frame: pd.DataFrame) -> str:
+    return frame.to_html(index=False, escape=True, border=0, classes="kb-table")
+
+
+def _anchor(topic: str, taken: set[str]) -> str:
+    base = "topic-" + (re.sub(r"[^a-z0-9]+", "-", topic.lower()).strip("-") or "x")
+    anchor, n = base, 1
+    while anchor in taken:
+        n += 1
+        anchor = f"{base}-{n}"
+    taken.add(anchor)
+    return anchor
+
+
+def to_html(kb: KnowledgeBase, weights: Weights, report: Report, weighting_link: str | None = None) -> str:
+    e = html.escape
+    title = f"{report.title}: consensus report"
+    taken: set[str] = set()
+    anchors = [_anchor(s.topic, taken) for s in report.topics]
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        # nothing is fetched and nothing runs, whatever the data holds
+        f'<meta http-equiv="Content-Security-Policy" content="{_POLICY}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{e(title)}</title>",
+        f"<style>\n{_CSS}\n</style>",
+        "</head>",
+        "<body>",
+        f"<h1>{e(title)}</h1>",
+    ]
+    if report.description:
+        out.append(f"<p>{e(report.description)}</p>")
+    out.append(
+        f"<p>{len(kb.sources)} sources, {len(kb.claims)} claims in {len(report.topics)} topics, "
+        f"{len(report.contradictions)} disagreements between sources. Strengths run from 0 (refuted) "
+        'through 0.5 (no evidence either way) to 1 (established); see <a href="#method">the method</a>.</p>'
+    )
+    out.append("<nav><ul>")
+    out += [f'<li><a href="#{a}">{e(s.topic)}</a></li>' for a, s in zip(anchors, report.topics, strict=True)]
+    out.append("</ul></nav>")
+    for anchor, section in zip(anchors, report.topics, strict=True):
+        out.append(f'<section id="{anchor}">')
+        out.append(f"<h2>Topic: {e(section.topic)}</h2>")
+        out.append(f'<p class="verdict"><strong>Verdict.</strong> {e(section.verdict)}</p>')
+        out += ["<h3>Claims by strength</h3>", _html_table(_claims_frame(section))]
+        out.append("<h3>Sources for and against, with their key quotes</h3>")
+        quotes = _quotes_frame(kb, section)
+        out.append(_html_table(quotes) if not quotes.empty else "<p>No evidence on these claims yet.</p>")
+        out.append("<h3>Disagreements</h3>")
+        if section.disagreements:
+            out.append(_html_table(_disagreements_frame(kb, section.disagreements)))
+        else:
+            out.append("<p>No two sources disagree on these claims.</p>")
+        out.append("</section>")
+    out += ["<h2>Sources</h2>", _html_table(_sources_frame(kb, weights))]
+    out.append("<h2>Agreement between sources</h2>")
+    agreement = _agreement_frame(report.agreement)
+    out.append(_html_table(agreement) if not agreement.empty else "<p>Only one source.</p>")
+    out.append('<h2 id="method">Method</h2>')
+    out += [f"<p>{e(p)}</p>" for p in report.method]
+    page = e(WEIGHTING_PAGE)
+    pointer = f'<a href="{e(weighting_link)}">{page}</a>' if weighting_link else f"\u201c{page}\u201d"
+    out.append(f"<p>The page {pointer} of the site (kb build) states the model with its formulas.</p>")
+    out += ["</body>", "</html>", ""]
+    return "\n".join(out)
+
+
+# --- CSV and JSON ---
+
+
+def to_csv(report: Report) -> str:
+    """One row per claim; lists of sources joined with ';' as in kb export's CSV tables."""
+    rows = [
+        (section.topic, e.rank, e.id, e.statement, _r(e.strength), _r(e.base), e.consensus,
+         ";".join(e.sources_for), ";".join(e.sources_against))
+        for section in report.topics
+        for e in section.claims
+    ]  # fmt: skip
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def to_dict(kb: KnowledgeBase, weights: Weights, report: Report) -> dict[str, Any]:
+    def contradiction(c: Contradiction) -> dict[str, Any]:
+        return {
+            "kind": c.kind,
+            "claim_a": c.claim_a,
+            "claim_b": c.claim_b,
+            "a": side_to_dict(kb, c.a),
+            "b": side_to_dict(kb, c.b),
+        }
+
+    ids = list(report.agreement.agree.index)
+    return {
+        "title": report.title,
+        "description": report.description,
+        "topics": [
+            {
+                "topic": section.topic,
+                "verdict": section.verdict,
+                "consensus_counts": section.consensus_counts,
+                "claims": [
+                    {
+                        "rank": e.rank,
+                        "id": e.id,
+                        "statement": e.statement,
+                        "strength": _r(e.strength),
+                        "base": _r(e.base),
+                        "consensus": e.consensus,
+                        "sources_for": list(e.sources_for),
+                        "sources_against": list(e.sources_against),
+                        "key_quotes": [side_to_dict(kb, q) for q in e.key_quotes],
+                    }
+                    for e in section.claims
+                ],
+                "disagreements": [contradiction(c) for c in section.disagreements],
+            }
+            for section in report.topics
+        ],
+        "sources": [
+            {
+                "id": s.id,
+                "title": s.title,
+                "kind": s.kind,
+                "reliability": _r(weights.reliability[s.id].value),
+                "reliability_explanation": weights.reliability[s.id].explanation,
+            }
+            for s in sorted(kb.sources.values(), key=lambda s: s.id)
+        ],
+        "agreement": {
+            "sources": ids,
+            "agree": {a: {b: int(report.agreement.agree.at[a, b]) for b in ids} for a in ids},
+            "disagree": {a: {b: int(report.agreement.disagree.at[a, b]) for b in ids} for a in ids},
+        },
+        "method": {
+            "text": list(report.method),
+            "iterations": weights.iterations,
+            "converged": weights.converged,
+            "settings": weights.settings.__dict__,
+        },
+    }
+
+
+def render(kb: KnowledgeBase, weights: Weights, fmt: str = "md", *, weighting_link: str | None = None) -> str:
+    """The report as text in ``fmt`` (one of FORMATS). ``weighting_link``: where the weighting page
+    is, relative to the report, to link it from the method section (Markdown and HTML)."""
+    report = build(kb, weights)
+    renderers: dict[str, Callable[[], str]] = {
+        "md": lambda: to_markdown(kb, weights, report, weighting_link),
+        "html": lambda: to_html(kb, weights, report, weighting_link),
+        "csv": lambda: to_csv(report),
+        "json": lambda: json.dumps(to_dict(kb, weights, report), ensure_ascii=False, indent=2) + "\n",
+    }
+    if fmt not in renderers:
+        raise ValueError(f"unknown report format {fmt!r}; use one of: {', '.join(FORMATS)}")
+    return renderers[fmt]()

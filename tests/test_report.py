@@ -1,0 +1,270 @@
+"""The consensus report in its four formats: content, agreement with kb export, inert hostile data,
+output files written whole or not at all."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from html.parser import HTMLParser
+
+import markdown
+import pandas as pd
+import pytest
+
+from kb import report
+from kb.cli import cli
+from kb.load import load_valid
+from kb.weigh import compute
+from tests.conftest import FIXTURES, check_golden
+
+BASE = FIXTURES / "contradictions"
+GOLDEN = FIXTURES / "report-golden"
+
+
+@pytest.fixture(scope="module")
+def weighed():
+    kb = load_valid(BASE)
+    return kb, compute(kb)
+
+
+def exported(runner) -> dict:
+    result = runner.invoke(cli, ["export", "--kb", str(BASE), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_markdown_report_golden(weighed) -> None:
+    kb, weights = weighed
+    check_golden(GOLDEN / "contradictions.md", report.render(kb, weights, "md"))
+
+
+def test_markdown_report_has_every_part(weighed) -> None:
+    kb, weights = weighed
+    text = report.render(kb, weights, "md")
+    headings = [line for line in text.splitlines() if line.startswith("#")]
+    assert headings[0] == "# Contradictions fixture: consensus report"
+    topics = [h for h in headings if h.startswith("## Topic: ")]
+    assert topics == ["## Topic: cycling", "## Topic: diet", "## Topic: running"]
+    for part in ("### Claims by strength", "### Sources for and against, with their key quotes"):
+        assert headings.count(part) == 3
+    assert headings[-3:] == ["## Sources", "## Agreement between sources", "## Method"]
+    assert text.count("**Verdict.**") == 3
+    assert "No two sources disagree on these claims." in text  # diet: both sources oppose its one claim
+    assert "How strengths are computed" in text
+
+
+def test_claims_are_ordered_by_strength_within_each_topic(weighed) -> None:
+    kb, weights = weighed
+    data = json.loads(report.render(kb, weights, "json"))
+    for topic in data["topics"]:
+        strengths = [c["strength"] for c in topic["claims"]]
+        assert strengths == sorted(strengths, reverse=True)
+        assert [c["rank"] for c in topic["claims"]] == list(range(1, len(strengths) + 1))
+
+
+def test_key_quotes_are_each_sources_strongest_item(weighed) -> None:
+    kb, weights = weighed
+    data = json.loads(report.render(kb, weights, "json"))
+    running = next(t for t in data["topics"] if t["topic"] == "running")
+    shrinks = next(c for c in running["claims"] if c["id"] == "running-shrinks-legs")
+    alpha = [q for q in shrinks["key_quotes"] if q["source"] == "alpha"]
+    assert len(alpha) == 1 and alpha[0]["kind"] == "study" and alpha[0]["index"] == 1
+    # supporters first, each side by weight
+    stances = [q["stance"] for q in shrinks["key_quotes"]]
+    assert stances == sorted(stances, key=lambda s: s != "supports")
+
+
+def test_same_numbers_in_every_format_and_in_export(runner, weighed) -> None:
+    kb, weights = weighed
+    export = exported(runner)
+    expected = {c["id"]: (c["strength"], c["base"], c["consensus"]) for c in export["claims"]}
+    weights_by_quote = {
+        (c["id"], i): ev["weight"] for c in export["claims"] for i, ev in enumerate(c["evidence"])
+    }
+
+    data = json.loads(report.render(kb, weights, "json"))
+    claims = [c for t in data["topics"] for c in t["claims"]]
+    from_json = {c["id"]: (c["strength"], c["base"], c["consensus"]) for c in claims}
+    assert from_json == expected
+    for topic in data["topics"]:
+        for claim in topic["claims"]:
+            for quote in claim["key_quotes"]:
+                assert quote["weight"] == weights_by_quote[(claim["id"], quote["index"])]
+
+    table = pd.read_csv(io.StringIO(report.render(kb, weights, "csv")))
+    from_csv = {r.claim: (r.strength, r.base, r.consensus) for r in table.itertuples()}
+    assert from_csv == expected
+
+    claim_row = r"^\| (\d+) +\| ([a-z-]+) +\|[^|]+\| ([0-9.]+) +\| ([0-9.]+) +\| ([a-z-]+)"
+    rows = re.findall(claim_row, report.render(kb, weights, "md"), flags=re.MULTILINE)
+    from_md = {claim: (float(s), float(b), label) for _, claim, s, b, label in rows}
+    assert from_md == expected
+
+    cells = re.findall(r"<td>([^<]*)</td>", report.render(kb, weights, "html"))
+    for claim, (strength, base, label) in expected.items():
+        i = cells.index(claim)
+        assert (float(cells[i + 2]), float(cells[i + 3]), cells[i + 4]) == (strength, base, label)
+
+
+def test_csv_loads_in_pandas_with_one_row_per_claim(weighed) -> None:
+    kb, weights = weighed
+    table = pd.read_csv(io.StringIO(report.render(kb, weights, "csv")), keep_default_na=False)
+    assert list(table.columns) == list(report.CSV_COLUMNS)
+    assert len(table) == len(kb.claims) and set(table["claim"]) == set(kb.claims)
+    assert table["strength"].dtype == float and table["strength"].between(0, 1).all()
+    row = table.set_index("claim").loc["running-shrinks-legs"]
+    assert (row["topic"], row["sources_for"], row["sources_against"]) == ("running", "alpha;gamma", "beta")
+
+
+def test_every_format_is_byte_identical_when_run_twice(runner, tmp_path) -> None:
+    for fmt in report.FORMATS:
+        first, second = tmp_path / f"a.{fmt}", tmp_path / f"b.{fmt}"
+        for out in (first, second):
+            result = runner.invoke(cli, ["report", "--kb", str(BASE), "--format", fmt, "-o", str(out)])
+            assert result.exit_code == 0, result.output
+        assert first.read_bytes() == second.read_bytes()
+        printed = runner.invoke(cli, ["report", "--kb", str(BASE), "--format", fmt])
+        assert printed.stdout.encode() == first.read_bytes()
+
+
+def test_html_report_is_a_standalone_page(weighed) -> None:
+    kb, weights = weighed
+    page = report.render(kb, weights, "html")
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert "<style>" in page
+    # nothing to fetch: no external stylesheet, script, image or font
+    assert not re.search(r"<(link|script|img|iframe)\b", page)
+    assert "http://" not in page and "https://" not in page
+    assert page.count("<table") == 3 * 3 - 1 + 2  # three per topic, one topic without disagreements; two more
+
+
+# --- hostile data ---
+
+HOSTILE = "<script>alert(1)</script> [x](javascript:alert(2)) *bold* `code` | a {: onclick=alert(3) } & ~~s~~"
+
+
+@pytest.fixture(scope="module")
+def hostile(weighed):
+    kb, _ = weighed
+    claim = kb.claims["running-shrinks-legs"]
+    evidence = [ev.model_copy(update={"quote": HOSTILE, "speaker": HOSTILE}) for ev in claim.evidence]
+    claims = {**kb.claims, claim.id: claim.model_copy(update={"statement": HOSTILE, "evidence": evidence})}
+    other = kb.claims["eating-less-shrinks-legs"]
+    claims[other.id] = other.model_copy(update={"topic": "<img src=x onerror=alert(4)>"})
+    sources = {**kb.sources, "beta": kb.sources["beta"].model_copy(update={"title": HOSTILE})}
+    config = kb.config.model_copy(update={"title": HOSTILE, "description": HOSTILE})
+    bad = kb.model_copy(update={"claims": claims, "sources": sources, "config": config})
+    return bad, compute(bad)
+
+
+class Elements(HTMLParser):
+    """Every element and attribute of a page, to look for anything live."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attributes: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attributes += attrs
+
+
+def live_parts(page: str) -> list[str]:
+    parser = Elements()
+    parser.feed(page)
+    found = [t for t in parser.tags if t in ("script", "img", "iframe", "a", "em", "strong", "code", "del")]
+    found += [f"{k}={v}" for k, v in parser.attributes if k.startswith("on") or "javascript" in (v or "")]
+    return found
+
+
+def test_hostile_text_stays_inert_in_html(hostile) -> None:
+    kb, weights = hostile
+    page = report.render(kb, weights, "html")
+    live = [p for p in live_parts(page) if p not in ("a", "strong")]  # the page's own links and labels
+    assert live == []
+    parser = Elements()
+    parser.feed(page)
+    hrefs = [v for k, v in parser.attributes if k == "href"]
+    assert all(h.startswith("#topic-") or h == "#method" for h in hrefs)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # shown as text
+
+
+def test_hostile_text_stays_inert_in_markdown(hostile) -> None:
+    kb, weights = hostile
+    text = report.render(kb, weights, "md")
+    assert "<script" not in text and "<img" not in text and "[x](javascript:" not in text
+    assert "\\[x\\](javascript:" in text  # brackets escaped: not a link
+    # rendered the way the site renders it (Python-Markdown with the site's extensions)
+    page = markdown.markdown(text, extensions=["tables", "attr_list", "md_in_html"])
+    own = {"strong"}  # **Verdict.**
+    assert [p for p in live_parts(page) if p not in own] == []
+    assert "alert(1)" in page and "onclick=alert(3)" in page  # the text itself is still there
+    # and the way GitHub-flavoured renderers see it: every markup character escaped or an entity
+    statement_row = next(line for line in text.splitlines() if "alert(1)" in line and "| 1 " in line)
+    assert "\\*bold\\*" in statement_row and "\\`code\\`" in statement_row and "\\|" in statement_row
+    assert "&lt;script&gt;" in statement_row and "&#126;&#126;s&#126;&#126;" in statement_row
+
+
+def test_hostile_text_in_csv_and_json_is_data(hostile) -> None:
+    kb, weights = hostile
+    table = pd.read_csv(io.StringIO(report.render(kb, weights, "csv")))
+    assert HOSTILE in set(table["statement"])
+    data = json.loads(report.render(kb, weights, "json"))
+    assert data["title"] == HOSTILE
+
+
+# --- the command line ---
+
+
+def test_output_file_is_replaced_whole_or_left_alone(runner, tmp_path, monkeypatch) -> None:
+    out = tmp_path / "report.md"
+    out.write_text("the previous report\n")
+
+    def failing_render(*args, **kwargs):
+        raise RuntimeError("render failed halfway")
+
+    monkeypatch.setattr(report, "render", failing_render)
+    result = runner.invoke(cli, ["report", "--kb", str(BASE), "-o", str(out)])
+    assert result.exit_code != 0
+    assert out.read_text() == "the previous report\n"
+    monkeypatch.undo()
+
+    import kb.output
+
+    def failing_replace(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(kb.output.os, "replace", failing_replace)
+    result = runner.invoke(cli, ["report", "--kb", str(BASE), "-o", str(out)])
+    assert result.exit_code == 1
+    assert "cannot write" in result.stderr and "No space left on device" in result.stderr
+    assert "Traceback" not in result.output
+    assert out.read_text() == "the previous report\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.md"]  # no temporary file left behind
+    monkeypatch.undo()
+
+    result = runner.invoke(cli, ["report", "--kb", str(BASE), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text().startswith("# Contradictions fixture: consensus report")
+
+
+def test_usage_errors(runner, tmp_path) -> None:
+    result = runner.invoke(cli, ["report", "--kb", str(BASE), "--format", "pdf"])
+    assert result.exit_code == 2
+    result = runner.invoke(cli, ["report", "--kb", str(BASE), "-o", str(tmp_path)])
+    assert result.exit_code == 2 and "is a folder" in result.stderr
+    with pytest.raises(ValueError, match="unknown report format"):
+        report.render(*load_and_weigh(), "pdf")
+
+
+def load_and_weigh():
+    kb = load_valid(BASE)
+    return kb, compute(kb)
+
+
+def test_invalid_base_is_reported_without_a_traceback(runner) -> None:
+    result = runner.invoke(cli, ["report", "--kb", str(FIXTURES / "invalid" / "bad-enum")])
+    assert result.exit_code == 1
+    assert "claims/a.yaml:5:13:" in result.stderr and result.stdout == ""
