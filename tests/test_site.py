@@ -66,7 +66,7 @@ def _digest_tree(folder: Path) -> dict[str, str]:
 
 
 def test_every_page_exists(site: Path, fixture_kb) -> None:
-    for name in ("index", "claims", "sources", "topics", "contradictions", "agreement"):
+    for name in ("index", "claims", "sources", "topics", "contradictions", "agreement", "report"):
         assert (site / f"{name}.html").is_file(), name
     for claim in fixture_kb.claims:
         assert (site / "claims" / f"{claim}.html").is_file()
@@ -238,6 +238,9 @@ def test_hostile_text_is_shown_as_text_and_runs_nothing(site: Path) -> None:
     assert "Topic: <i onmouseover=window.__pwned=1>hostile</i> topic" in read_page(site, topic).text
     home = read_page(site, "index.html")
     assert "<script>window.__pwned=1</script> [click](javascript:window.__pwned=1)" in home.text
+    report = read_page(site, "report.html")
+    assert report.title.startswith("Consensus report - ")
+    assert "Topic: <i onmouseover=window.__pwned=1>hostile</i> topic" in report.text
 
 
 def test_search_index_holds_hostile_text_escaped(site: Path) -> None:
@@ -375,12 +378,14 @@ def test_refuses_to_replace_a_folder_kb_did_not_build(tmp_path: Path, runner) ->
     assert result.exit_code == 2 and "knowledge base" in result.stderr
 
 
-def test_default_output_folder_and_summary(tmp_path: Path, runner) -> None:
+def test_default_output_folder_and_summary(tmp_path: Path, runner, fixture_kb) -> None:
     kb = copy_fixture(tmp_path)
     result = runner.invoke(cli, ["build", "--kb", str(kb)])
     assert result.exit_code == 0, result.output
     assert (kb / "build/site/index.html").is_file()
-    assert result.stdout.startswith("built 16 pages into ")
+    # a page per claim, source and topic; home, claims, sources, topics, disagreements, agreement, report
+    count = len(fixture_kb.claims) + len(fixture_kb.sources) + len(fixture_kb.topics()) + 7
+    assert result.stdout.startswith(f"built {count} pages into ")
     assert result.stderr == ""  # quiet when not on a terminal
 
 
@@ -460,7 +465,7 @@ def test_shipped_site_builds_with_every_page(tmp_path: Path, runner) -> None:
         assert len([i for i in page.ids if i.startswith("q-")]) == quoted
     for topic in kb.topics():
         assert (out / "topics" / f"{slug(topic)}.html").is_file()
-    for name in ("index", "contradictions", "agreement", "claims", "sources", "topics"):
+    for name in ("index", "contradictions", "agreement", "claims", "sources", "topics", "report"):
         assert (out / f"{name}.html").is_file()
     if (REPO / "site/docs/weighting.md").is_file():
         assert (out / "weighting.html").is_file()

@@ -128,6 +128,7 @@ def test_every_kind_of_page_renders_with_its_pictures(page, base_url, fixture_kb
         ("sources/coach.html", "A coach's notes on running"),
         ("contradictions.html", "Where sources disagree"),
         ("agreement.html", "Source against source"),
+        ("report.html", "consensus report"),
     ]:
         response = page.goto(base_url + path)
         assert response is not None and response.status == 200, path
@@ -182,6 +183,7 @@ def test_hostile_text_shows_as_text_and_runs_nothing(page, base_url, fixture_kb)
         "contradictions.html",
         "index.html",
         "claims.html",
+        "report.html",
         f"topics/{slug(hostile_topic)}.html",
     ):
         page.goto(base_url + path)

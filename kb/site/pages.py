@@ -20,9 +20,11 @@ Layout of the generated docs folder::
 
 from __future__ import annotations
 
+import functools
 import json
 import posixpath
 import re
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -107,9 +109,20 @@ def contradiction_anchor(number: int) -> str:
     return f"c-{number}"
 
 
+@functools.lru_cache(maxsize=4096)
+def _relative(from_dir: str, to_page: str) -> str:
+    """``to_page`` relative to the folder ``from_dir`` (both relative to the docs root, no '..')."""
+    here = from_dir.split("/") if from_dir else []
+    there = to_page.split("/")
+    common = 0
+    while common < min(len(here), len(there) - 1) and here[common] == there[common]:
+        common += 1
+    return "../" * (len(here) - common) + "/".join(there[common:])
+
+
 def link(from_page: str, to_page: str, anchor: str = "") -> str:
     """A relative Markdown link target from one docs file to another (the generator resolves .md)."""
-    target = posixpath.relpath(to_page, posixpath.dirname(from_page) or ".")
+    target = _relative(posixpath.dirname(from_page), to_page)
     return target + (f"#{anchor}" if anchor else "")
 
 
@@ -172,9 +185,31 @@ class SiteData:
     handwritten: frozenset[str] = frozenset()
     directory_urls: bool = False
     numbers: dict[int, int] = field(default_factory=dict)  # id(contradiction) -> its number
+    by_claim: dict[str, list[Contradiction]] = field(default_factory=dict)
+    by_source: dict[str, list[Contradiction]] = field(default_factory=dict)
+    # (source, other source) -> (claims they agree on, claim pairs they clash on), pairs sharing something
+    shared: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    quoted: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # source -> (claim, index)
 
     def __post_init__(self) -> None:
         self.numbers = {id(c): n for n, c in enumerate(self.contradictions, 1)}
+        by_claim, by_source = defaultdict(list), defaultdict(list)
+        for c in self.contradictions:
+            for claim in dict.fromkeys((c.claim_a, c.claim_b)):
+                by_claim[claim].append(c)
+            for source in dict.fromkeys(c.sources):
+                by_source[source].append(c)
+        self.by_claim, self.by_source = dict(by_claim), dict(by_source)
+        quoted = defaultdict(list)
+        for claim in self.kb.claims.values():
+            for index, ev in enumerate(claim.evidence):
+                quoted[ev.source].append((claim.id, index))
+        self.quoted = dict(quoted)
+        for pair in self.matrix.pairs().itertuples(index=False):
+            if pair.agree or pair.disagree:
+                counts = (int(pair.agree), int(pair.disagree))
+                self.shared[(pair.source_a, pair.source_b)] = counts
+                self.shared[(pair.source_b, pair.source_a)] = counts
 
     def number(self, contradiction: Contradiction) -> int:
         return self.numbers[id(contradiction)]
@@ -188,15 +223,14 @@ def site_data(
     directory_urls: bool = False,
     with_report: bool = True,
 ) -> SiteData:
+    handwritten = frozenset(handwritten)
     found = disagreement.find_contradictions(kb, weights)
     report_md = None
     if with_report:
-        try:
-            from kb import report
-        except ImportError:  # the report is an optional view of older installs
-            report_md = None
-        else:
-            report_md = report.render(kb, weights, "md")
+        from kb import report
+
+        weighting_link = link(REPORT, WEIGHTING) if WEIGHTING in handwritten else None
+        report_md = report.render(kb, weights, "md", weighting_link=weighting_link)
     return SiteData(
         kb=kb,
         weights=weights,
@@ -204,7 +238,7 @@ def site_data(
         contradictions=found,
         matrix=disagreement.agreement_matrix(kb, weights, found),
         report_md=report_md,
-        handwritten=frozenset(handwritten),
+        handwritten=handwritten,
         directory_urls=directory_urls,
     )
 
@@ -435,7 +469,7 @@ def claim_markdown(data: SiteData, claim: Claim) -> str:
     note = _weighting_note(data, here)
     if note:
         out.append(note + ".\n")
-    clashes = [c for c in data.contradictions if claim.id in (c.claim_a, c.claim_b)]
+    clashes = data.by_claim.get(claim.id, [])
     if clashes:
         numbers = ", ".join(
             f"[{data.number(c)}]({link(here, CONTRADICTIONS, contradiction_anchor(data.number(c)))})"
@@ -504,11 +538,11 @@ def highlighted_text(data: SiteData, source_id: str, here: str) -> str:
     """The source's full text as Markdown paragraphs, every quoted passage marked and linked."""
     text = data.kb.texts.get(source_id, "")
     quotes = []
-    for claim in data.kb.claims.values():
-        for index, ev in enumerate(claim.evidence):
-            spans = data.kb.quote_spans.get((claim.id, index))
-            if ev.source == source_id and spans:
-                quotes.append(_Quote(claim.id, index, ev.stance, tuple((s.start, s.end) for s in spans)))
+    for claim_id, index in data.quoted.get(source_id, []):
+        spans = data.kb.quote_spans.get((claim_id, index))
+        if spans:
+            stance = data.kb.claims[claim_id].evidence[index].stance
+            quotes.append(_Quote(claim_id, index, stance, tuple((s.start, s.end) for s in spans)))
     paragraphs = _paragraphs(text)
     if not paragraphs:
         return "*The text of this source is empty.*\n"
@@ -588,33 +622,30 @@ def source_markdown(data: SiteData, source: Source) -> str:
 
     out.append("## Its claims\n")
     rows = []
-    for claim in kb.claims.values():
-        for index, ev in enumerate(claim.evidence):
-            if ev.source != source.id:
-                continue
-            ew = data.weights.claims[claim.id].evidence[index]
-            anchor = quote_anchor(claim.id, index) if kb.quote_spans.get((claim.id, index)) else ""
-            rows.append(
-                (
-                    _claim_link(data, here, claim.id),
-                    md(ev.stance),
-                    f"[{md(ev.kind)}](#{anchor})" if anchor else md(ev.kind),
-                    f"{ew.weight:.3f}",
-                    _strength_cell(data.weights.claims[claim.id]),
-                )
+    for claim_id, index in data.quoted.get(source.id, []):
+        claim = kb.claims[claim_id]
+        ev = claim.evidence[index]
+        ew = data.weights.claims[claim.id].evidence[index]
+        anchor = quote_anchor(claim.id, index) if kb.quote_spans.get((claim.id, index)) else ""
+        rows.append(
+            (
+                _claim_link(data, here, claim.id),
+                md(ev.stance),
+                f"[{md(ev.kind)}](#{anchor})" if anchor else md(ev.kind),
+                f"{ew.weight:.3f}",
+                _strength_cell(data.weights.claims[claim.id]),
             )
+        )
     if rows:
         out.append(_table(("claim", "stance", "evidence (in the text)", "weight", "claim strength"), rows))
     else:
         out.append("No claim quotes this source yet.\n")
 
     out.append("## Agreement with other sources\n")
-    others = [s for s in kb.sources if s != source.id]
     rows = []
-    for other in others:
-        agree = int(data.matrix.agree.at[source.id, other])
-        disagree = int(data.matrix.disagree.at[source.id, other])
-        if agree or disagree:
+    for other in kb.sources:
+        if (source.id, other) in data.shared:
+            agree, disagree = data.shared[(source.id, other)]
             rows.append((_source_link(data, here, other), str(agree), str(disagree)))
     if rows:
         out.append(
@@ -622,7 +653,7 @@ def source_markdown(data: SiteData, source: Source) -> str:
         )
     else:
         out.append("It shares no claim with another source.\n")
-    clashes = [c for c in data.contradictions if source.id in c.sources]
+    clashes = data.by_source.get(source.id, [])
     if clashes:
         out.append("### Where it disagrees\n")
         for c in clashes:
@@ -648,7 +679,7 @@ def sources_index(data: SiteData) -> str:
     kb, here = data.kb, SOURCES
     rows = []
     for source in kb.sources.values():
-        cited = sum(1 for c in kb.claims.values() if any(ev.source == source.id for ev in c.evidence))
+        cited = len({claim for claim, _ in data.quoted.get(source.id, [])})
         rows.append(
             (
                 _source_link(data, here, source.id),
@@ -801,8 +832,6 @@ def agreement_page(data: SiteData) -> str:
 
 
 def report_page(data: SiteData) -> str:
+    """kb.report's Markdown (which escapes the knowledge base's text itself) with the page's title."""
     assert data.report_md is not None
-    body = data.report_md
-    if body.startswith("---\n"):  # the report brings its own front matter: keep it
-        return body
-    return front_matter_title("Consensus report") + body
+    return front_matter_title("Consensus report") + data.report_md

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from kb.graph import claim_node, neighbourhood
+from kb.graph import claim_node
 from kb.model import KnowledgeBase
 from kb.weigh import Weights
 
@@ -156,10 +156,11 @@ def _column(keys: list[str], make, x: float, top: float) -> tuple[list[_Node], s
 def neighbourhood_svg(kb: KnowledgeBase, weights: Weights, graph: nx.MultiDiGraph, claim_id: str) -> str:
     """The claim in the middle, its sources on the left (evidence), related claims on the right."""
     centre_key = claim_node(claim_id)
-    near = neighbourhood(graph, claim_id)
+    # the edges at the claim are its neighbourhood at radius 1
+    edges = [*graph.in_edges(centre_key, data=True), *graph.out_edges(centre_key, data=True)]
     evidence: dict[str, list[str]] = {}  # source node -> stances, in evidence order
     relations: dict[str, list[tuple[str, bool]]] = {}  # claim node -> (relation label, outgoing)
-    for u, v, data in sorted(near.edges(data=True), key=lambda e: (e[0], e[1], e[2].get("index", -1))):
+    for u, v, data in sorted(edges, key=lambda e: (e[0], e[1], e[2]["type"], e[2].get("index", -1))):
         if data["type"] == "evidence" and v == centre_key:
             evidence.setdefault(u, []).append(data["stance"])
         elif data["type"] in ("supports", "contradicts") and centre_key in (u, v) and u != v:
@@ -167,14 +168,14 @@ def neighbourhood_svg(kb: KnowledgeBase, weights: Weights, graph: nx.MultiDiGrap
             relations.setdefault(other, []).append((data["type"], outgoing))
 
     def source_box(key: str, x: float, y: float) -> _Node:
-        sid = near.nodes[key]["id"]
+        sid = graph.nodes[key]["id"]
         reliability = weights.reliability[sid].value
         return _Node(
             key, wrap_label(kb.sources[sid].title, 32), f"reliability {reliability:.2f}", "#eceff1", x, y
         )
 
     def claim_box(key: str, x: float, y: float) -> _Node:
-        cid = near.nodes[key]["id"]
+        cid = graph.nodes[key]["id"]
         w = weights.claims[cid]
         sub = f"{w.strength:.2f} \u00b7 {w.consensus}"
         return _Node(key, wrap_label(kb.claims[cid].statement, 32), sub, strength_colour(w.strength), x, y)
