@@ -81,7 +81,9 @@ def to_dict(kb: KnowledgeBase, weights: Weights) -> dict[str, Any]:
             "title": kb.config.title,
             "description": kb.config.description,
             "weighting": {
-                "model": "evidence noisy-OR base score + DF-QuAD propagation over supports/contradicts",
+                "model": "evidence noisy-OR base score + DF-QuAD combination of the strongest supporting and"
+                " contradicting claim, iterated to a fixed point",
+                "documentation": "How strengths are computed (site/docs/weighting.md)",
                 "iterations": weights.iterations,
                 "converged": weights.converged,
                 "settings": weights.settings.__dict__,

@@ -211,7 +211,17 @@ def _load_config(col: _Collector, root: Path) -> KbConfig:
     located = _read_yaml(col, file)
     if located is None:
         return KbConfig()
-    return _validate(col, KbConfig, located, "kb.yaml") or KbConfig()
+    config = _validate(col, KbConfig, located, "kb.yaml") or KbConfig()
+    if config.weighting:
+        # the weighting model owns the meaning of its settings; a bad one is an error here, not a
+        # silent fallback to the default when strengths are computed
+        from kb.weigh import settings_from_config
+
+        def locate(path: tuple[str, ...]) -> tuple[int, int]:
+            return located.position(("weighting", *path), key=True)
+
+        col.problems.extend(settings_from_config(config.weighting, locate)[1])
+    return config
 
 
 def _check_id(col: _Collector, file: Path) -> bool:

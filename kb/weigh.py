@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -71,30 +72,42 @@ class Settings:
     relation_weight: float = RELATION_WEIGHT
 
 
-def settings_from_config(weighting: dict) -> tuple[Settings, list[Problem]]:
-    """Settings from ``kb.yaml``'s ``weighting`` mapping, with a problem for every bad entry."""
+def settings_from_config(
+    weighting: dict, locate: Callable[[tuple[str, ...]], tuple[int, int]] | None = None
+) -> tuple[Settings, list[Problem]]:
+    """Settings from ``kb.yaml``'s ``weighting`` mapping, with a problem for every bad entry.
+
+    ``locate`` gives the (line, column) in kb.yaml of a path inside ``weighting``, such as
+    ``("speaker", "reader")``; without it problems point at the top of the file. A bad entry
+    keeps its default value.
+    """
     problems: list[Problem] = []
+
+    def problem(path: tuple[str, ...], message: str) -> None:
+        line, col = locate(path) if locate else (1, 1)
+        problems.append(Problem("kb.yaml", line, col, message))
+
     base = Settings()
     tables = {"source_kind": SOURCE_KINDS, "evidence_kind": EVIDENCE_KINDS, "speaker": tuple(DEFAULT_SPEAKER)}
     values: dict = {}
     for key, value in weighting.items():
         if key in tables:
             if not isinstance(value, dict):
-                problems.append(Problem("kb.yaml", 1, 1, f"weighting.{key}: expected a mapping"))
+                problem((key,), f"weighting.{key}: expected a mapping")
                 continue
             table = dict(getattr(base, key))
             for name, factor in value.items():
                 if name not in tables[key]:
-                    problems.append(
-                        Problem(
-                            "kb.yaml",
-                            1,
-                            1,
-                            f"weighting.{key}: unknown name {name!r}; use one of: {', '.join(tables[key])}",
-                        )
+                    problem(
+                        (key, name),
+                        f"weighting.{key}: unknown name {name!r}; use one of: {', '.join(tables[key])}",
                     )
-                elif not 0.0 <= factor <= 1.0:
-                    problems.append(Problem("kb.yaml", 1, 1, f"weighting.{key}.{name}: must be in [0, 1]"))
+                elif (
+                    isinstance(factor, bool)
+                    or not isinstance(factor, int | float)
+                    or not 0.0 <= factor <= 1.0
+                ):
+                    problem((key, name), f"weighting.{key}.{name}: must be a number in [0, 1]")
                 else:
                     table[name] = float(factor)
             values[key] = table
@@ -102,15 +115,12 @@ def settings_from_config(weighting: dict) -> tuple[Settings, list[Problem]]:
             top = MAX_RELATION_WEIGHT if key == "relation_weight" else 1.0
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= top:
                 why = " (above 0.5 a loop of relations can lift itself)" if top < 1.0 else ""
-                message = f"weighting.{key}: must be a number in [0, {top:g}]{why}"
-                problems.append(Problem("kb.yaml", 1, 1, message))
+                problem((key,), f"weighting.{key}: must be a number in [0, {top:g}]{why}")
             else:
                 values[key] = float(value)
         else:
             allowed = ", ".join([*tables, "author_bonus", "relation_weight"])
-            problems.append(
-                Problem("kb.yaml", 1, 1, f"weighting: unknown setting {key!r}; allowed: {allowed}")
-            )
+            problem((key,), f"weighting: unknown setting {key!r}; allowed: {allowed}")
     return Settings(**values), problems
 
 

@@ -429,3 +429,32 @@ def test_relation_weight_above_the_limit_is_refused() -> None:
     ]
     _, problems = weigh.settings_from_config({"relation_weight": 0.5, "author_bonus": 0.2})
     assert problems == []
+
+
+def test_kb_validate_reports_bad_weighting_settings_where_they_are(runner, tmp_path) -> None:
+    import json
+    import shutil
+
+    from kb.cli import cli
+    from tests.conftest import FIXTURES
+
+    base = tmp_path / "kb"
+    shutil.copytree(FIXTURES / "valid", base)
+    with (base / "kb.yaml").open("a") as handle:
+        handle.write("weighting:\n  speaker: {reader: 0.4, editor: 0.9}\n  relation_weight: 0.8\n")
+    result = runner.invoke(cli, ["validate", "--kb", str(base)])
+    assert result.exit_code == 1
+    assert "kb.yaml:5:26: weighting.speaker: unknown name 'editor'" in result.stderr
+    assert "kb.yaml:6:3: weighting.relation_weight: must be a number in [0, 0.5]" in result.stderr
+
+    # valid settings are used: a reader's quote weighs what kb.yaml says
+    (base / "kb.yaml").write_text("title: T\nweighting:\n  speaker: {author: 0.9}\n  author_bonus: 0\n")
+    result = runner.invoke(cli, ["export", "--kb", str(base)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["meta"]["weighting"]["settings"]["speaker"]["author"] == 0.9
+    blog = next(s for s in data["sources"] if s["id"] == "blog-a")
+    quote = next(c for c in data["claims"] if c["id"] == "less-protein")["evidence"][0]
+    assert blog["reliability"] == weigh.DEFAULT_SOURCE_KIND["blog"]  # no author bonus
+    expected = blog["reliability"] * weigh.DEFAULT_EVIDENCE_KIND["expert-opinion"] * 0.9
+    assert quote["weight"] == round(expected, 4)
