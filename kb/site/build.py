@@ -152,11 +152,16 @@ def stylesheet() -> str:
 
 
 def generated_files(
-    kb: KnowledgeBase, weights: Weights, handwritten: dict[str, Path], directory_urls: bool
+    kb: KnowledgeBase,
+    weights: Weights,
+    handwritten: dict[str, Path],
+    directory_urls: bool,
+    progress: progress_bars.Progress = progress_bars.quiet,
 ) -> dict[str, str]:
     """Every file kb writes into the docs folder; a hand-written page may not take a generated name."""
-    data = pages.site_data(kb, weights, handwritten=handwritten, directory_urls=directory_urls)
-    files = pages.generate(data)
+    with progress("generating pages", pages.generated_steps(kb)) as advance:
+        data = pages.site_data(kb, weights, handwritten=handwritten, directory_urls=directory_urls)
+        files = pages.generate(data, advance)
     files[STYLESHEET] = stylesheet()
     clashes = sorted(set(files) & set(handwritten))
     if clashes:
@@ -234,6 +239,11 @@ def _progress_plugin(advance):
     from mkdocs.plugins import BasePlugin
 
     class Progress(BasePlugin):
+        # MkDocs converts every page, then renders every page into the theme: a step for each
+        def on_page_content(self, html: str, **_: Any) -> str:
+            advance(1)
+            return html
+
         def on_post_page(self, output: str, **_: Any) -> str:
             advance(1)
             return output
@@ -246,7 +256,7 @@ def render(mkdocs_config, total_pages: int, progress: progress_bars.Progress) ->
     from mkdocs.commands.build import build
     from mkdocs.exceptions import MkDocsException
 
-    with _mkdocs_logging() as warnings, progress("rendering pages", total_pages) as advance:
+    with _mkdocs_logging() as warnings, progress("rendering pages", 2 * total_pages) as advance:
         mkdocs_config.plugins["kb-progress"] = _progress_plugin(advance)
         mkdocs_config.plugins.on_startup(command="build", dirty=False)
         try:
@@ -284,12 +294,9 @@ def build_site(
             os.chmod(built, 0o755)  # mkdtemp makes it private; a site is for reading
             mkdocs_config = load_mkdocs_config(config, kb, docs, built)
             generating = time.perf_counter()
-            files = generated_files(kb, weights, handwritten, bool(mkdocs_config.use_directory_urls))
-            with progress("writing pages", len(files)) as advance:
-                write_docs(docs, {}, handwritten)
-                for rel, text in files.items():
-                    write_docs(docs, {rel: text}, {})
-                    advance(1)
+            directory_urls = bool(mkdocs_config.use_directory_urls)
+            files = generated_files(kb, weights, handwritten, directory_urls, progress)
+            write_docs(docs, files, handwritten)
             seconds_generating = time.perf_counter() - generating
             present = set(files) | set(handwritten)
             mkdocs_config.nav = prune_nav(mkdocs_config.nav, present)

@@ -25,7 +25,7 @@ import json
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -243,8 +243,8 @@ def site_data(
     )
 
 
-def generate(data: SiteData) -> dict[str, str]:
-    """Every generated file of the docs folder, by path."""
+def generate(data: SiteData, advance: Callable[[int], None] = lambda _: None) -> dict[str, str]:
+    """Every generated file of the docs folder, by path; ``advance(1)`` after each claim, source, topic."""
     kb = data.kb
     files: dict[str, str] = {
         HOME: home_page(data),
@@ -259,10 +259,13 @@ def generate(data: SiteData) -> dict[str, str]:
     for claim in kb.claims.values():
         files[claim_page(claim.id)] = claim_markdown(data, claim)
         files[graph_picture(claim.id)] = svg.neighbourhood_svg(kb, data.weights, data.graph, claim.id)
+        advance(1)
     for source in kb.sources.values():
         files[source_page(source.id)] = source_markdown(data, source)
+        advance(1)
     for topic in kb.topics():
         files[topic_page(topic)] = topic_markdown(data, topic)
+        advance(1)
     files[HEATMAP] = svg.heatmap_svg(kb, data.matrix.agree, data.matrix.disagree)[0]
     files["data/kb.json"] = to_json(kb, data.weights)
     files["data/contradictions.json"] = (
@@ -272,6 +275,11 @@ def generate(data: SiteData) -> dict[str, str]:
     for name, text in schemas.schemas().items():
         files[f"schema/{name}"] = text
     return files
+
+
+def generated_steps(kb: KnowledgeBase) -> int:
+    """How many times ``generate`` advances its progress."""
+    return len(kb.claims) + len(kb.sources) + len(kb.topics())
 
 
 # --- shared pieces ---
@@ -315,15 +323,15 @@ def biggest_disagreements(data: SiteData, limit: int = TOP_DISAGREEMENTS) -> lis
 
 
 def _sides_summary(data: SiteData, here: str, c: Contradiction) -> str:
+    """One line: who says what, with the claims in quotation marks."""
+
+    def claim(claim_id: str) -> str:
+        return f"\u201c{_claim_link(data, here, claim_id)}\u201d"
+
+    a, b = _source_link(data, here, c.a.source), _source_link(data, here, c.b.source)
     if c.kind == OPPOSED:
-        return (
-            f"{_source_link(data, here, c.a.source)} {c.a.stance}, {_source_link(data, here, c.b.source)} "
-            f"{c.b.stance}: {_claim_link(data, here, c.claim_a)}"
-        )
-    return (
-        f"{_source_link(data, here, c.a.source)} backs {_claim_link(data, here, c.a.claim)}; "
-        f"{_source_link(data, here, c.b.source)} backs {_claim_link(data, here, c.b.claim)}"
-    )
+        return f"{claim(c.claim_a)}: {a} {c.a.stance} it, {b} {c.b.stance} it"
+    return f"{a} backs {claim(c.a.claim)}, while {b} backs {claim(c.b.claim)}"
 
 
 def reading_guide(data: SiteData, here: str) -> str:
