@@ -376,6 +376,9 @@ def test_refuses_to_replace_a_folder_kb_did_not_build(tmp_path: Path, runner) ->
     assert (out / "notes.txt").read_text() == "keep me"
     result = runner.invoke(cli, ["build", "--kb", str(SITE_FIXTURE), "--out", str(SITE_FIXTURE.parent)])
     assert result.exit_code == 2 and "knowledge base" in result.stderr
+    inside = SITE_FIXTURE / "claims" / "site"
+    result = runner.invoke(cli, ["build", "--kb", str(SITE_FIXTURE), "--out", str(inside)])
+    assert result.exit_code == 2 and "which kb reads" in result.stderr and not inside.exists()
 
 
 def test_default_output_folder_and_summary(tmp_path: Path, runner, fixture_kb) -> None:

@@ -104,6 +104,9 @@ def check_out(out: Path, kb_root: Path, config: Path) -> None:
     for protected in (kb_root.resolve(), config.parent.resolve()):
         if protected == resolved or protected.is_relative_to(resolved):
             raise UsageError(f"--out {out}: would replace the folder holding the knowledge base or its site")
+    for inputs in (kb_root / "claims", kb_root / "sources", config.parent / HANDWRITTEN):
+        if resolved.is_relative_to(inputs.resolve()):
+            raise UsageError(f"--out {out}: is inside {inputs}, which kb reads; build somewhere else")
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: is a file; give a folder")
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
