@@ -277,16 +277,41 @@ def _rendered_text(markdown_text: str) -> tuple[str, list[str]]:
     return "".join(text), tags
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=60))
+TABLE_TAGS = ["table", "thead", "tr", "th", "tbody", "tr", "td"]
+PUNCTUATION_HEAVY = st.text(alphabet="-+.#*_`\\[](){}<>!|=:&;~^ 1aA\"'/", max_size=40)
+ANY_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=60)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(PUNCTUATION_HEAVY, ANY_TEXT))
 def test_escaped_text_renders_as_exactly_itself(text: str) -> None:
-    for wrap, expected_tags in (("{}", ["p"]), ("# {}", ["h1"]), ("- {}", ["ul", "li"])):
+    if not one_line(text):
+        return
+    for wrap, expected_tags, shown_as in (
+        ("{}", ["p"], "{}"),
+        ("# {}", ["h1"], "{}"),
+        ("- {}", ["ul", "li"], "{}"),
+        ("1. {}", ["ol", "li"], "{}"),
+        ("| a |\n| --- |\n| {} |", TABLE_TAGS, "a{}"),
+        ("x\n{}", ["p"], "x{}"),
+    ):
         source = wrap.format(md(text))
         shown, tags = _rendered_text(source)
-        if not one_line(text):
-            continue
-        assert shown.strip() == one_line(text), (text, source)
+        assert shown.replace("\n", "") == shown_as.format(one_line(text)), (text, source)
         assert tags == expected_tags, (text, source, tags)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(PUNCTUATION_HEAVY, ANY_TEXT), min_size=1, max_size=4))
+def test_escaped_lines_of_a_source_text_render_as_themselves(lines: list[str]) -> None:
+    from kb.site.pages import _render_run
+
+    text = "\n".join(" ".join(line.split()) for line in lines)
+    if not text.strip() or "\n\n" in text or text != text.strip():
+        return
+    shown, tags = _rendered_text(_render_run(text))
+    assert set(tags) <= {"p", "br"}, (text, tags)
+    assert shown.replace("\n", "") == text.replace("\n", ""), text
 
 
 @pytest.mark.parametrize(

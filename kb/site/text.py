@@ -1,11 +1,16 @@
-"""Text from a knowledge base is data, never markup: the escaping every page goes through.
+r"""Text from a knowledge base is data, never markup: the escaping every page goes through.
 
 Markdown passes raw HTML through and gives meaning to punctuation, so a statement such
 as ``<img src=x onerror=...>`` or ``[click](javascript:...)`` must be neutralised twice:
-every character Python-Markdown treats as syntax is backslash-escaped, then ``&``, ``<``
-and ``>`` become entities (which Markdown leaves alone). Only characters Markdown can
-escape are escaped, so no stray backslash is ever shown; the site's Markdown extensions
-are chosen so that no other punctuation has a meaning (no def lists, no ``==mark==``...).
+the characters Python-Markdown reads as inline syntax anywhere (`` \ ` * _ { } [ ] # | ``)
+are backslash-escaped, so are the markers that start a block at the start of a line
+(``-``, ``+``, the dot of ``1.``), and ``&``, ``<``, ``>`` and ``=`` (which can underline a
+heading but cannot be backslash-escaped) become entities, which Markdown leaves alone.
+Other punctuation needs nothing: with ``[`` escaped, ``(`` and ``!`` cannot start a link or
+an image. Only characters Markdown can escape are escaped, so no
+stray backslash is ever shown, and the site's Markdown extensions are chosen so that no
+other punctuation has a meaning (no def lists, no ``==mark==``...). Escaping little keeps
+Markdown quick on long source texts.
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ import html
 import json
 import re
 
-# Python-Markdown's escapable characters, with '|' added by the tables extension.
-_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
+# Inline syntax of Python-Markdown and the site's extensions ('|' for tables, braces for attr_list).
+_INLINE_SYNTAX = re.compile(r"([\\`*_{}\[\]#|])")
+# What starts a list at the start of a line: '-', '+' (and '*', escaped anyway), or digits and a dot.
+_LINE_START = re.compile(r"^([ \t]*)(?:([-+])|(\d+)\.)")
 _SAFE_ID = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -25,16 +32,22 @@ def one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def _escape(text: str) -> str:
+    escaped = _INLINE_SYNTAX.sub(r"\\\1", text)
+    escaped = _LINE_START.sub(
+        lambda m: m.group(1) + ("\\" + m.group(2) if m.group(2) else m.group(3) + "\\."), escaped
+    )
+    return html.escape(escaped, quote=False).replace("=", "&#61;")
+
+
 def md(text: str) -> str:
     """Text for a Markdown page (inline: a paragraph, a list item, a table cell or a heading)."""
-    return html.escape(_MARKDOWN_PUNCTUATION.sub(r"\\\1", one_line(text)), quote=False)
+    return _escape(one_line(text))
 
 
 def md_keep_spaces(text: str) -> str:
-    """Like ``md`` for a piece of a longer text: spaces are kept, and ``=`` (which can underline
-    a heading but cannot be backslash-escaped) becomes an entity. The caller handles newlines."""
-    escaped = html.escape(_MARKDOWN_PUNCTUATION.sub(r"\\\1", text), quote=False)
-    return escaped.replace("=", "&#61;")
+    """Like ``md`` for one line of a longer text, or a piece of one: spaces are kept."""
+    return _escape(text)
 
 
 def attr(text: str) -> str:
