@@ -243,6 +243,20 @@ def test_hostile_text_is_shown_as_text_and_runs_nothing(site: Path) -> None:
     assert "Topic: <i onmouseover=window.__pwned=1>hostile</i> topic" in report.text
 
 
+def test_hostile_title_of_the_base_is_inert(tmp_path: Path, runner) -> None:
+    kb = copy_fixture(tmp_path)
+    title = '</title><script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">'
+    (kb / "kb.yaml").write_text(f"title: {json.dumps(title)}\ndescription: {json.dumps(title)}\n")
+    out = tmp_path / "out"
+    build_with_cli(runner, kb, out)
+    for rel in html_pages(out):
+        page = read_page(out, rel)
+        assert not page.handlers and not [s for s in page.scripts if PWNED in s], rel
+        assert not [r for r in page.resources if PWNED in r[1]], rel
+    home = read_page(out, "index.html")
+    assert home.title.endswith(title) and title in home.text
+
+
 def test_search_index_holds_hostile_text_escaped(site: Path) -> None:
     index = json.loads((site / "search/search_index.json").read_text(encoding="utf-8"))
     hostile = [d for d in index["docs"] if d["location"].startswith("claims/hostile-claim.html")]
