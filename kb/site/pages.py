@@ -334,6 +334,15 @@ def _sides_summary(data: SiteData, here: str, c: Contradiction) -> str:
     return f"{a} backs {claim(c.a.claim)}, while {b} backs {claim(c.b.claim)}"
 
 
+
+def _clash_items(data: SiteData, here: str, clashes: list[Contradiction]) -> list[str]:
+    """A numbered Markdown list of disagreements, each linked to its place on the side-by-side page."""
+    return [
+        f"1. {_sides_summary(data, here, c)} "
+        f"([side by side]({link(here, CONTRADICTIONS, contradiction_anchor(data.number(c)))}))"
+        for c in clashes
+    ]
+
 def reading_guide(data: SiteData, here: str) -> str:
     rows = [(badge(label), md(meaning)) for label, meaning in CONSENSUS_MEANING.items()]
     note = _weighting_note(data, here)
@@ -393,11 +402,7 @@ def home_page(data: SiteData) -> str:
             f"([all of them]({link(here, CONTRADICTIONS)}), "
             f"[source against source]({link(here, AGREEMENT)})):\n"
         )
-        for c in top:
-            anchor = contradiction_anchor(data.number(c))
-            out.append(
-                f"1. {_sides_summary(data, here, c)} ([side by side]({link(here, CONTRADICTIONS, anchor)}))"
-            )
+        out.extend(_clash_items(data, here, top))
         out.append("")
     else:
         out.append("No two sources disagree yet.\n")
@@ -664,11 +669,7 @@ def source_markdown(data: SiteData, source: Source) -> str:
     clashes = data.by_source.get(source.id, [])
     if clashes:
         out.append("### Where it disagrees\n")
-        for c in clashes:
-            anchor = contradiction_anchor(data.number(c))
-            out.append(
-                f"1. {_sides_summary(data, here, c)} ([side by side]({link(here, CONTRADICTIONS, anchor)}))"
-            )
+        out.extend(_clash_items(data, here, clashes))
         out.append("")
     out.append(f"[Source against source]({link(here, AGREEMENT)}).\n")
 
@@ -731,11 +732,7 @@ def topic_markdown(data: SiteData, topic: str) -> str:
     clashes = [c for c in data.contradictions if c.claim_a in members or c.claim_b in members]
     if clashes:
         out.append("## Disagreements\n")
-        for c in clashes:
-            anchor = contradiction_anchor(data.number(c))
-            out.append(
-                f"1. {_sides_summary(data, here, c)} ([side by side]({link(here, CONTRADICTIONS, anchor)}))"
-            )
+        out.extend(_clash_items(data, here, clashes))
         out.append("")
     out.append("## Sources\n")
     out.append(", ".join(_source_link(data, here, s) for s in summary.sources) + "\n")
