@@ -334,7 +334,6 @@ def _sides_summary(data: SiteData, here: str, c: Contradiction) -> str:
     return f"{a} backs {claim(c.a.claim)}, while {b} backs {claim(c.b.claim)}"
 
 
-
 def _clash_items(data: SiteData, here: str, clashes: list[Contradiction]) -> list[str]:
     """A numbered Markdown list of disagreements, each linked to its place on the side-by-side page."""
     return [
@@ -342,6 +341,7 @@ def _clash_items(data: SiteData, here: str, clashes: list[Contradiction]) -> lis
         f"([side by side]({link(here, CONTRADICTIONS, contradiction_anchor(data.number(c)))}))"
         for c in clashes
     ]
+
 
 def reading_guide(data: SiteData, here: str) -> str:
     rows = [(badge(label), md(meaning)) for label, meaning in CONSENSUS_MEANING.items()]
