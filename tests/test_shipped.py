@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from kb.cli import cli
 from kb.load import load
 from tests.conftest import REPO
@@ -78,3 +80,16 @@ def test_readers_are_never_weighed_as_the_author() -> None:
     assert len(readers) >= 8
     assert all(ev.source == "how-to-get-smaller-legs" for ev in readers)
     assert all(ev.kind in ("testimonial", "experience", "mechanism") for ev in readers)
+
+
+def test_source_texts_are_the_seed_documents_in_full() -> None:
+    """The shipped texts are the four documents word for word (the seeds sit beside the repository)."""
+    seeds = REPO.parent / "shared" / "seeds"
+    if not seeds.is_dir():
+        pytest.skip(f"the seed documents are not at {seeds}")
+    kb, _ = load(REPO)
+    assert kb is not None
+    assert sorted(kb.sources[s].text for s in kb.sources) == sorted(p.name for p in seeds.glob("*.txt"))
+    for source in kb.sources.values():
+        seed = (seeds / source.text).read_text(encoding="utf-8")
+        assert kb.texts[source.id] == seed.replace("\r\n", "\n"), source.id
