@@ -360,16 +360,27 @@ def _negation(token: str) -> bool:
     return token in NEGATIONS or token.endswith("n't")
 
 
+def _rejected_alternative(clause: list[str]) -> int:
+    """Where "rather than" or "instead of" starts in a clause's words (its length if nowhere)."""
+    for position, pair in enumerate(zip(clause, clause[1:], strict=False)):
+        if pair in (("rather", "than"), ("instead", "of")):
+            return position
+    return len(clause)
+
+
 def polarity(text: str) -> Polarity:
     """Which way a text points on each axis.
 
     In each clause the last direction word of an axis counts (the effect usually comes last:
     "less protein makes legs smaller"), flipped when a negation comes before it in the same
-    clause; the clauses then add up.
+    clause; the clauses then add up. What follows "rather than" or "instead of" is the
+    alternative the clause rejects ("builds muscle rather than shrinking it"), so it sets
+    no direction.
     """
     totals: Counter[str] = Counter()
     cues: list[str] = []
     for clause in clauses(text):
+        clause = clause[: _rejected_alternative(clause)]
         last: dict[str, tuple[int, int]] = {}
         for position, token in enumerate(clause):
             found = DIRECTIONS.get(stem(token))

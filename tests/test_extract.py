@@ -86,6 +86,18 @@ def test_skip_reason(sentence: str, reason: str | None) -> None:
             "Less protein speeds up losing muscle.",
             "size",
         ),
+        # what follows "rather than" / "instead of" is the rejected alternative, not the direction
+        (
+            "Running builds lean muscle in the thighs rather than shrinking it.",
+            "Pool intervals tend to build muscle rather than shrink it.",
+            None,
+        ),
+        (
+            "Running builds lean muscle in the thighs rather than shrinking it.",
+            "Long, slow running shrinks leg muscle.",
+            "size",
+        ),
+        ("Keep up light movement instead of stopping all activity.", "Stop all activity.", "advice"),
     ],
 )
 def test_opposite_direction(a: str, b: str, opposite: str | None) -> None:
