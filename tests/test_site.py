@@ -267,6 +267,15 @@ def test_search_index_holds_hostile_text_escaped(site: Path) -> None:
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in hostile[0]["title"]
 
 
+
+def test_search_finds_every_claim_page_but_not_the_report(site: Path, fixture_kb) -> None:
+    index = json.loads((site / "search/search_index.json").read_text(encoding="utf-8"))
+    pages = {d["location"].split("#")[0] for d in index["docs"]}
+    assert {f"claims/{c}.html" for c in fixture_kb.claims} <= pages
+    assert (site / "report.html").is_file()
+    assert "report.html" not in pages, "the report repeats every claim; search should lead to the claims"
+
+
 MARKDOWN_EXTENSIONS = ["attr_list", "md_in_html", "tables", "toc"]
 
 

@@ -839,4 +839,5 @@ def agreement_page(data: SiteData) -> str:
 def report_page(data: SiteData) -> str:
     """kb.report's Markdown (which escapes the knowledge base's text itself) with the page's title."""
     assert data.report_md is not None
-    return front_matter_title("Consensus report") + data.report_md
+    # the report repeats every claim and quote: in search it would crowd out the claim pages themselves
+    return front_matter_title("Consensus report", searchable=False) + data.report_md

@@ -60,13 +60,14 @@ def html_text(text: str) -> str:
     return html.escape(str(text), quote=False)
 
 
-def front_matter_title(text: str) -> str:
-    """The YAML front matter giving a page its title.
+def front_matter_title(text: str, *, searchable: bool = True) -> str:
+    """The YAML front matter giving a page its title (and, if not ``searchable``, keeping it out of search).
 
     MkDocs themes put ``page.title`` into the HTML unescaped, so the title is given
     already HTML-escaped; JSON quoting makes it one valid YAML scalar whatever it holds.
     """
-    return f"---\ntitle: {json.dumps(attr(text), ensure_ascii=False)}\n---\n\n"
+    search = "" if searchable else "search:\n  exclude: true\n"
+    return f"---\ntitle: {json.dumps(attr(text), ensure_ascii=False)}\n{search}---\n\n"
 
 
 def safe_id(value: str) -> str:
