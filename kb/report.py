@@ -79,12 +79,21 @@ class Report:
     method: tuple[str, ...]  # paragraphs, plain text
 
 
-def build(kb: KnowledgeBase, weights: Weights) -> Report:
+def build(
+    kb: KnowledgeBase,
+    weights: Weights,
+    contradictions: list[Contradiction] | None = None,
+    agreement: AgreementMatrix | None = None,
+) -> Report:
+    """The report as data. ``contradictions`` (all of them, unfiltered) and their ``agreement``
+    matrix may be passed when already computed, as for the site."""
     sides = strongest_sides(kb, weights)
     by_claim: dict[str, list[Side]] = {c: [] for c in kb.claims}
     for (claim, _, _), side in sorted(sides.items()):
         by_claim[claim].append(side)
-    found = find_contradictions(kb, weights)
+    found = find_contradictions(kb, weights) if contradictions is None else contradictions
+    if agreement is None:
+        agreement = agreement_matrix(kb, weights, found)
     topics = []
     for summary in weights.topics.values():
         entries = []
@@ -111,7 +120,7 @@ def build(kb: KnowledgeBase, weights: Weights) -> Report:
         description=kb.config.description,
         topics=tuple(topics),
         contradictions=tuple(found),
-        agreement=agreement_matrix(kb, weights, found),
+        agreement=agreement,
         method=method_paragraphs(weights),
     )
 
@@ -452,10 +461,19 @@ def to_dict(kb: KnowledgeBase, weights: Weights, report: Report) -> dict[str, An
     }
 
 
-def render(kb: KnowledgeBase, weights: Weights, fmt: str = "md", *, weighting_link: str | None = None) -> str:
+def render(
+    kb: KnowledgeBase,
+    weights: Weights,
+    fmt: str = "md",
+    *,
+    weighting_link: str | None = None,
+    contradictions: list[Contradiction] | None = None,
+    agreement: AgreementMatrix | None = None,
+) -> str:
     """The report as text in ``fmt`` (one of FORMATS). ``weighting_link``: where the weighting page
-    is, relative to the report, to link it from the method section (Markdown and HTML)."""
-    report = build(kb, weights)
+    is, relative to the report, to link it from the method section (Markdown and HTML);
+    ``contradictions`` and ``agreement``: as for :func:`build`."""
+    report = build(kb, weights, contradictions, agreement)
     renderers: dict[str, Callable[[], str]] = {
         "md": lambda: to_markdown(kb, weights, report, weighting_link),
         "html": lambda: to_html(kb, weights, report, weighting_link),

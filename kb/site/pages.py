@@ -225,18 +225,21 @@ def site_data(
 ) -> SiteData:
     handwritten = frozenset(handwritten)
     found = disagreement.find_contradictions(kb, weights)
+    matrix = disagreement.agreement_matrix(kb, weights, found)
     report_md = None
     if with_report:
         from kb import report
 
         weighting_link = link(REPORT, WEIGHTING) if WEIGHTING in handwritten else None
-        report_md = report.render(kb, weights, "md", weighting_link=weighting_link)
+        report_md = report.render(
+            kb, weights, "md", weighting_link=weighting_link, contradictions=found, agreement=matrix
+        )
     return SiteData(
         kb=kb,
         weights=weights,
         graph=build_graph(kb),
         contradictions=found,
-        matrix=disagreement.agreement_matrix(kb, weights, found),
+        matrix=matrix,
         report_md=report_md,
         handwritten=handwritten,
         directory_urls=directory_urls,
