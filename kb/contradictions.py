@@ -206,28 +206,33 @@ def side_to_dict(kb: KnowledgeBase, side: Side) -> dict[str, Any]:
     }
 
 
+def contradiction_to_dict(kb: KnowledgeBase, c: Contradiction) -> dict[str, Any]:
+    return {
+        "kind": c.kind,
+        "claim_a": c.claim_a,
+        "claim_b": c.claim_b,
+        "a": side_to_dict(kb, c.a),
+        "b": side_to_dict(kb, c.b),
+    }
+
+
+def matrix_to_dict(matrix: AgreementMatrix) -> dict[str, Any]:
+    """``sources`` and, source by source, the ``agree`` and ``disagree`` counts."""
+    ids = list(matrix.agree.index)
+    return {
+        "sources": ids,
+        "agree": {a: {b: int(matrix.agree.at[a, b]) for b in ids} for a in ids},
+        "disagree": {a: {b: int(matrix.disagree.at[a, b]) for b in ids} for a in ids},
+    }
+
+
 def to_dict(
     kb: KnowledgeBase, contradictions: list[Contradiction], matrix: AgreementMatrix
 ) -> dict[str, Any]:
     """Stable keys: ``contradictions`` (each with kind, claim_a, claim_b, a, b) and ``agreement``."""
-    ids = list(matrix.agree.index)
     return {
-        "contradictions": [
-            {
-                "kind": c.kind,
-                "claim_a": c.claim_a,
-                "claim_b": c.claim_b,
-                "a": side_to_dict(kb, c.a),
-                "b": side_to_dict(kb, c.b),
-            }
-            for c in contradictions
-        ],
-        "agreement": {
-            "sources": ids,
-            "agree": {a: {b: int(matrix.agree.at[a, b]) for b in ids} for a in ids},
-            "disagree": {a: {b: int(matrix.disagree.at[a, b]) for b in ids} for a in ids},
-            "pairs": matrix.pairs().to_dict(orient="records"),
-        },
+        "contradictions": [contradiction_to_dict(kb, c) for c in contradictions],
+        "agreement": {**matrix_to_dict(matrix), "pairs": matrix.pairs().to_dict(orient="records")},
     }
 
 

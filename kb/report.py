@@ -33,7 +33,9 @@ from kb.contradictions import (
     Contradiction,
     Side,
     agreement_matrix,
+    contradiction_to_dict,
     find_contradictions,
+    matrix_to_dict,
     side_to_dict,
     strongest_sides,
 )
@@ -401,16 +403,6 @@ def to_csv(report: Report) -> str:
 
 
 def to_dict(kb: KnowledgeBase, weights: Weights, report: Report) -> dict[str, Any]:
-    def contradiction(c: Contradiction) -> dict[str, Any]:
-        return {
-            "kind": c.kind,
-            "claim_a": c.claim_a,
-            "claim_b": c.claim_b,
-            "a": side_to_dict(kb, c.a),
-            "b": side_to_dict(kb, c.b),
-        }
-
-    ids = list(report.agreement.agree.index)
     return {
         "title": report.title,
         "description": report.description,
@@ -433,7 +425,7 @@ def to_dict(kb: KnowledgeBase, weights: Weights, report: Report) -> dict[str, An
                     }
                     for e in section.claims
                 ],
-                "disagreements": [contradiction(c) for c in section.disagreements],
+                "disagreements": [contradiction_to_dict(kb, c) for c in section.disagreements],
             }
             for section in report.topics
         ],
@@ -447,11 +439,7 @@ def to_dict(kb: KnowledgeBase, weights: Weights, report: Report) -> dict[str, An
             }
             for s in sorted(kb.sources.values(), key=lambda s: s.id)
         ],
-        "agreement": {
-            "sources": ids,
-            "agree": {a: {b: int(report.agreement.agree.at[a, b]) for b in ids} for a in ids},
-            "disagree": {a: {b: int(report.agreement.disagree.at[a, b]) for b in ids} for a in ids},
-        },
+        "agreement": matrix_to_dict(report.agreement),
         "method": {
             "text": list(report.method),
             "iterations": weights.iterations,
