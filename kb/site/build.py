@@ -83,16 +83,21 @@ def handwritten_pages(config: Path) -> dict[str, Path]:
     return found
 
 
+def input_files(kb_root: Path, config: Path) -> list[Path]:
+    """Every file a build reads: kb.yaml, the site configuration, claims, sources, hand-written pages."""
+    paths = [kb_root / "kb.yaml", config]
+    for folder in (kb_root / "claims", kb_root / "sources", config.parent / HANDWRITTEN):
+        if folder.is_dir():
+            paths.extend(p for p in folder.rglob("*") if p.is_file())
+    return paths
+
+
 def source_date_epoch(kb_root: Path, config: Path) -> str:
     """``SOURCE_DATE_EPOCH`` if set, else the newest modification time among the inputs."""
     if os.environ.get("SOURCE_DATE_EPOCH"):
         return os.environ["SOURCE_DATE_EPOCH"]
     newest = 0.0
-    candidates = [kb_root / "kb.yaml", config]
-    for folder in (kb_root / "claims", kb_root / "sources", config.parent / HANDWRITTEN):
-        if folder.is_dir():
-            candidates.extend(p for p in folder.rglob("*") if p.is_file())
-    for path in candidates:
+    for path in input_files(kb_root, config):
         with contextlib.suppress(OSError):
             newest = max(newest, path.stat().st_mtime)
     return str(int(newest))
@@ -225,17 +230,20 @@ def _environment(name: str, value: str) -> Iterator[None]:
             os.environ[name] = saved
 
 
+def config_overrides(kb: KnowledgeBase, docs: Path) -> dict[str, Any]:
+    """What kb sets over the site configuration: the title and description, and the docs folder."""
+    return {
+        "site_name": attr(kb.config.title),  # themes insert it unescaped
+        "site_description": attr(kb.config.description) or None,
+        "docs_dir": str(docs),
+    }
+
+
 def load_mkdocs_config(config: Path, kb: KnowledgeBase, docs: Path, site: Path):
     """MkDocs' configuration for one build: the file, with kb's title, docs folder and output folder."""
     from mkdocs.config import load_config
 
-    return load_config(
-        config_file=str(config),
-        site_name=attr(kb.config.title),  # themes insert it unescaped
-        site_description=attr(kb.config.description) or None,
-        docs_dir=str(docs),
-        site_dir=str(site),
-    )
+    return load_config(config_file=str(config), site_dir=str(site), **config_overrides(kb, docs))
 
 
 def _progress_plugin(advance):

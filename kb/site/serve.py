@@ -73,12 +73,8 @@ def regenerate(kb_root: Path, docs: Path, config: Path, *, directory_urls: bool 
 
 def fingerprint(kb_root: Path, config: Path) -> tuple:
     """Name, size and modification time of every file a regeneration reads."""
-    paths = [kb_root / "kb.yaml", config]
-    for folder in (kb_root / "claims", kb_root / "sources", config.parent / site_build.HANDWRITTEN):
-        if folder.is_dir():
-            paths.extend(p for p in folder.rglob("*") if p.is_file())
     out = []
-    for path in sorted(paths):
+    for path in sorted(site_build.input_files(kb_root, config)):
         try:
             stat = path.stat()
         except OSError:
@@ -140,9 +136,6 @@ def serve(
     import tempfile
 
     from mkdocs.commands.serve import serve as mkdocs_serve
-    from mkdocs.config import load_config
-
-    from kb.site.text import attr
 
     config = site_build.config_file(kb_root)
     docs = Path(tempfile.mkdtemp(prefix="kb-serve-docs-"))
@@ -153,13 +146,9 @@ def serve(
             return 1
         kb = first.kb
         assert kb is not None
-        overrides = {
-            "site_name": attr(kb.config.title),
-            "site_description": attr(kb.config.description) or None,
-            "docs_dir": str(docs),
-        }
+        overrides = site_build.config_overrides(kb, docs)
         scratch = tempfile.mkdtemp(prefix="kb-serve-site-")
-        loaded = load_config(config_file=str(config), site_dir=scratch, **overrides)
+        loaded = site_build.load_mkdocs_config(config, kb, docs, Path(scratch))
         present = {p.relative_to(docs).as_posix() for p in docs.rglob("*.md")}
         nav = site_build.prune_nav(loaded.nav, present)
         shutil.rmtree(scratch, ignore_errors=True)
