@@ -214,6 +214,11 @@ class SiteData:
     def number(self, contradiction: Contradiction) -> int:
         return self.numbers[id(contradiction)]
 
+    @functools.cached_property
+    def heatmap(self) -> tuple[str, list[str]]:
+        """The agreement heat map as SVG and the sources it shows: drawn once, for its file and its page."""
+        return svg.heatmap_svg(self.kb, self.matrix.agree, self.matrix.disagree)
+
 
 def site_data(
     kb: KnowledgeBase,
@@ -269,7 +274,7 @@ def generate(data: SiteData, advance: Callable[[int], None] = lambda _: None) ->
     for topic in kb.topics():
         files[topic_page(topic)] = topic_markdown(data, topic)
         advance(1)
-    files[HEATMAP] = svg.heatmap_svg(kb, data.matrix.agree, data.matrix.disagree)[0]
+    files[HEATMAP] = data.heatmap[0]
     files["data/kb.json"] = to_json(kb, data.weights)
     files["data/contradictions.json"] = (
         json.dumps(disagreement.to_dict(kb, data.contradictions, data.matrix), ensure_ascii=False, indent=2)
@@ -816,7 +821,7 @@ def agreement_page(data: SiteData) -> str:
         f"and the claim pairs they clash on ([the disagreements]({link(here, CONTRADICTIONS)})). "
         "The diagonal counts the claims each source speaks to.\n"
     )
-    _, shown = svg.heatmap_svg(kb, data.matrix.agree, data.matrix.disagree)
+    _, shown = data.heatmap
     if len(shown) < len(kb.sources):
         out.append(f"The picture shows the {len(shown)} sources that speak to most claims.\n")
     out.append(f"![Heat map of agreement between sources]({link(here, HEATMAP)}){{: .kb-heatmap }}\n")
