@@ -179,7 +179,7 @@ def generated_files(
 
 
 def prune_nav(nav: Any, present: set[str]) -> Any:
-    """The nav without entries for pages this site does not have (the report, a missing hand-written page)."""
+    """The nav without entries for pages this site does not have (a hand-written page that is missing)."""
     if isinstance(nav, list):
         kept = [prune_nav(item, present) for item in nav]
         return [item for item in kept if item not in (None, [], {})]

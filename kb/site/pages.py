@@ -181,7 +181,7 @@ class SiteData:
     graph: nx.MultiDiGraph
     contradictions: list[Contradiction]
     matrix: AgreementMatrix
-    report_md: str | None
+    report_md: str  # the consensus report (kb.report) in Markdown
     handwritten: frozenset[str] = frozenset()
     directory_urls: bool = False
     numbers: dict[int, int] = field(default_factory=dict)  # id(contradiction) -> its number
@@ -226,19 +226,16 @@ def site_data(
     *,
     handwritten: Iterable[str] = (),
     directory_urls: bool = False,
-    with_report: bool = True,
 ) -> SiteData:
+    from kb import report
+
     handwritten = frozenset(handwritten)
     found = disagreement.find_contradictions(kb, weights)
     matrix = disagreement.agreement_matrix(kb, weights, found)
-    report_md = None
-    if with_report:
-        from kb import report
-
-        weighting_link = link(REPORT, WEIGHTING) if WEIGHTING in handwritten else None
-        report_md = report.render(
-            kb, weights, "md", weighting_link=weighting_link, contradictions=found, agreement=matrix
-        )
+    weighting_link = link(REPORT, WEIGHTING) if WEIGHTING in handwritten else None
+    report_md = report.render(
+        kb, weights, "md", weighting_link=weighting_link, contradictions=found, agreement=matrix
+    )
     return SiteData(
         kb=kb,
         weights=weights,
@@ -261,9 +258,8 @@ def generate(data: SiteData, advance: Callable[[int], None] = lambda _: None) ->
         TOPICS: topics_index(data),
         CONTRADICTIONS: contradictions_page(data),
         AGREEMENT: agreement_page(data),
+        REPORT: report_page(data),
     }
-    if data.report_md is not None:
-        files[REPORT] = report_page(data)
     for claim in kb.claims.values():
         files[claim_page(claim.id)] = claim_markdown(data, claim)
         files[graph_picture(claim.id)] = svg.neighbourhood_svg(kb, data.weights, data.graph, claim.id)
@@ -417,13 +413,13 @@ def home_page(data: SiteData) -> str:
     out.append("## How to read a strength\n")
     out.append(reading_guide(data, here))
     more = [
-        f"[The consensus report]({link(here, REPORT)})" if data.report_md is not None else "",
+        f"[The consensus report]({link(here, REPORT)})",
         f"[The knowledge base as JSON]({link(here, 'data/kb.json')})",
         f"JSON Schemas of [source]({link(here, 'schema/source.schema.json')}) and "
         f"[claim]({link(here, 'schema/claim.schema.json')}) files",
     ]
     out.append("## More\n")
-    out.extend(f"- {item}" for item in more if item)
+    out.extend(f"- {item}" for item in more)
     return "\n".join(out) + "\n"
 
 
@@ -846,6 +842,5 @@ def agreement_page(data: SiteData) -> str:
 
 def report_page(data: SiteData) -> str:
     """kb.report's Markdown (which escapes the knowledge base's text itself) with the page's title."""
-    assert data.report_md is not None
     # the report repeats every claim and quote: in search it would crowd out the claim pages themselves
     return front_matter_title("Consensus report", searchable=False) + data.report_md
