@@ -72,6 +72,11 @@ class Settings:
     relation_weight: float = RELATION_WEIGHT
 
 
+def _number_in(value: object, top: float) -> bool:
+    """A number (not a boolean, which YAML also reads) from 0 to ``top``."""
+    return not isinstance(value, bool) and isinstance(value, int | float) and 0.0 <= value <= top
+
+
 def settings_from_config(
     weighting: dict, locate: Callable[[tuple[str, ...]], tuple[int, int]] | None = None
 ) -> tuple[Settings, list[Problem]]:
@@ -102,18 +107,14 @@ def settings_from_config(
                         (key, name),
                         f"weighting.{key}: unknown name {name!r}; use one of: {', '.join(tables[key])}",
                     )
-                elif (
-                    isinstance(factor, bool)
-                    or not isinstance(factor, int | float)
-                    or not 0.0 <= factor <= 1.0
-                ):
+                elif not _number_in(factor, 1.0):
                     problem((key, name), f"weighting.{key}.{name}: must be a number in [0, 1]")
                 else:
                     table[name] = float(factor)
             values[key] = table
         elif key in ("author_bonus", "relation_weight"):
             top = MAX_RELATION_WEIGHT if key == "relation_weight" else 1.0
-            if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= top:
+            if not _number_in(value, top):
                 why = " (above 0.5 a loop of relations can lift itself)" if top < 1.0 else ""
                 problem((key,), f"weighting.{key}: must be a number in [0, {top:g}]{why}")
             else:
