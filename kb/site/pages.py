@@ -38,7 +38,7 @@ from kb.graph import build_graph
 from kb.model import Claim, KnowledgeBase, Source
 from kb.site import svg
 from kb.site.text import attr, front_matter_title, md, md_keep_spaces, safe_id, safe_url, slug
-from kb.weigh import ClaimWeight, Weights
+from kb.weigh import DOUBTFUL, SUPPORTED, ClaimWeight, Weights
 
 # Pages every site has; hand-written pages may add to them but not replace them.
 HOME = "index.md"
@@ -72,12 +72,13 @@ CONSENSUS_MEANING = {
 
 
 def strength_words(strength: float) -> str:
-    """A reading of a strength in words; the thresholds split 0..1 into five equal bands."""
+    """A reading of a strength in words: five equal bands, whose middle one is the undecided band of
+    the topic verdicts (kb.weigh's SUPPORTED and DOUBTFUL), so a page and its verdict never disagree."""
     if strength >= 0.8:
         return "well supported"
-    if strength >= 0.6:
+    if strength >= SUPPORTED:
         return "supported"
-    if strength > 0.4:
+    if strength > DOUBTFUL:
         return "undecided"
     if strength > 0.2:
         return "doubtful"
