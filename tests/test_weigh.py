@@ -125,6 +125,19 @@ def fixed_point_gap(kb: KnowledgeBase, weights: weigh.Weights) -> float:
     return gap
 
 
+def draw_evidence(kb: KnowledgeBase, data, stance: str) -> tuple[str, Evidence]:
+    """A claim of ``kb`` and a new evidence item with ``stance`` for it, drawn by hypothesis."""
+    cid = data.draw(st.sampled_from(sorted(kb.claims)))
+    item = Evidence(
+        source=data.draw(st.sampled_from(sorted(kb.sources))),
+        stance=stance,
+        kind=data.draw(st.sampled_from(EVIDENCE_KINDS)),
+        quote="q",
+        speaker=data.draw(st.sampled_from(SPEAKERS)),
+    )
+    return cid, item
+
+
 # --- properties ---
 
 
@@ -145,14 +158,7 @@ def test_every_number_stays_in_the_unit_interval(kb) -> None:
 @PROPERTY
 @given(knowledge_bases(), st.data())
 def test_supporting_evidence_never_lowers_a_claims_strength(kb, data) -> None:
-    cid = data.draw(st.sampled_from(sorted(kb.claims)))
-    item = Evidence(
-        source=data.draw(st.sampled_from(sorted(kb.sources))),
-        stance="supports",
-        kind=data.draw(st.sampled_from(EVIDENCE_KINDS)),
-        quote="q",
-        speaker=data.draw(st.sampled_from(SPEAKERS)),
-    )
+    cid, item = draw_evidence(kb, data, "supports")
     before, after = strengths(kb), strengths(with_evidence(kb, cid, item))
     assert after[cid] >= before[cid] - TOLERANCE
 
@@ -160,14 +166,7 @@ def test_supporting_evidence_never_lowers_a_claims_strength(kb, data) -> None:
 @PROPERTY
 @given(knowledge_bases(), st.data())
 def test_opposing_evidence_never_raises_a_claims_strength(kb, data) -> None:
-    cid = data.draw(st.sampled_from(sorted(kb.claims)))
-    item = Evidence(
-        source=data.draw(st.sampled_from(sorted(kb.sources))),
-        stance="opposes",
-        kind=data.draw(st.sampled_from(EVIDENCE_KINDS)),
-        quote="q",
-        speaker=data.draw(st.sampled_from(SPEAKERS)),
-    )
+    cid, item = draw_evidence(kb, data, "opposes")
     before, after = strengths(kb), strengths(with_evidence(kb, cid, item))
     assert after[cid] <= before[cid] + TOLERANCE
 
