@@ -25,7 +25,7 @@ from kb.output import write_atomic
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
-MAX_ID_LENGTH = 60
+MAX_ID_LENGTH = 40
 MAX_DOCUMENT_BYTES = 20_000_000
 DEFAULT_KIND = "other"
 PLACEHOLDER_STATEMENT = "TODO: state the claim in one sentence."
@@ -222,17 +222,45 @@ def html_to_document(html: str) -> Document:
     if author and re.match(r"https?://", author):
         author = None  # article:author is often a profile URL, not a name
     title = " ".join(parser.h1.split()) or " ".join(parser.title_tag.split()) or meta.get("og:title") or None
+    text = "".join(parser.paragraphs) + "\n"
     return Document(
-        text="".join(parser.paragraphs) + "\n",
+        text=text,
         title=title,
-        author=author,
+        author=author or byline_author(text),
         url=_http_url(parser.canonical) or _http_url(meta.get("og:url")),
         published=_date(meta.get("article:published_time") or meta.get("date") or meta.get("dc.date")),
     )
 
 
+# "By Sam Keller", "**By** Maya Lindqvist, June 2023", "_by Dr. Ana de Souza | 3 min read_"
+_BYLINE = re.compile(r"^[\s*_>#-]*by[*_:\s]+(?P<name>[^\n]+)$", re.IGNORECASE)
+_NAME_END = re.compile(r"\s*(?:,|\||\u00b7|\u2022|\s[-\u2013\u2014]\s|\son\s|\(|\d).*$")
+_NAME_WORD = re.compile(r"^(?:[A-Z][\w.'\u2019-]*|de|da|van|von|der|den|del|la|le|di|du|bin|al)$")
+BYLINE_LINES = 12
+
+
+def byline_author(text: str) -> str | None:
+    """The name in a "By ..." line near the top of a text, or None.
+
+    Only a line that is a byline counts: "By Sam Keller" or "By Maya Lindqvist, June 2023"
+    (the name ends at a comma, a bar, a dash, a bracket or a date), each word of the name
+    capitalised; "By the end of the week..." is a sentence, not a byline.
+    """
+    lines = [line.strip() for line in text.splitlines() if line.strip()][:BYLINE_LINES]
+    for line in lines:
+        match = _BYLINE.match(line)
+        if not match:
+            continue
+        name = _NAME_END.sub("", match.group("name")).strip(" *_.:")
+        tokens = name.split()
+        if 1 <= len(tokens) <= 5 and tokens[0][:1].isupper() and all(_NAME_WORD.match(t) for t in tokens):
+            return name
+    return None
+
+
 def text_to_document(text: str, markdown: bool) -> Document:
-    """A text or Markdown document as it is; its title is the first heading or the first line."""
+    """A text or Markdown document as it is; its title is the first heading or the first line,
+    its author the name of a "By ..." byline near the top."""
     title = None
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if markdown:
@@ -243,7 +271,9 @@ def text_to_document(text: str, markdown: bool) -> Document:
         title = lines[0].lstrip("#").strip()
         if len(title) > 120:
             title = title[:120].rsplit(" ", 1)[0]
-    return Document(text=text if text.endswith("\n") else text + "\n", title=title or None)
+    return Document(
+        text=text if text.endswith("\n") else text + "\n", title=title or None, author=byline_author(text)
+    )
 
 
 def _decode_html(raw: bytes) -> str:
@@ -277,6 +307,47 @@ def read_document(path: Path) -> Document:
     except UnicodeDecodeError as exc:
         raise KbError(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from exc
     return text_to_document(text, markdown=suffix != ".txt")
+
+
+# --- what is there already --------------------------------------------------------------------
+
+
+def _same_text_key(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _source_texts(kb_root: Path) -> dict[str, Path]:
+    """Each source id with the file its ``text`` field names (only the readable, safe ones)."""
+    folder = kb_root / "sources"
+    found: dict[str, Path] = {}
+    if not folder.is_dir():
+        return found
+    for file in sorted(folder.glob("*.yaml")):
+        try:
+            data = yamlfile.parse(yamlfile.decode(file.read_bytes())).data
+        except (OSError, UnicodeDecodeError, yamlfile.YamlError):
+            continue  # kb validate reports it; it cannot be compared
+        name = data.get("text") if isinstance(data, dict) else None
+        if not isinstance(name, str):
+            continue
+        target = (folder / name).resolve()
+        if target.is_relative_to(folder.resolve()) and target.is_file():
+            found[file.stem] = target
+    return found
+
+
+def duplicate_source(kb_root: Path, text: str) -> str | None:
+    """The id of a source whose text is ``text`` up to white space, or None."""
+    key = _same_text_key(text)
+    for source_id, path in _source_texts(kb_root).items():
+        try:
+            if path.stat().st_size > MAX_DOCUMENT_BYTES:
+                continue
+            if _same_text_key(yamlfile.decode(path.read_bytes())) == key:
+                return source_id
+        except (OSError, UnicodeDecodeError):
+            continue
+    return None
 
 
 # --- what to write -----------------------------------------------------------------------------
@@ -335,9 +406,16 @@ def plan_add_source(
     url: str | None = None,
     source_id: str | None = None,
 ) -> NewFiles:
-    """The text and YAML files for a new source made from ``document``."""
+    """The text and YAML files for a new source made from ``document``; refused when the base
+    already holds the same text (after normalising white space) under another source."""
     if not document.text.strip():
         raise KbError("the document has no readable text")
+    duplicate = duplicate_source(kb_root, document.text)
+    if duplicate is not None:
+        raise KbError(
+            f"the document is already in the knowledge base as source {duplicate!r} "
+            f"(sources/{duplicate}.yaml, same text); nothing written"
+        )
     title = title or document.title or fallback_id
     source_id = check_id(source_id or slugify(title) or slugify(fallback_id), "source id")
     text_file = f"{source_id}.txt"
@@ -434,3 +512,75 @@ def write_new_files(kb_root: Path, planned: NewFiles) -> list[Path]:
 def ensure_schemas(kb_root: Path) -> list[Path]:
     """Keep ``<kb>/schema/`` current, so the comment lines in kb's files point at a real schema."""
     return schema.write_schemas(kb_root / schema.SCHEMA_DIR, only_changed=True)
+
+
+# --- a new knowledge base ----------------------------------------------------------------------
+
+
+def config_yaml(title: str) -> str:
+    """A commented ``kb.yaml`` for a new knowledge base: every setting it may hold, explained."""
+    from kb.weigh import (
+        AUTHOR_BONUS,
+        DEFAULT_EVIDENCE_KIND,
+        DEFAULT_SOURCE_KIND,
+        DEFAULT_SPEAKER,
+        RELATION_WEIGHT,
+    )
+
+    def table(values: dict[str, float]) -> str:
+        return "".join(f"#     {name}: {value:.2f}\n" for name, value in values.items())
+
+    return (
+        "# The settings of this knowledge base. Every one is optional; the commented lines show\n"
+        "# the defaults and the form, remove the '# ' to use one.\n"
+        "\n"
+        "# The site's and the report's title, and a paragraph on what the base is about.\n"
+        f"title: {yaml_scalar(title)}\n"
+        "description: >-\n"
+        "  What the sources collected here say, and how well each claim is backed.\n"
+        "\n"
+        "# Words that mean the same thing in this field, for `kb search`: each list is one group,\n"
+        "# and a search for any member finds the others.\n"
+        "# synonyms:\n"
+        "#   - [coffee, espresso, caffeinated drinks]\n"
+        "#   - [blood pressure, hypertension]\n"
+        "\n"
+        "# How much each piece of evidence weighs (numbers from 0 to 1); see the site's weighting page.\n"
+        "# weighting:\n"
+        "#   source_kind:          # the prior reliability of a source, by its kind\n"
+        + table(DEFAULT_SOURCE_KIND)
+        + "#   evidence_kind:        # how much an evidence item counts, by its kind\n"
+        + table(DEFAULT_EVIDENCE_KIND)
+        + "#   speaker:              # who says it inside the source: its author, a reader, another voice\n"
+        + table(DEFAULT_SPEAKER)
+        + f"#   author_bonus: {AUTHOR_BONUS:.2f}    # added to a reliability when the author is named\n"
+        + f"#   relation_weight: {RELATION_WEIGHT:.2f} # how much a related claim passes on (at most 0.5)\n"
+        "\n"
+        "# Questions the sources answer differently, each with the claims that are its answers\n"
+        "# (claims joined by `contradicts` are found without this; naming them gives the question).\n"
+        "# disputes:\n"
+        "#   - question: Does coffee raise blood pressure for good?\n"
+        "#     claims: [coffee-raises-blood-pressure, coffee-is-harmless]\n"
+    )
+
+
+def plan_init(root: Path, title: str | None = None) -> NewFiles:
+    """The files of a new, empty knowledge base at ``root``; refused where one exists already."""
+    taken = [name for name in ("kb.yaml", "sources", "claims") if (root / name).exists()]
+    if taken:
+        raise KbError(
+            f"{root} already holds a knowledge base ({', '.join(taken)}); nothing written. "
+            "Choose an empty or new folder"
+        )
+    title = title or root.resolve().name.replace("-", " ").replace("_", " ").strip().capitalize()
+    return NewFiles({root / "kb.yaml": config_yaml(title or "Knowledge base")}, root.name)
+
+
+def init(root: Path, title: str | None = None) -> list[Path]:
+    """Create a new knowledge base: kb.yaml, sources/, claims/ and the editor schemas."""
+    planned = plan_init(root, title)
+    written = write_new_files(root, planned)
+    for folder in ("sources", "claims"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        written.append(root / folder)
+    return written + ensure_schemas(root)

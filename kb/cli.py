@@ -145,6 +145,21 @@ def _echo_written(kb_dir: Path, paths: list[Path]) -> None:
         click.echo(f"wrote {path.relative_to(kb_dir).as_posix()}")
 
 
+@cli.command("init")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
+@click.option("--title", help="The knowledge base's title (default: the folder's name).")
+@reports_errors
+def init_command(directory: Path, title: str | None) -> None:
+    """Start a knowledge base in DIRECTORY (default: here): kb.yaml, sources/, claims/, schema/."""
+    from kb import authoring
+
+    for path in authoring.init(directory, title):
+        shown = path.relative_to(directory).as_posix() + ("/" if path.is_dir() else "")
+        click.echo(f"wrote {shown}")
+    kb_flag = "" if directory == Path(".") else f" --kb {directory}"
+    click.echo(f"next: kb add-source FILE{kb_flag}")
+
+
 @cli.command("add-source")
 @kb_option
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from kb import authoring
 from kb.cli import cli
 from kb.errors import KbError, UsageError
 from kb.load import load
+from kb.model import KbConfig
+from kb.weigh import settings_from_config
 from tests.conftest import FIXTURES
 
 HTML = FIXTURES / "authoring" / "swimming.html"
@@ -77,7 +80,7 @@ def test_unreadable_documents_are_refused(tmp_path: Path) -> None:
         ("Does Swimming Make Your Legs Bigger?", "does-swimming-make-your-legs-bigger"),
         ("Café & Crème: 10 tips", "cafe-creme-10-tips"),
         ("", ""),
-        ("a" * 80, "a" * 60),
+        ("a" * 80, "a" * 40),
     ],
 )
 def test_slugify(text: str, slug: str) -> None:
@@ -225,3 +228,89 @@ def test_files_are_written_atomically(monkeypatch, base: Path) -> None:
     written.clear()
     assert authoring.ensure_schemas(base) == []
     assert written == []
+
+
+@pytest.mark.parametrize(
+    ("text", "author"),
+    [
+        ("Coffee and you\n\nBy Sam Keller\n\nCoffee is harmless.\n", "Sam Keller"),
+        ("# Title\n\n**By** Maya Lindqvist, June 2023\n\nText.\n", "Maya Lindqvist"),
+        ("# Title\n\n_by Dr. Ana de Souza | 3 min read_\n", "Dr. Ana de Souza"),
+        ("Title\n\nBy the end of the week, legs felt lighter.\n", None),
+        ("Title\n\nBy 2020, most runners agreed.\n", None),
+        ("Title\n\nNo byline here.\n", None),
+    ],
+)
+def test_byline_author(text: str, author: str | None) -> None:
+    assert authoring.byline_author(text) == author
+
+
+def test_author_from_byline_in_text_markdown_and_html(tmp_path: Path) -> None:
+    for name, body in (
+        ("a.txt", "Is coffee harmless?\nBy Sam Keller\n\nCoffee is completely harmless.\n"),
+        ("a.md", "# Is coffee harmless?\n\nBy Sam Keller\n\nCoffee is completely harmless.\n"),
+        ("a.html", "<h1>Is coffee harmless?</h1><p>By Sam Keller</p><p>Coffee is completely harmless.</p>"),
+    ):
+        (tmp_path / name).write_text(body)
+        assert authoring.read_document(tmp_path / name).author == "Sam Keller", name
+    # a meta tag wins over a byline
+    html = '<meta name="author" content="Kim Lee"><p>By Sam Keller</p><p>Text here.</p>'
+    assert authoring.html_to_document(html).author == "Kim Lee"
+
+
+def test_ids_are_short_and_cut_at_a_word() -> None:
+    title = "Does cycling make your legs bigger? A coach's notes on the bike and leg size"
+    slug = authoring.slugify(title)
+    assert slug == "does-cycling-make-your-legs-bigger-a"
+    assert len(slug) <= authoring.MAX_ID_LENGTH == 40
+    assert title.lower().replace("?", "").startswith(slug.replace("-", " "))
+
+
+def test_same_document_again_is_refused_naming_the_source(runner, base: Path) -> None:
+    first = runner.invoke(cli, ["add-source", str(HTML), "--kb", str(base)])
+    assert first.exit_code == 0, first.output
+    before = files_under(base)
+    again = runner.invoke(cli, ["add-source", str(HTML), "--kb", str(base), "--id", "pool-again"])
+    assert again.exit_code == 1
+    assert f"already in the knowledge base as source {SWIM_ID!r}" in again.stderr
+    assert files_under(base) == before
+    # the same text with other line breaks and spacing is the same document
+    text = (base / "sources" / "guide-b.txt").read_text()
+    copy = base.parent / "copy.txt"
+    copy.write_text("  " + text.replace(" ", "\n") + "\n\n")
+    result = runner.invoke(cli, ["add-source", str(copy), "--kb", str(base)])
+    assert result.exit_code == 1
+    assert "as source 'guide-b'" in result.stderr
+    # a different text is welcome
+    copy.write_text(text + "One more sentence.\n")
+    assert runner.invoke(cli, ["add-source", str(copy), "--kb", str(base)]).exit_code == 0
+
+
+def test_init_makes_a_valid_empty_base_with_a_commented_config(runner, tmp_path: Path) -> None:
+    root = tmp_path / "coffee-and-blood-pressure"
+    result = runner.invoke(cli, ["init", str(root)])
+    assert result.exit_code == 0, result.output
+    assert files_under(root) == {"kb.yaml", "schema/source.schema.json", "schema/claim.schema.json"}
+    assert (root / "sources").is_dir() and (root / "claims").is_dir()
+    kb, problems = load(root)
+    assert kb is not None and problems == []
+    assert kb.config.title == "Coffee and blood pressure"
+    # every commented setting is valid once uncommented (disputes only where kb.yaml knows them)
+    config = (root / "kb.yaml").read_text()
+    assert "# synonyms:" in config and "# weighting:" in config and "# disputes:" in config
+    # the settings' lines are the commented ones indented under a commented key
+    settings = [line.removeprefix("# ") for line in config.splitlines() if re.match(r"# ( |\w+:$)", line)]
+    data = yaml.safe_load("\n".join(settings))
+    assert data["weighting"]["evidence_kind"]["study"] == 1.0
+    assert data["synonyms"][1] == ["blood pressure", "hypertension"]
+    assert data["disputes"][0]["claims"] == ["coffee-raises-blood-pressure", "coffee-is-harmless"]
+    assert settings_from_config(data["weighting"])[1] == []
+    KbConfig.model_validate({k: v for k, v in data.items() if k in KbConfig.model_fields})
+
+
+def test_init_refuses_an_existing_base(runner, base: Path) -> None:
+    before = files_under(base)
+    result = runner.invoke(cli, ["init", str(base)])
+    assert result.exit_code == 1
+    assert "already holds a knowledge base" in result.stderr
+    assert files_under(base) == before

@@ -191,7 +191,7 @@ def test_drafts_are_claim_files_with_comments(runner, base: Path) -> None:
     related = (drafts_folder / "cycling-hills-twice-week-build-thick.yaml").read_text()
     assert "# Suggestion: new claim (related to 'sprinting-builds-legs'" in related
     assert related.endswith("# supports: [sprinting-builds-legs]\n")
-    same = (drafts_folder / "sprinting-pool-sprinting-land-builds-muscle.yaml").read_text()
+    same = (drafts_folder / "sprinting-pool-sprinting-land-builds.yaml").read_text()
     assert "same claim as 'sprinting-builds-legs'" in same
     assert "claims/running/sprinting-builds-legs.yaml" in same
 
