@@ -18,11 +18,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from kb import quotes, yamlfile
+from kb import files, quotes, yamlfile
 from kb.cache import LoadCache, digest
 from kb.errors import InvalidKnowledgeBase, Problem
+from kb.files import FileProblem, excerpt
 from kb.gcpause import paused_gc
-from kb.model import LOADER_FIELDS, Claim, KbConfig, KnowledgeBase, Source, Span
+from kb.model import LIMITS, LOADER_FIELDS, Claim, KbConfig, KnowledgeBase, Source, Span
 from kb.progress import Advance, Progress, ignore_progress, quiet
 
 MAX_TEXT_BYTES = 20_000_000
@@ -54,11 +55,13 @@ def _describe(value: Any) -> str:
         return "a list"
     if isinstance(value, int | float):
         return f"the number {value}"
-    return repr(value)
+    return excerpt(str(value))
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` when a choice is close to ``word``, else ``''``."""
+    if len(str(word)) > LIMITS["id"]:
+        return ""  # nothing is close to it, and comparing costs time
     close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
@@ -121,7 +124,7 @@ def _model_problems(
                         (a for a in inner if isinstance(a, type) and issubclass(a, BaseModel)), parent
                     )
             allowed = [f for f in parent.model_fields if f not in LOADER_FIELDS]
-            message = f"unknown field {name!r}{did_you_mean(str(loc[-1]), allowed)}"
+            message = f"unknown field {excerpt(name)}{did_you_mean(str(loc[-1]), allowed)}"
             message += f"; allowed fields: {', '.join(allowed)}"
         elif kind == "literal_error":
             allowed = re.findall(r"'([^']*)'", err["ctx"]["expected"])
@@ -129,6 +132,12 @@ def _model_problems(
                 f"{name}: {_describe(err['input'])} is not allowed{did_you_mean(str(err['input']), allowed)};"
                 f" use one of: {', '.join(allowed)}"
             )
+        elif kind in ("string_too_long", "too_long"):
+            size = len(err["input"])
+            unit = "characters" if kind == "string_too_long" else "items"
+            limit = err["ctx"]["max_length"]
+            message = f"{name}: {size:,} {unit}, more than the limit of {limit:,}"
+            message += " (a statement is one sentence)" if name == "statement" else ""
         elif kind in _TYPE_NAMES:
             message = f"{name}: expected {_TYPE_NAMES[kind]}, got {_describe(err['input'])}"
         elif kind == "value_error":
@@ -148,12 +157,8 @@ def _read_yaml(col: _Collector, file: Path) -> yamlfile.Located | None:
     """Parse one file; report and return None if it is not a non-empty mapping."""
     rel = col.rel(file)
     try:
-        # refuse by size on disk, before reading: a huge file must not fill memory
-        if file.stat().st_size > yamlfile.MAX_YAML_BYTES:
-            message = f"file is larger than {yamlfile.MAX_YAML_BYTES // 1000} kB; kb files are small"
-            col.add(rel, 1, 1, message)
-            return None
-        raw = file.read_bytes()
+        # regular files inside the folder only, read no further than the size limit
+        raw = files.read_bounded(file, yamlfile.MAX_YAML_BYTES, col.root)
         key = digest(raw)
         cached = col.cache.get_parsed(key)
         if cached is not None:
@@ -162,11 +167,11 @@ def _read_yaml(col: _Collector, file: Path) -> yamlfile.Located | None:
             located = yamlfile.parse(yamlfile.decode(raw))
             if isinstance(located.data, dict):
                 col.cache.put_parsed(key, located.data)
+    except FileProblem as exc:
+        col.add(rel, 1, 1, exc.message)
+        return None
     except UnicodeDecodeError as exc:
         col.add(rel, 1, 1, f"file is not UTF-8 text (bad byte at offset {exc.start})")
-        return None
-    except OSError as exc:
-        col.add(rel, 1, 1, f"cannot read file: {exc.strerror}")
         return None
     except yamlfile.YamlError as exc:
         col.add(rel, exc.line, exc.col, exc.message)
@@ -192,21 +197,23 @@ def _validate(col: _Collector, model: type[BaseModel], located: yamlfile.Located
         return None
 
 
-def _yaml_files(folder: Path) -> list[Path]:
-    """The .yaml/.yml files under ``folder``, hidden folders and files skipped, in path order."""
-    found: list[str] = []
-    for here, dirs, files in os.walk(folder):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        found.extend(
-            os.path.join(here, f) for f in files if f.endswith((".yaml", ".yml")) and not f.startswith(".")
-        )
-    # sort on "/"-separated strings, the order the paths print in
-    return [Path(f) for f in sorted(found, key=lambda f: f.replace(os.sep, "/"))]
+def _yaml_files(col: _Collector, folder: Path) -> list[Path]:
+    """The .yaml/.yml files under ``folder``, hidden folders and files skipped, in path order.
+
+    Everything under it that kb cannot or may not read (a folder without permission, a FIFO,
+    a device, a link to a folder) is an error: nothing is skipped silently.
+    """
+    if not folder.is_dir():
+        return []
+    found, unreadable = files.walk(folder, col.root)
+    for entry in unreadable:
+        col.add(col.rel(entry.path), 1, 1, entry.message)
+    return [f for f in found if f.name.endswith((".yaml", ".yml"))]
 
 
 def _load_config(col: _Collector, root: Path) -> KbConfig:
     file = root / "kb.yaml"
-    if not file.is_file():
+    if not os.path.lexists(file):
         return KbConfig()
     located = _read_yaml(col, file)
     if located is None:
@@ -232,6 +239,9 @@ def _check_id(col: _Collector, file: Path) -> bool:
     if not ID_PATTERN.match(file.stem):
         col.add(rel, 1, 1, "the file name is the id: use letters, digits, '-', '_' and '.' only")
         return False
+    if len(file.stem) > LIMITS["id"]:
+        col.add(rel, 1, 1, f"the file name is the id: {len(file.stem)} characters, more than {LIMITS['id']}")
+        return False
     return True
 
 
@@ -242,6 +252,7 @@ def _load_sources(
     sources: dict[str, Source] = {}
     texts: dict[str, str] = {}
     folder = root / "sources"
+    first_path: dict[str, str] = {}
     for file in source_files:
         col.advance(1)
         if file.parent != folder:
@@ -249,7 +260,7 @@ def _load_sources(
                 col.rel(file), 1, 1, "source files belong directly in sources/, not in a subfolder", "warning"
             )
             continue
-        if not _check_id(col, file):
+        if not _check_id(col, file) or not _unique_id(col, file, first_path, "source"):
             continue
         located = _read_yaml(col, file)
         if located is None:
@@ -272,22 +283,36 @@ def _read_text(
     if not target.is_relative_to(root.resolve()):
         col.at(source.path, located, ("text",), f"text: {source.text!r} leaves the knowledge-base folder")
         return None
-    if not target.is_file():
+    if not target.exists():
         col.at(source.path, located, ("text",), f"text: file {source.text!r} not found in sources/")
         return None
-    if target.stat().st_size > MAX_TEXT_BYTES:
-        message = f"text: {source.text!r} is larger than {MAX_TEXT_BYTES // 1_000_000} MB"
-        col.at(source.path, located, ("text",), message)
-        return None
     try:
-        raw = target.read_bytes()
+        raw = files.read_bounded(target, MAX_TEXT_BYTES, root)
         text = yamlfile.decode(raw)
         col.text_digests[source.id] = digest(raw)
         return text
+    except FileProblem as exc:
+        col.at(source.path, located, ("text",), f"text: {source.text!r}: {exc.message}")
+        return None
     except UnicodeDecodeError as exc:
         message = f"text: {source.text!r} is not UTF-8 (bad byte at offset {exc.start})"
         col.at(source.path, located, ("text",), message)
         return None
+
+
+def _unique_id(col: _Collector, file: Path, first_path: dict[str, str], what: str) -> bool:
+    """Whether no earlier file has this id, also ignoring case (``Foo`` and ``foo`` pages collide
+    on case-insensitive file systems, as on macOS and Windows)."""
+    rel = col.rel(file)
+    key = file.stem.casefold()
+    if key not in first_path:
+        first_path[key] = rel
+        return True
+    other = first_path[key]
+    same = Path(other).stem == file.stem
+    but = "" if same else " but for case (their pages would collide on macOS and Windows)"
+    col.add(rel, 1, 1, f"duplicate {what} id {file.stem!r}: {other} has the same file name{but}")
+    return False
 
 
 def _load_claims(
@@ -298,15 +323,9 @@ def _load_claims(
     first_path: dict[str, str] = {}
     for file in claim_files:
         col.advance(1)
-        if not _check_id(col, file):
+        if not _check_id(col, file) or not _unique_id(col, file, first_path, "claim"):
             continue
         rel = col.rel(file)
-        if file.stem in first_path:
-            col.add(
-                rel, 1, 1, f"duplicate claim id {file.stem!r}: {first_path[file.stem]} has the same file name"
-            )
-            continue
-        first_path[file.stem] = rel
         located = _read_yaml(col, file)
         if located is None:
             continue
@@ -419,8 +438,8 @@ def _load(
         col.add(".", 1, 1, "not a knowledge base: expected folders sources/ and claims/")
         return None, col.problems
     config = _load_config(col, root)
-    source_files = _yaml_files(root / "sources")
-    claim_files = _yaml_files(root / "claims")
+    source_files = _yaml_files(col, root / "sources")
+    claim_files = _yaml_files(col, root / "claims")
     with show_progress("validating", len(source_files) + len(claim_files)) as col.advance:
         sources, texts = _load_sources(col, root, source_files)
         claims, where = _load_claims(col, claim_files)

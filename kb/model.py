@@ -9,10 +9,11 @@ them in from where each record was found.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SourceKind = Literal["study", "review", "guide", "article", "blog", "forum", "other"]
 Stance = Literal["supports", "opposes"]
@@ -25,6 +26,49 @@ STANCES: tuple[str, ...] = Stance.__args__  # type: ignore[attr-defined]
 
 # Keys the loader sets itself; a file that names them is told they are unknown.
 LOADER_FIELDS = frozenset({"id", "path", "line"})
+
+
+# The longest value each text field may hold, in characters (the README's format section lists them).
+# A claim file is read by people: a statement is one sentence, a quote a passage, not a chapter.
+LIMITS: dict[str, int] = {
+    "statement": 500,
+    "topic": 100,
+    "tag": 100,
+    "quote": 2000,
+    "speaker": 200,
+    "title": 300,
+    "author": 200,
+    "url": 2000,
+    "text": 255,
+    "reliability_note": 1000,
+    "description": 5000,
+    "id": 100,
+}
+# The most items a list field may hold.
+MAX_ITEMS = 500
+
+# Control characters other than tab and line break: a terminal would obey them (ESC sequences
+# retitle windows, rewrite lines); no text of a knowledge base needs them.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _printable(value: str) -> str:
+    found = CONTROL.search(value)
+    if found:
+        raise ValueError(
+            f"contains the control character U+{ord(found.group()):04X} at character {found.start() + 1};"
+            " text holds printable characters, tabs and line breaks only"
+        )
+    return value
+
+
+def _text(field: str) -> Any:
+    """A text field: at most ``LIMITS[field]`` characters, no control characters."""
+    return Annotated[str, Field(max_length=LIMITS[field]), AfterValidator(_printable)]
+
+
+def _texts(field: str) -> Any:
+    return Annotated[list[_text(field)], Field(max_length=MAX_ITEMS)]  # type: ignore[misc]
 
 
 class _Record(BaseModel):
@@ -41,14 +85,14 @@ class Source(_Record):
     id: str = ""
     path: str = ""
     line: int = 1
-    title: str
-    author: str | None = None
+    title: _text("title")
+    author: _text("author") | None = None
     kind: SourceKind
-    url: str | None = None
+    url: _text("url") | None = None
     published: dt.date | None = None
-    text: str
+    text: _text("text")
     reliability: float | None = Field(default=None, ge=0.0, le=1.0)
-    reliability_note: str | None = None
+    reliability_note: _text("reliability_note") | None = None
 
     _title = field_validator("title", "text")(_nonempty)
 
@@ -60,11 +104,11 @@ class Source(_Record):
 
 
 class Evidence(_Record):
-    source: str
+    source: _text("id")
     stance: Stance
     kind: EvidenceKind
-    quote: str
-    speaker: str | None = None
+    quote: _text("quote")
+    speaker: _text("speaker") | None = None
 
     _quote = field_validator("quote", "source")(_nonempty)
 
@@ -73,12 +117,12 @@ class Claim(_Record):
     id: str = ""
     path: str = ""
     line: int = 1
-    statement: str
-    topic: str
-    tags: list[str] = Field(default_factory=list)
-    evidence: list[Evidence]
-    supports: list[str] = Field(default_factory=list)
-    contradicts: list[str] = Field(default_factory=list)
+    statement: _text("statement")
+    topic: _text("topic")
+    tags: _texts("tag") = Field(default_factory=list)
+    evidence: Annotated[list[Evidence], Field(max_length=MAX_ITEMS)]
+    supports: _texts("id") = Field(default_factory=list)
+    contradicts: _texts("id") = Field(default_factory=list)
 
     _statement = field_validator("statement", "topic")(_nonempty)
 
@@ -86,10 +130,11 @@ class Claim(_Record):
 class KbConfig(_Record):
     """``kb.yaml``: optional settings of a knowledge base."""
 
-    title: str = "Knowledge base"
-    description: str = ""
-    # Weighting settings are checked by kb.weigh, which owns their meaning.
-    weighting: dict[str, dict[str, float] | float] = Field(default_factory=dict)
+    title: _text("title") = "Knowledge base"
+    description: _text("description") = ""
+    # Weighting settings are checked by kb.weigh, which owns their meaning; they reach it as
+    # written (a yes/no value must not arrive there already turned into 0.0 or 1.0).
+    weighting: dict[str, Any] = Field(default_factory=dict)
     # Search synonyms: each group of words is treated as one word by `kb search`.
     synonyms: list[list[str]] = Field(default_factory=list)
 

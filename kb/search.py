@@ -59,7 +59,8 @@ from typing import Any
 from kb import english
 from kb.cache import CACHE_DIR
 from kb.errors import KbError, UsageError
-from kb.load import did_you_mean, load_valid
+from kb.files import FileProblem, read_bounded
+from kb.load import MAX_TEXT_BYTES, did_you_mean, load_valid
 from kb.model import KnowledgeBase
 from kb.output import write_atomic
 from kb.progress import Progress, quiet
@@ -422,9 +423,11 @@ def _hash_files(root: Path, files: Iterable[Path]) -> str:
     for file in files:
         digest.update(file.relative_to(root).as_posix().encode("utf-8", "surrogateescape") + b"\0")
         try:
-            data = file.read_bytes()
-        except OSError:
-            data = b"\0missing"
+            # never blocks on a FIFO nor reads a device or a file outside the folder: the loader
+            # reports those, so a marker in their place is enough to make the key differ
+            data = read_bounded(file, MAX_TEXT_BYTES, root)
+        except FileProblem as exc:
+            data = b"\0unreadable: " + exc.message.encode()
         digest.update(str(len(data)).encode() + b"\0" + data)
     return digest.hexdigest()
 

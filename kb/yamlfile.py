@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from kb.files import excerpt
+
 try:  # the C composer is much faster; fall back so kb still runs without libyaml
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
@@ -224,13 +226,13 @@ class _Builder:
             try:
                 value = self.constructor.construct_object(node)
             except (yaml.YAMLError, ValueError, OverflowError) as exc:
-                raise YamlError(f"bad value {event.value!r}: {exc}", *_pos(event)) from None
+                raise YamlError(f"bad value {excerpt(event.value)}: {exc}", *_pos(event)) from None
         path = self.value_path(event)
         if path is None:  # a mapping key
             top = self.stack[-1]
             key = str(value)
             if key in top.data:
-                raise YamlError(f"duplicate key {key!r}", *_pos(event))
+                raise YamlError(f"duplicate key {excerpt(key)}", *_pos(event))
             top.key = key
             self.located.keys[top.path + (key,)] = _pos(event)
             return
@@ -262,7 +264,7 @@ def _scalar_value(constructor: Any, node: yaml.ScalarNode) -> Any:
     try:
         return constructor.construct_object(node)
     except (yaml.YAMLError, ValueError, OverflowError) as exc:
-        raise YamlError(f"bad value {node.value!r}: {exc}", *_pos(node)) from None
+        raise YamlError(f"bad value {excerpt(node.value)}: {exc}", *_pos(node)) from None
 
 
 def _from_nodes(root: yaml.Node) -> Located:
@@ -297,7 +299,7 @@ def _from_nodes(root: yaml.Node) -> Located:
                     raise YamlError("mapping keys must be plain names", *_pos(key_node))
                 key = str(_scalar_value(constructor, key_node))
                 if key in mapping:
-                    raise YamlError(f"duplicate key {key!r}", *_pos(key_node))
+                    raise YamlError(f"duplicate key {excerpt(key)}", *_pos(key_node))
                 mapping[key] = None  # keeps the file's key order
                 todo.append((value_node, depth + 1, mapping, key))
         else:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import stat
 import subprocess
 import sys
 import time
@@ -86,3 +88,149 @@ def test_export_is_byte_identical_across_processes(seed: str, tmp_path: Path) ->
         )
         outputs.append(done.stdout)
     assert outputs[0] == outputs[1]
+
+
+# --- files that are not files, links that leave the folder, folders that cannot be read ---
+
+
+@pytest.fixture
+def deadline():
+    """Fail a test that blocks (on a FIFO, say) instead of hanging the suite."""
+
+    def expired(*_: object) -> None:
+        raise AssertionError("kb blocked for 30 s")  # not an OSError: nothing in kb may catch it
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(30)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+def test_fifo_under_claims_is_an_error_not_a_hang(tmp_path: Path, runner, deadline) -> None:
+    root = _base(tmp_path)
+    os.mkfifo(root / "claims" / "running" / "pipe.yaml")
+    started = time.perf_counter()
+    result = runner.invoke(cli, ["validate", "--kb", str(root)])
+    _assert_clean_failure(result, "claims/running/pipe.yaml", started)
+    assert "named pipe (FIFO)" in result.stderr
+
+
+@pytest.mark.parametrize("command", [["validate"], ["search", "running"], ["export"], ["report"]])
+def test_fifo_under_sources_fails_every_command(tmp_path: Path, runner, deadline, command) -> None:
+    root = _base(tmp_path)
+    # a search index cached before the FIFO appeared must not be used either
+    assert runner.invoke(cli, ["search", "running", "--kb", str(root)]).exit_code == 0
+    os.mkfifo(root / "sources" / "notes.txt")
+    started = time.perf_counter()
+    result = runner.invoke(cli, [*command, "--kb", str(root)])
+    _assert_clean_failure(result, "sources/notes.txt", started)
+
+
+@pytest.mark.parametrize("where", ["claims/running/zero.yaml", "sources/blog-a.txt"])
+def test_link_to_a_device_is_refused_unread(tmp_path: Path, runner, deadline, where: str) -> None:
+    root = _base(tmp_path)
+    (root / where).unlink(missing_ok=True)
+    os.symlink("/dev/zero", root / where)
+    started = time.perf_counter()
+    result = runner.invoke(cli, ["validate", "--kb", str(root)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"{where}:1:1: is a device; a knowledge base holds regular files only" in result.stderr
+    if where.startswith("sources/"):
+        assert "sources/blog-a.yaml:4:7: text: 'blog-a.txt' leaves the knowledge-base folder" in result.stderr
+    assert time.perf_counter() - started < 10
+
+
+def test_device_inside_the_folder_is_refused(tmp_path: Path, runner, deadline, monkeypatch) -> None:
+    """A device file kept in the folder itself: refused on the open descriptor, never read."""
+    from kb import files
+
+    root = _base(tmp_path)
+    claim = root / "claims" / "running" / "running-shrinks-legs.yaml"
+    real_fstat = os.fstat
+
+    def as_device(fd: int) -> os.stat_result:
+        info = real_fstat(fd)
+        if os.readlink(f"/proc/self/fd/{fd}") == str(claim.resolve()):
+            values = list(info)
+            values[0] = stat.S_IFCHR | 0o666
+            return os.stat_result(values)
+        return info
+
+    monkeypatch.setattr(files.os, "fstat", as_device)
+    result = runner.invoke(cli, ["validate", "--kb", str(root)])
+    _assert_clean_failure(result, "claims/running/running-shrinks-legs.yaml", time.perf_counter())
+    assert "is a device, not a regular file" in result.stderr
+
+
+SECRET = "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [f"{SECRET}\nAWS_REGION=eu-west-1\n", "root:x:0:0:root:/root:/bin/bash\n" * 40, None],
+    ids=["dotfile", "passwd-like", "valid-claim"],
+)
+def test_claim_linked_from_outside_is_refused_unread(tmp_path: Path, runner, content: str | None) -> None:
+    root = _base(tmp_path)
+    outside = tmp_path / "elsewhere.yaml"
+    if content is None:  # a valid claim kept outside: still not part of this knowledge base
+        claim = root / "claims" / "running" / "running-shrinks-legs.yaml"
+        content = claim.read_text().replace("Running", "Walking")
+    outside.write_text(content)
+    os.symlink(outside, root / "claims" / "linked.yaml")
+    for command in (["validate"], ["export"]):
+        result = runner.invoke(cli, [*command, "--kb", str(root)])
+        _assert_clean_failure(result, "claims/linked.yaml", time.perf_counter())
+        assert "outside the knowledge-base folder" in result.stderr
+        assert "AWS" not in result.output and "root:x" not in result.output and "Walking" not in result.output
+
+
+def test_errors_quote_at_most_a_short_excerpt(tmp_path: Path, runner) -> None:
+    root = _base(tmp_path)
+    long_line = "secret-" * 500
+    (root / "claims" / "scalar.yaml").write_text(long_line + "\n")
+    (root / "claims" / "key.yaml").write_text(f"statement: x\ntopic: t\nevidence: []\n{long_line}: 1\n")
+    result = runner.invoke(cli, ["validate", "--kb", str(root)])
+    assert result.exit_code == 1
+    for line in result.stderr.splitlines():
+        assert line.count("secret-") <= 60 // len("secret-") + 1, line
+    assert "(3,500 characters)" in result.stderr
+
+
+def _fail_for(monkeypatch, target: Path, name: str) -> None:
+    """Make os.<name> raise PermissionError for ``target`` (the tests run as root, where chmod 000
+    does not stop reading)."""
+    real = getattr(os, name)
+
+    def refuse(path, *args, **kwargs):
+        if Path(os.fsdecode(path)).resolve() == target.resolve():
+            raise PermissionError(13, "Permission denied", os.fsdecode(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, name, refuse)
+
+
+def test_unreadable_claim_folder_is_an_error(tmp_path: Path, runner, monkeypatch) -> None:
+    root = _base(tmp_path)
+    _fail_for(monkeypatch, root / "claims" / "running", "scandir")
+    result = runner.invoke(cli, ["validate", "--kb", str(root)])
+    _assert_clean_failure(result, "claims/running", time.perf_counter())
+    assert "cannot read folder: Permission denied" in result.stderr
+    assert "ok:" not in result.output
+
+
+def test_unreadable_source_text_is_an_error(tmp_path: Path, runner, monkeypatch) -> None:
+    root = _base(tmp_path)
+    _fail_for(monkeypatch, root / "sources" / "blog-a.txt", "open")
+    result = runner.invoke(cli, ["validate", "--kb", str(root)])
+    _assert_clean_failure(result, "sources/blog-a.yaml", time.perf_counter())
+    assert "text: 'blog-a.txt': cannot read file: Permission denied" in result.stderr
+
+
+def test_link_to_a_folder_is_not_followed(tmp_path: Path, runner) -> None:
+    root = _base(tmp_path)
+    os.symlink(tmp_path, root / "claims" / "outside")
+    result = runner.invoke(cli, ["validate", "--kb", str(root)])
+    _assert_clean_failure(result, "claims/outside", time.perf_counter())
+    assert "link to a folder outside" in result.stderr

@@ -1,0 +1,156 @@
+"""Reading the files of a knowledge base: regular files only, inside the folder, size-bounded.
+
+A knowledge-base folder is data someone else may have prepared. Anything kb reads from
+it goes through ``read_bounded``:
+
+- the path is resolved (links followed) and must stay inside the knowledge-base folder,
+  so a link to a file elsewhere is refused and its content is never read;
+- the file is opened non-blocking and checked on the open descriptor: a FIFO, a device
+  or a socket is refused instead of hanging kb or filling its memory;
+- at most ``limit + 1`` bytes are read, whatever the file system says its size is.
+
+``walk`` lists a folder the same way, turning every folder that cannot be read and
+every entry that is not a regular file or a folder into a problem, never a silent skip.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+# How much of a file's content an error message may quote.
+EXCERPT_CHARS = 60
+
+
+class FileProblem(Exception):
+    """A file kb may not or cannot read; ``message`` says why, without its content."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """``repr`` of at most ``limit`` characters of ``text``: an error never echoes a whole file."""
+    if len(text) <= limit:
+        return repr(text)
+    return repr(text[:limit]) + f"... ({len(text):,} characters)"
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "not a regular file"
+
+
+def inside(path: Path, root: Path) -> bool:
+    """Whether ``path``, links resolved, lies inside ``root`` (links resolved too)."""
+    return path.resolve().is_relative_to(root.resolve())
+
+
+def read_bounded(path: Path, limit: int, root: Path | None = None) -> bytes:
+    """The bytes of the regular file at ``path``; ``FileProblem`` for anything else.
+
+    With ``root``, the file (links resolved) must lie inside that folder. More than
+    ``limit`` bytes is a ``FileProblem`` too, found without reading past ``limit + 1``.
+    """
+    target = path.resolve()
+    if root is not None and not target.is_relative_to(root.resolve()):
+        raise FileProblem("is a link to a file outside the knowledge-base folder; kb does not read it")
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(target, flags)
+    except FileNotFoundError as exc:
+        raise FileProblem("file not found") from exc
+    except OSError as exc:
+        raise FileProblem(f"cannot read file: {exc.strerror or exc}") from exc
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise FileProblem(f"is {_kind(info.st_mode)}, not a regular file; kb reads regular files only")
+        if info.st_size > limit:
+            raise FileProblem(too_large(limit))
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise FileProblem(too_large(limit))
+        return b"".join(chunks)
+    except OSError as exc:
+        raise FileProblem(f"cannot read file: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
+
+
+def too_large(limit: int) -> str:
+    if limit >= 1_000_000:
+        return f"file is larger than {limit // 1_000_000} MB"
+    return f"file is larger than {limit // 1000} kB; kb files are small"
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A folder entry kb cannot or may not read, and why."""
+
+    path: Path
+    message: str
+
+
+def walk(folder: Path, root: Path) -> tuple[list[Path], list[Unreadable]]:
+    """Every regular file under ``folder`` (hidden names skipped), and every entry that is not one.
+
+    Links to files are listed (``read_bounded`` confines them when they are read); a link
+    to a folder is not followed, and is a problem. Folders that cannot be listed, FIFOs,
+    devices and sockets are problems too. Paths come in "/"-separated path order.
+    """
+    files: list[Path] = []
+    problems: list[Unreadable] = []
+
+    def failed(exc: OSError) -> None:
+        name = Path(exc.filename) if exc.filename else folder
+        problems.append(Unreadable(name, f"cannot read folder: {exc.strerror or exc}"))
+
+    for here, dirs, names in os.walk(folder, onerror=failed):
+        kept = []
+        for name in dirs:
+            if name.startswith("."):
+                continue
+            path = Path(here, name)
+            if path.is_symlink():
+                where = "inside" if inside(path, root) else "outside"
+                message = f"is a link to a folder {where} the knowledge-base folder; kb does not follow it"
+                problems.append(Unreadable(path, message))
+            else:
+                kept.append(name)
+        dirs[:] = kept
+        for name in names:
+            if name.startswith("."):
+                continue
+            path = Path(here, name)
+            try:
+                mode = path.stat().st_mode  # follows a link: what matters is what it points at
+            except OSError as exc:
+                message = "is a broken link" if path.is_symlink() else f"cannot read: {exc.strerror}"
+                problems.append(Unreadable(path, message))
+                continue
+            if stat.S_ISREG(mode):
+                files.append(path)
+            elif not stat.S_ISDIR(mode):
+                problems.append(
+                    Unreadable(path, f"is {_kind(mode)}; a knowledge base holds regular files only")
+                )
+    order = lambda p: str(p).replace(os.sep, "/")  # noqa: E731
+    return sorted(files, key=order), sorted(problems, key=lambda u: order(u.path))
