@@ -1,24 +1,35 @@
 #!/usr/bin/env python3
 """Benchmark kb on synthetic knowledge bases; prints a table and writes the figures as JSON.
 
-    .venv/bin/python scripts/bench.py                     # 1,000 and 10,000 claims
-    .venv/bin/python scripts/bench.py --sizes 1000 --no-site
-    .venv/bin/python scripts/bench.py --out bench-results/bench.json
+    .venv/bin/python scripts/bench.py                                  # 1,000, 2,000 and 10,000 claims
+    .venv/bin/python scripts/bench.py --sizes 1000 2000 10000 100000 --site-sizes 1000 2000 10000
+    .venv/bin/python scripts/bench.py --sizes 1000 --no-site --repeat 3
+    .venv/bin/python scripts/bench.py --library                        # also the in-process figures
 
-Each size runs in its own process, so that its peak memory is its own. Where a
-floor exists it is measured in the same run and each figure is given as a ratio
-to it: load + validate against parsing the same YAML files with PyYAML's C loader
-alone. Targets (from the performance issue) are printed beside the figures.
+The bases are dense-disagreement bases (scripts/synth_kb.py --dense: each claim quotes
+one to four random sources, a third of the quotes oppose, two relations per claim).
+Every command runs as its own child process, as a user runs it: the time is its wall
+time and the memory its peak resident size (``os.wait4``'s rusage of that child), the
+median of ``--repeat`` runs. Argdown, the peer (``../shared/bench/argdown/``, installed
+with its ``setup.sh``), is timed in the same run on maps of the same sizes, and the
+targets of the performance issue are printed with "met" or "not met": the machine is
+shared, so only ratios within one run compare.
+
+``--library`` adds the earlier in-process figures (load + validate against parsing the
+YAML alone, weights, search latency), each size in its own process.
 """
 
 from __future__ import annotations
 
 import argparse
+import filecmp
 import json
+import math
 import os
 import platform
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -64,7 +75,7 @@ def floor_parse(root: Path) -> int:
     return count
 
 
-def run_one(claims: int, workdir: Path, site: bool) -> dict:
+def run_one(claims: int, workdir: Path) -> dict:
     """All measurements for one size, in this process."""
     import synth_kb
 
@@ -72,8 +83,8 @@ def run_one(claims: int, workdir: Path, site: bool) -> dict:
     from kb.load import load
     from kb.weigh import compute
 
-    root = workdir / f"synth-{claims}"
-    synth_kb.write(root, claims, max(1, claims // 10), 2 * claims, seed=1)
+    root = workdir / f"library-{claims}"
+    synth_kb.write(root, claims, max(1, claims // 10), 2 * claims, seed=1, dense=True)
     figures: dict = {"claims": claims, "sources": max(1, claims // 10), "relations": 2 * claims}
 
     # load + validate, cold (no cache) against the floor, each the best of 3 runs
@@ -100,8 +111,6 @@ def run_one(claims: int, workdir: Path, site: bool) -> dict:
     figures["weights_iterations"] = weights.iterations
 
     figures.update(measure_search(root, kb, weights))
-    if site:
-        figures.update(measure_site(root, workdir))
 
     # one claim changes: kb's own work again (load with its cache, weights)
     changed = sorted((root / "claims").rglob("*.yaml"))[claims // 2]
@@ -138,67 +147,432 @@ def measure_search(root: Path, kb, weights) -> dict:
     }
 
 
-def measure_site(root: Path, workdir: Path) -> dict:
-    try:
-        from kb.site import build as site_build
-    except ImportError:
-        return {"site": "not available"}
-    measure = getattr(site_build, "build_site_timed", None)
-    if measure is None:
-        return {"site": "not available"}
-    return measure(root, workdir / f"site-{root.name}")
+# --- commands as a user runs them, each in its own child process ---
+
+KB = [sys.executable, "-m", "kb"]
+COMMANDS: list[tuple[str, list[str]]] = [
+    ("validate", ["validate"]),
+    ("export json", ["export", "--format", "json", "-o", "{out}/export.json"]),
+    ("export graphml", ["export", "--format", "graphml", "-o", "{out}/export.graphml"]),
+    ("export csv", ["export", "--format", "csv", "-o", "{out}/export-csv"]),
+    ("export claimreview", ["export", "--format", "claimreview", "-o", "{out}/claimreview.json"]),
+    ("contradictions --json", ["contradictions", "--json"]),
+    ("report md", ["report", "--format", "md", "-o", "{out}/report.md"]),
+    ("report csv", ["report", "--format", "csv", "-o", "{out}/report.csv"]),
+    ("report json", ["report", "--format", "json", "-o", "{out}/report.json"]),
+    ("report html", ["report", "--format", "html", "-o", "{out}/report.html"]),
+]
+MB = 1024 * 1024
 
 
-TARGETS = [
-    ("load_validate_ratio", "load + validate / floor (cold)", "<= 1.5", lambda v: v <= 1.5),
-    ("load_validate_cached_ratio", "load + validate / floor (cached)", "<= 1.5", lambda v: v <= 1.5),
-    ("graph_weights_s", "graph + weights + consensus (s)", "< 1 s at 10k", None),
-    ("search_median_ms", "search median (ms)", "< 5 ms at 10k", None),
-    ("search_p99_ms", "search p99 (ms)", "", None),
-    ("site_generation_share", "kb page writing / full build", "", None),
-    ("site_full_build_s", "full site build (s)", "", None),
-    ("site_pages_per_s", "pages per second", "", None),
-    ("rebuild_one_change_kb_s", "kb work after one change (s)", "", None),
-    ("peak_memory_mb", "peak memory (MB)", "", None),
+def run_child(argv: list[str], cwd: Path | None = None) -> tuple[float, float, int]:
+    """Wall seconds, peak resident MB and exit code of one child process (stdout discarded)."""
+    started = time.perf_counter()
+    with open(os.devnull, "wb") as sink:
+        child = subprocess.Popen(argv, cwd=cwd, stdout=sink, stderr=subprocess.PIPE)
+        assert child.stderr is not None
+        errors = child.stderr.read()
+        _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - started
+    if child.returncode != 0:
+        tail = errors.decode(errors="replace").strip().splitlines()[-3:]
+        print(f"  exit {child.returncode}: {' '.join(argv)}: {' / '.join(tail)}", file=sys.stderr)
+    return seconds, usage.ru_maxrss / 1024, child.returncode
+
+
+def median_run(argv: list[str], repeat: int, before=None) -> dict:
+    runs = []
+    for _ in range(repeat):
+        if before is not None:
+            before()
+        runs.append(run_child(argv))
+    runs.sort()
+    seconds, peak, code = runs[len(runs) // 2]
+    return {"s": seconds, "mb": max(r[1] for r in runs), "rc": max(r[2] for r in runs)}
+
+
+def drop_cache(root: Path) -> None:
+    shutil.rmtree(root / ".kb-cache", ignore_errors=True)
+
+
+def tree_size(folder: Path) -> tuple[int, int]:
+    """(files, bytes) under a folder."""
+    files = total = 0
+    for here, _dirs, names in os.walk(folder):
+        for name in names:
+            files += 1
+            total += os.path.getsize(os.path.join(here, name))
+    return files, total
+
+
+def same_tree(a: Path, b: Path) -> bool:
+    """True when the two folders hold the same files with the same bytes."""
+
+    def listing(root: Path) -> list[str]:
+        return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+    names = listing(a)
+    if names != listing(b):
+        return False
+    _match, mismatch, errors = filecmp.cmpfiles(a, b, names, shallow=False)
+    return not mismatch and not errors
+
+
+def largest_markdown(root: Path) -> tuple[str, int] | None:
+    """The biggest generated Markdown page the last build kept in the cache, if it keeps them."""
+    folder = root / ".kb-cache" / "site" / "docs"
+    pages = [(p.stat().st_size, p.relative_to(folder).as_posix()) for p in folder.rglob("*.md")]
+    if not pages:
+        return None
+    size, name = max(pages)
+    return name, size
+
+
+def measure_commands(root: Path, out: Path, repeat: int) -> dict:
+    figures: dict = {}
+    out.mkdir(parents=True, exist_ok=True)
+    for name, args in COMMANDS:
+        argv = [*KB, *(a.format(out=out) for a in args), "--kb", str(root)]
+        # validate is measured cold (no cache of parsed files); the others as a user runs them after it
+        before = (lambda: drop_cache(root)) if name == "validate" else None
+        figures[name] = median_run(argv, repeat, before)
+        print(f"  {name}: {figures[name]['s']:.2f} s, {figures[name]['mb']:.0f} MB", file=sys.stderr)
+    return figures
+
+
+def measure_build(root: Path, out: Path, repeat: int, identity: bool) -> dict:
+    """kb build cold (no caches), then again after one claim changed, and the site's sizes."""
+    site = out / "site"
+    argv = [*KB, "build", "--kb", str(root), "--out", str(site)]
+
+    def cold() -> None:
+        drop_cache(root)
+        shutil.rmtree(site, ignore_errors=True)
+
+    figures: dict = {"build cold": median_run(argv, repeat, cold)}
+    print(f"  build cold: {figures['build cold']['s']:.1f} s", file=sys.stderr)
+    files, total = tree_size(site)
+    figures["site files"] = files
+    figures["site MB"] = total / MB
+    index = site / "search" / "search_index.json"
+    figures["search index MB"] = index.stat().st_size / MB if index.is_file() else None
+    html = [p.stat().st_size for p in site.rglob("*.html")]
+    figures["pages"] = len(html)
+    figures["largest html KB"] = max(html) / 1024 if html else None
+    biggest = largest_markdown(root)
+    figures["largest markdown"] = biggest[0] if biggest else None
+    figures["largest markdown KB"] = biggest[1] / 1024 if biggest else None
+
+    claims = sorted((root / "claims").rglob("*.yaml"))
+    changed = claims[len(claims) // 2]
+    original = changed.read_text()
+    runs = []
+    for round_ in range(repeat):  # each round changes the statement again, so every build has work
+        changed.write_text(original.replace("statement: ", f"statement: Changed {round_} ", 1))
+        runs.append(run_child(argv))
+    runs.sort()
+    figures["build after one change"] = {
+        "s": runs[len(runs) // 2][0],
+        "mb": max(r[1] for r in runs),
+        "rc": max(r[2] for r in runs),
+    }
+    print(f"  build after one change: {figures['build after one change']['s']:.1f} s", file=sys.stderr)
+    if identity:  # the same input built cold must give the same bytes
+        fresh = out / "site-cold"
+        drop_cache(root)
+        run_child([*KB, "build", "--kb", str(root), "--out", str(fresh)])
+        figures["rebuild same bytes as cold"] = same_tree(site, fresh)
+        shutil.rmtree(fresh, ignore_errors=True)
+    changed.write_text(original)
+    return figures
+
+
+def measure_argdown(folder: Path, claims: int, exports: list[str], repeat: int) -> dict:
+    runner = Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "argdown" / "run.sh"
+    if not runner.is_file():
+        runner = REPO.parent / "shared" / "bench" / "argdown" / "run.sh"
+    figures = {}
+    for export in exports:
+        runs = []
+        for _ in range(repeat):
+            done = subprocess.run(
+                ["bash", str(runner), str(folder), str(claims), export],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            _n, _e, seconds, peak_kb, code = done.stdout.split()
+            runs.append((float(seconds), int(peak_kb) / 1024, int(code)))
+        runs.sort()
+        figures[f"argdown {export}"] = {
+            "s": runs[len(runs) // 2][0],
+            "mb": max(r[1] for r in runs),
+            "rc": max(r[2] for r in runs),
+        }
+        print(f"  argdown {export}: {figures[f'argdown {export}']['s']:.1f} s", file=sys.stderr)
+    return figures
+
+
+# --- the verdicts: each target of the performance issue, with its figures ---
+
+LIMIT_10K_MB = 1024
+LIMIT_100K_MB = 4096
+
+
+def _fig(results: dict, size: int, name: str) -> dict | None:
+    value = results.get(size, {}).get(name)
+    return value if isinstance(value, dict) else None
+
+
+def verdicts(results: dict[int, dict]) -> list[tuple[str, str, str, bool | None]]:
+    """(what, figures, target, met) for every target that this run has the figures for."""
+    rows: list[tuple[str, str, str, bool | None]] = []
+    argdown_json = _fig(results, 10000, "argdown json")
+    names = [name for name, _ in COMMANDS]
+    for name in names:
+        at10 = _fig(results, 10000, name)
+        if at10 is not None:
+            if argdown_json is not None:
+                ratio = at10["s"] / argdown_json["s"]
+                rows.append(
+                    (
+                        f"{name} at 10k vs Argdown json",
+                        f"{at10['s']:.1f} s vs {argdown_json['s']:.1f} s (x{ratio:.2f})",
+                        "<= Argdown json",
+                        ratio <= 1 and at10["rc"] == 0,
+                    )
+                )
+            rows.append((f"{name} at 10k peak", f"{at10['mb']:.0f} MB", "< 1 GB", at10["mb"] < LIMIT_10K_MB))
+        at100 = _fig(results, 100000, name)
+        if at100 is not None:
+            rows.append(
+                (
+                    f"{name} at 100k",
+                    f"{at100['s']:.1f} s, {at100['mb']:.0f} MB, exit {at100['rc']}",
+                    "finishes, < 4 GB",
+                    at100["rc"] == 0 and at100["mb"] < LIMIT_100K_MB,
+                )
+            )
+        sizes = sorted(s for s in results if _fig(results, s, name))
+        if len(sizes) >= 2:
+            low, high = _fig(results, sizes[0], name), _fig(results, sizes[-1], name)
+            assert low is not None and high is not None
+            exponent = math.log(high["s"] / low["s"]) / math.log(sizes[-1] / sizes[0])
+            rows.append(
+                (
+                    f"{name} growth {sizes[0]:,} -> {sizes[-1]:,}",
+                    f"time ~ n^{exponent:.2f}",
+                    "near-linear (<= n^1.1)",
+                    exponent <= 1.1,
+                )
+            )
+    cold10, html10 = _fig(results, 10000, "build cold"), _fig(results, 10000, "argdown html")
+    if cold10 is not None:
+        if html10 is not None:
+            ratio = cold10["s"] / html10["s"]
+            rows.append(
+                (
+                    "kb build at 10k vs Argdown html",
+                    f"{cold10['s']:.0f} s vs {html10['s']:.0f} s (x{ratio:.2f})",
+                    "< Argdown html",
+                    ratio < 1 and cold10["rc"] == 0,
+                )
+            )
+        rows.append(("kb build at 10k peak", f"{cold10['mb']:.0f} MB", "< 1 GB", cold10["mb"] < LIMIT_10K_MB))
+    cold1 = _fig(results, 1000, "build cold")
+    if cold1 is not None and cold10 is not None:
+        growth = cold10["s"] / cold1["s"]
+        rows.append(("kb build growth 1k -> 10k", f"x{growth:.1f} for x10 claims", "<= x10", growth <= 10))
+    for size in sorted(results):
+        cold, again = _fig(results, size, "build cold"), _fig(results, size, "build after one change")
+        if cold is not None and again is not None:
+            share = again["s"] / cold["s"]
+            rows.append(
+                (
+                    f"kb build after one change at {size:,}",
+                    f"{again['s']:.1f} s = {share:.0%} of cold",
+                    "<= 10 % of cold" if size in (2000, 10000) else "",
+                    share <= 0.1 if size in (2000, 10000) else None,
+                )
+            )
+        same = results[size].get("rebuild same bytes as cold")
+        if same is not None:
+            rows.append(
+                (f"rebuild = cold build, bytes, at {size:,}", "same" if same else "different", "same", same)
+            )
+        largest = results[size].get("largest markdown KB")
+        if largest is not None:
+            rows.append(
+                (
+                    f"largest Markdown page at {size:,}",
+                    f"{largest:.0f} KB ({results[size].get('largest markdown')})",
+                    "<= 500 KB",
+                    largest <= 500,
+                )
+            )
+        index = results[size].get("search index MB")
+        if index is not None:
+            rows.append(
+                (
+                    f"search index at {size:,}",
+                    f"{index:.1f} MB (site {results[size]['site MB']:.0f} MB, "
+                    f"{results[size]['pages']:,} pages)",
+                    "measured",
+                    None,
+                )
+            )
+    return rows
+
+
+def print_figures(results: dict[int, dict]) -> None:
+    sizes = sorted(results)
+    names = []
+    for size in sizes:
+        names += [n for n, v in results[size].items() if isinstance(v, dict) and n not in names]
+    print(f"{'seconds / peak MB':<26}" + "".join(f"{n:>17,}" for n in sizes))
+    for name in names:
+        cells = []
+        for size in sizes:
+            v = results[size].get(name)
+            cells.append(f"{v['s']:>9.2f} {v['mb']:>6.0f}" + ("!" if v["rc"] else " ") if v else f"{'-':>17}")
+        print(f"{name:<26}" + "".join(cells))
+    print("(! = exit code not 0)")
+    print()
+    for what, figures, target, met in verdicts(results):
+        verdict = "" if met is None else ("met" if met else "NOT MET")
+        print(f"{what:<42} {figures:<44} {target:<24} {verdict}")
+
+
+LIBRARY_TARGETS = [
+    ("load_validate_ratio", "load + validate / floor (cold)", "<= 1.5"),
+    ("load_validate_cached_ratio", "load + validate / floor (cached)", "<= 1.5"),
+    ("graph_weights_s", "graph + weights + consensus (s)", "< 1 s at 10k"),
+    ("search_median_ms", "search median (ms)", "< 5 ms at 10k"),
+    ("search_p99_ms", "search p99 (ms)", ""),
+    ("rebuild_one_change_kb_s", "kb work after one change (s)", ""),
+    ("peak_memory_mb", "peak memory (MB)", ""),
 ]
 
 
-def print_table(results: list[dict]) -> None:
-    sizes = [r["claims"] for r in results]
-    print(f"{'figure':<36}" + "".join(f"{n:>14,}" for n in sizes) + "   target")
-    for key, label, target, _ in TARGETS:
-        cells = []
-        for r in results:
-            value = r.get(key)
-            cells.append(f"{value:>14.3f}" if isinstance(value, float) else f"{'-':>14}")
+def print_library(results: list[dict]) -> None:
+    print(f"{'in-process figure':<36}" + "".join(f"{r['claims']:>14,}" for r in results) + "   target")
+    for key, label, target in LIBRARY_TARGETS:
+        cells = [f"{r[key]:>14.3f}" if isinstance(r.get(key), float) else f"{'-':>14}" for r in results]
         print(f"{label:<36}" + "".join(cells) + f"   {target}")
+
+
+def default_argdown() -> Path | None:
+    folder = Path(os.environ.get("TMPDIR", "/tmp")) / "argdown-peer"
+    return folder if (folder / "node_modules").is_dir() else None
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=[1000, 2000, 10000],
+        help="claims per base for the commands (default 1000 2000 10000)",
+    )
+    parser.add_argument(
+        "--site-sizes",
+        type=int,
+        nargs="*",
+        default=None,
+        help="sizes that also build the site (default: every size up to 10,000)",
+    )
+    parser.add_argument("--no-site", action="store_true", help="skip kb build")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per figure; the median is kept")
+    parser.add_argument(
+        "--identity",
+        action="store_true",
+        help="also build cold after the change and compare the bytes with the rebuild",
+    )
+    parser.add_argument(
+        "--argdown",
+        type=Path,
+        default=default_argdown(),
+        help="Argdown installed by ../shared/bench/argdown/setup.sh (default $TMPDIR/argdown-peer)",
+    )
+    parser.add_argument("--no-argdown", action="store_true")
+    parser.add_argument(
+        "--argdown-sizes",
+        type=int,
+        nargs="*",
+        default=None,
+        help="sizes for Argdown (default: every size up to 10,000)",
+    )
+    parser.add_argument("--library", action="store_true", help="also the in-process figures (up to 10,000)")
     parser.add_argument("--out", type=Path, default=REPO / "bench-results" / "bench.json")
-    parser.add_argument("--no-site", action="store_true", help="skip the site build (slow at 10,000)")
+    parser.add_argument(
+        "--workdir", type=Path, help="keep the bases and outputs here (default: a temporary folder)"
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
-    if args.one:  # child process: one size, figures as JSON on stdout
-        print(json.dumps(run_one(args.one, args.workdir, not args.no_site)))
+    if args.one:  # child process: the in-process figures for one size, as JSON on stdout
+        print(json.dumps(run_one(args.one, args.workdir)))
         return
 
-    results = []
+    import synth_kb
+
+    site_sizes = (
+        []
+        if args.no_site
+        else (args.site_sizes if args.site_sizes is not None else [s for s in args.sizes if s <= 10000])
+    )
+    argdown = None if args.no_argdown else args.argdown
+    argdown_sizes = (
+        args.argdown_sizes if args.argdown_sizes is not None else [s for s in args.sizes if s <= 10000]
+    )
+    results: dict[int, dict] = {}
+    library = []
     with tempfile.TemporaryDirectory(prefix="kb-bench-") as tmp:
-        for size in args.sizes:
-            command = [sys.executable, __file__, "--one", str(size), "--workdir", tmp]
-            if args.no_site:
-                command.append("--no-site")
-            print(f"measuring {size:,} claims...", file=sys.stderr, flush=True)
-            done = subprocess.run(command, check=True, capture_output=True, text=True)
-            results.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    print_table(results)
-    machine = {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}
-    payload = {"machine": machine, "results": results}
+        workdir = args.workdir or Path(tmp)
+        for size in sorted(set(args.sizes) | set(site_sizes)):
+            print(f"{size:,} claims", file=sys.stderr, flush=True)
+            root = workdir / f"dense-{size}"
+            synth_kb.write(root, size, max(1, size // 10), 2 * size, seed=1, dense=True)
+            out = workdir / f"out-{size}"
+            figures: dict = {}
+            if size in args.sizes:
+                figures.update(measure_commands(root, out, args.repeat))
+            if size in site_sizes:
+                figures.update(measure_build(root, out, args.repeat, args.identity))
+            if argdown is not None and size in argdown_sizes:
+                exports = ["json"] + (["html"] if size in site_sizes else [])
+                figures.update(measure_argdown(argdown, size, exports, args.repeat))
+            results[size] = figures
+            shutil.rmtree(out, ignore_errors=True)
+            if args.library and size <= 10000:
+                command = [sys.executable, __file__, "--one", str(size), "--workdir", str(workdir)]
+                done = subprocess.run(command, check=True, capture_output=True, text=True)
+                library.append(json.loads(done.stdout.strip().splitlines()[-1]))
+            if args.workdir is None:
+                shutil.rmtree(root, ignore_errors=True)
+    print(
+        f"dense-disagreement bases; median of {args.repeat} run(s) per figure; Argdown: "
+        f"{'measured in this run' if argdown else 'not measured'}"
+    )
+    print_figures(results)
+    if library:
+        print()
+        print_library(library)
+    machine = {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "load_average": os.getloadavg(),
+    }
+    payload = {
+        "machine": machine,
+        "repeat": args.repeat,
+        "results": {str(k): v for k, v in results.items()},
+        "library": library,
+        "verdicts": [list(v) for v in verdicts(results)],
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(payload, indent=2) + "\n")
     print(f"figures written to {args.out}", file=sys.stderr)

@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """Write a synthetic knowledge base in the contract format, for benchmarks and scale tests.
 
-    python scripts/synth_kb.py OUT --claims 10000 --sources 1000 [--relations 20000] [--seed 1]
+    python scripts/synth_kb.py OUT --claims 10000 --sources 1000 [--relations 20000] [--seed 1] [--dense]
 
 Every source gets a text of generated sentences; every claim quotes one to three
 of those sentences verbatim (some joined with ``...``), so the base validates.
 Relations are random ``supports``/``contradicts`` pairs with no self-relation and
 no pair both supporting and contradicting.
+
+``--dense`` writes a base where sources really disagree, the shape the performance
+issue measured: each claim quotes one to four random sources, about a third of the
+quotes oppose the claim, and nearly every quote is its source author's.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ def sentence(rng: random.Random) -> str:
     return " ".join(words).capitalize() + "."
 
 
-def write(out: Path, claims: int, sources: int, relations: int, seed: int = 1) -> None:
+def write(out: Path, claims: int, sources: int, relations: int, seed: int = 1, dense: bool = False) -> None:
     rng = random.Random(seed)
     if out.exists():
         shutil.rmtree(out)
@@ -81,7 +85,8 @@ def write(out: Path, claims: int, sources: int, relations: int, seed: int = 1) -
             f"tags: [{rng.choice(WORDS)}, {rng.choice(WORDS)}]",
             "evidence:",
         ]
-        for _ in range(rng.randint(1, 3)):
+        most, opposing, by_author = (4, 1 / 3, 0.9) if dense else (3, 0.25, 0.8)
+        for _ in range(rng.randint(1, most)):
             s = rng.randrange(sources)
             i = rng.randrange(len(texts[s]) - 1)
             quote = texts[s][i]
@@ -89,10 +94,10 @@ def write(out: Path, claims: int, sources: int, relations: int, seed: int = 1) -
                 quote = " ".join(quote.split()[:4]) + " ... " + " ".join(texts[s][i + 1].split()[:4])
             lines += [
                 f"  - source: source-{s:05d}",
-                f"    stance: {'supports' if rng.random() < 0.75 else 'opposes'}",
+                f"    stance: {'opposes' if rng.random() < opposing else 'supports'}",
                 f"    kind: {rng.choice(EVIDENCE_KINDS)}",
                 f'    quote: "{quote}"',
-                f"    speaker: {'author' if rng.random() < 0.8 else 'reader Sam'}",
+                f"    speaker: {'author' if rng.random() < by_author else 'reader Sam'}",
             ]
         if supports[c]:
             lines.append(f"supports: [{', '.join(ids[t] for t in sorted(supports[c]))}]")
@@ -110,10 +115,11 @@ def main() -> None:
     parser.add_argument("--sources", type=int, default=None, help="default: claims / 10")
     parser.add_argument("--relations", type=int, default=None, help="default: 2 x claims")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--dense", action="store_true", help="sources disagree: 1-4 quotes, a third oppose")
     args = parser.parse_args()
     sources = args.sources or max(1, args.claims // 10)
     relations = args.relations if args.relations is not None else 2 * args.claims
-    write(args.out, args.claims, sources, relations, args.seed)
+    write(args.out, args.claims, sources, relations, args.seed, dense=args.dense)
     print(f"wrote {args.out}: {args.claims} claims, {sources} sources, {relations} relations")
 
 
