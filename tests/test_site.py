@@ -267,7 +267,6 @@ def test_search_index_holds_hostile_text_escaped(site: Path) -> None:
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in hostile[0]["title"]
 
 
-
 def test_search_finds_every_claim_page_but_not_the_report(site: Path, fixture_kb) -> None:
     index = json.loads((site / "search/search_index.json").read_text(encoding="utf-8"))
     pages = {d["location"].split("#")[0] for d in index["docs"]}
@@ -520,3 +519,25 @@ def test_shipped_site_builds_with_every_page(tmp_path: Path, runner) -> None:
         assert (out / f"{name}.html").is_file()
     if (REPO / "site/docs/weighting.md").is_file():
         assert (out / "weighting.html").is_file()
+
+
+@pytest.mark.skipif(
+    SHIPPED_MISSING, reason="the shipped knowledge base (claims/ at the repository root) is not there yet"
+)
+def test_a_source_page_lists_each_claim_once_with_all_its_quotes() -> None:
+    kb = load_valid(REPO)
+    data = pages.site_data(kb, compute(kb), handwritten={"weighting.md"})
+    guide = "how-to-lose-muscle-in-your-legs"
+    page = pages.source_markdown(data, kb.sources[guide])
+    table = page.split("## Its claims\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| [")]
+    cited = {c.id: [i for i, ev in enumerate(c.evidence) if ev.source == guide] for c in kb.claims.values()}
+    cited = {claim_id: indexes for claim_id, indexes in cited.items() if indexes}
+    assert len(rows) == len(cited)
+    assert any(len(indexes) > 1 for indexes in cited.values())
+    for claim_id, indexes in cited.items():
+        (row,) = [r for r in rows if f"](../claims/{claim_id}.md)" in r]
+        for index in indexes:
+            assert f"(#q-{claim_id}-{index})" in row
+        strongest = max(data.weights.claims[claim_id].evidence[i].weight for i in indexes)
+        assert f"| {strongest:.3f} |" in row

@@ -639,23 +639,34 @@ def source_markdown(data: SiteData, source: Source) -> str:
     out.append("\n".join(f"- {fact}" for fact in facts) + "\n")
 
     out.append("## Its claims\n")
-    rows = []
+    # one row per claim, however many of its quotes come from this source: each quote links to its
+    # place in the text, and the weight is the strongest, the one that counts for the claim
+    by_claim: dict[str, list[int]] = {}
     for claim_id, index in data.quoted.get(source.id, []):
+        by_claim.setdefault(claim_id, []).append(index)
+    rows = []
+    for claim_id, indexes in by_claim.items():
         claim = kb.claims[claim_id]
-        ev = claim.evidence[index]
-        ew = data.weights.claims[claim.id].evidence[index]
-        anchor = quote_anchor(claim.id, index) if kb.quote_spans.get((claim.id, index)) else ""
+        stances = list(dict.fromkeys(claim.evidence[i].stance for i in indexes))
+        quotes = []
+        for index in indexes:
+            kind = md(claim.evidence[index].kind)
+            anchor = quote_anchor(claim.id, index) if kb.quote_spans.get((claim.id, index)) else ""
+            quotes.append(f"[{kind}](#{anchor})" if anchor else kind)
+        strongest = max(data.weights.claims[claim.id].evidence[i].weight for i in indexes)
         rows.append(
             (
                 _claim_link(data, here, claim.id),
-                md(ev.stance),
-                f"[{md(ev.kind)}](#{anchor})" if anchor else md(ev.kind),
-                f"{ew.weight:.3f}",
+                md(", ".join(stances)),
+                ", ".join(quotes),
+                f"{strongest:.3f}",
                 _strength_cell(data.weights.claims[claim.id]),
             )
         )
     if rows:
-        out.append(_table(("claim", "stance", "evidence (in the text)", "weight", "claim strength"), rows))
+        out.append(
+            _table(("claim", "stance", "evidence (in the text)", "strongest weight", "claim strength"), rows)
+        )
     else:
         out.append("No claim quotes this source yet.\n")
 
