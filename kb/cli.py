@@ -378,11 +378,12 @@ def contradictions_command(kb_dir: Path, source_id: str | None, as_json: bool) -
     if source_id is not None:
         found = [c for c in found if source_id in c.sources]
     if as_json:
-        data = {"source": source_id, **contradictions.to_dict(kb, found, matrix)}
+        data = {"source": source_id, **contradictions.to_dict(kb, found, matrix, weights.disputes)}
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     width = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 100
-    click.echo(contradictions.render_text(kb, found, matrix, width=width, source=source_id), nl=False)
+    text = contradictions.render_text(kb, found, matrix, weights, width=width, source=source_id)
+    click.echo(text, nl=False)
 
 
 @cli.command("schema")

@@ -1,35 +1,28 @@
-"""Where sources disagree, derived from the claim graph: pure functions over a weighed knowledge base.
+"""Where sources disagree, item by item, for every dispute: pure functions over a weighed knowledge base.
 
-Two sources disagree in one of two ways, and only these (both are a logical clash between
-what the two sources say, not a matter of degree):
+The disputes themselves (the questions, their positions and verdicts) are :mod:`kb.disputes`;
+this module lists, for each dispute, where two sources clash, in one of two ways only (both are
+a logical clash between what two sources say, not a matter of degree):
 
 ``opposed``
-    On one claim X, source A has evidence with stance ``supports`` and a different source B
-    has evidence with stance ``opposes``.
+    On one claim X, the author of one source supports it and the author of another opposes it.
 ``contradicting-claims``
-    Source A backs claim X and a different source B backs claim Y (each with evidence of
-    stance ``supports``), and X and Y are joined by ``contradicts``: both cannot be true.
+    The author of one source backs claim X and the author of another backs claim Y, and X and Y
+    are joined by ``contradicts``: both cannot be true.
+
+There is one :class:`Contradiction` per dispute and pair of conflicting positions (for
+``opposed`` the claim with itself), carrying every source on each side, strongest first, and
+the two sides' strengths. Only a source's own voice (its author) puts it on a side; readers and
+other people a source hosts are listed as voices of their own (``voices_a``, ``voices_b``).
 
 What does *not* count: a source opposing X while another backs a claim that contradicts X
 (they agree that X is false); two sources opposing two contradicting claims (both can be
-false); and anything across a ``supports`` relation, which says "makes more likely", not
-"implies", so backing X and opposing a claim that X supports is a tension, not a clash. A
-source that contradicts itself is not a disagreement *between* sources and is left out.
+false); anything across a ``supports`` relation; and a source that contradicts itself.
 
-There is one :class:`Contradiction` per pair of sources and pair of claims (for ``opposed``
-the pair is the claim with itself). When a source has several items on a claim, its side
-is the item with the greatest evidence weight (the lowest index on a tie); when a pair of
-sources clashes over a pair of claims in more than one way, the clash whose two sides weigh
-most (product of weights) is kept. The two sides are ordered by source id, so ``a.source <
-b.source``, and the list is sorted by claim pair, then by source pair.
-
-Agreement (:func:`agreement_matrix`) counts, for every pair of sources, the claims they
-agree on, meaning both have evidence with the same stance on the same claim (both support
-it or both oppose it), and the claim pairs they disagree on, which is the number of
-contradictions between them. Agreement is counted on the same claim only: two claims joined
-by ``supports`` can both be backed by sources that still disagree about either, so such
-pairs are not counted as agreement. On the diagonal, ``agree`` is the number of claims the
-source takes a stance on and ``disagree`` is 0.
+Agreement (:func:`agreement_matrix`) counts, for every pair of sources, the claims both their
+authors support or both oppose, and the clashes between them (a pair of sources on opposite
+sides of one item counts once for that item). On the diagonal, ``agree`` is the number of claims
+the source's author takes a stance on and ``disagree`` is 0.
 """
 
 from __future__ import annotations
@@ -41,7 +34,7 @@ from typing import Any
 import pandas as pd
 
 from kb.model import KnowledgeBase
-from kb.weigh import Weights, _r
+from kb.weigh import Voice, Weights, _r, shown
 
 OPPOSED = "opposed"
 CONTRADICTING_CLAIMS = "contradicting-claims"
@@ -64,14 +57,38 @@ class Side:
 @dataclass(frozen=True)
 class Contradiction:
     kind: str  # OPPOSED | CONTRADICTING_CLAIMS
-    claim_a: str  # a.claim; for OPPOSED equal to claim_b
-    claim_b: str  # b.claim
-    a: Side
-    b: Side
+    claim_a: str  # for OPPOSED equal to claim_b; side a supports it, side b opposes it
+    claim_b: str
+    sides_a: tuple[Side, ...]  # every source on side a, strongest first
+    sides_b: tuple[Side, ...]
+    dispute: str  # the id of its dispute (kb.disputes)
+    strength_a: float  # for OPPOSED: the claim's strength, and strength_b its complement
+    strength_b: float
+    better_supported: str | None  # "a", "b" or None for a tie (kb.disputes.better_of)
+    voices_a: tuple[Voice, ...] = ()  # readers and others hosted by a source, on side a
+    voices_b: tuple[Voice, ...] = ()
 
     @property
-    def sources(self) -> tuple[str, str]:
-        return self.a.source, self.b.source
+    def a(self) -> Side:
+        """The strongest side a source takes on side a."""
+        return self.sides_a[0]
+
+    @property
+    def b(self) -> Side:
+        return self.sides_b[0]
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(sorted({s.source for s in (*self.sides_a, *self.sides_b)}))
+
+    def pairs(self) -> set[tuple[str, str]]:
+        """The pairs of different sources on opposite sides, each as (lower id, higher id)."""
+        return {
+            (min(x.source, y.source), max(x.source, y.source))
+            for x in self.sides_a
+            for y in self.sides_b
+            if x.source != y.source
+        }
 
 
 @dataclass(frozen=True)
@@ -84,19 +101,23 @@ class AgreementMatrix:
     def pairs(self) -> pd.DataFrame:
         """One row per unordered pair of different sources: source_a, source_b, agree, disagree."""
         ids = list(self.agree.index)
+        agree, disagree = self.agree.to_numpy(), self.disagree.to_numpy()
         rows = [
-            (a, b, int(self.agree.at[a, b]), int(self.disagree.at[a, b]))
+            (a, b, int(agree[i, j]), int(disagree[i, j]))
             for i, a in enumerate(ids)
-            for b in ids[i + 1 :]
+            for j, b in enumerate(ids)
+            if j > i
         ]
         return pd.DataFrame(rows, columns=["source_a", "source_b", "agree", "disagree"])
 
 
 def strongest_sides(kb: KnowledgeBase, weights: Weights) -> dict[tuple[str, str, str], Side]:
-    """(claim, source, stance) -> that source's strongest item of that stance on that claim."""
+    """(claim, source, stance) -> the strongest item of that stance on that claim by the source's author."""
     best: dict[tuple[str, str, str], Side] = {}
     for claim in kb.claims.values():
         for index, (ev, ew) in enumerate(zip(claim.evidence, weights.claims[claim.id].evidence, strict=True)):
+            if ew.speaker_role != "author":
+                continue  # other voices never put their source on a side
             key = (claim.id, ev.source, ev.stance)
             held = best.get(key)
             # strictly greater: on a tie the earlier item (lower index) stays
@@ -107,85 +128,94 @@ def strongest_sides(kb: KnowledgeBase, weights: Weights) -> dict[tuple[str, str,
     return best
 
 
-def _ordered(kind: str, first: Side, second: Side) -> Contradiction:
-    a, b = sorted((first, second), key=lambda s: (s.source, s.claim, s.stance, s.index))
-    return Contradiction(kind, a.claim, b.claim, a, b)
+def _ranked(sides: list[Side]) -> tuple[Side, ...]:
+    return tuple(sorted(sides, key=lambda s: (-s.weight, s.source, s.index)))
 
 
-def _contradicting_pairs(kb: KnowledgeBase) -> list[tuple[str, str]]:
-    """Every pair of claims joined by ``contradicts``, each once as (lower id, higher id)."""
-    return sorted({(min(x, y), max(x, y)) for x, y, t in kb.relations() if t == "contradicts"})
-
-
-def _rank(c: Contradiction) -> tuple:
-    """Lower ranks first: the greatest product of weights, then a tie-break independent of input order."""
-    key = (c.a.source, c.a.claim, c.a.stance, c.a.index, c.b.source, c.b.claim, c.b.stance, c.b.index)
-    return (-(c.a.weight * c.b.weight), key)
+def _clash(a: tuple[Side, ...], b: tuple[Side, ...]) -> bool:
+    return any(x.source != y.source for x in a for y in b)
 
 
 def find_contradictions(
     kb: KnowledgeBase, weights: Weights, source: str | None = None
 ) -> list[Contradiction]:
-    """Every disagreement between two sources (see the module docstring), optionally only those of one.
+    """Every clash between sources inside a dispute (see the module docstring), optionally only those
+    of one source. Built from an index of which source's author backs what, per dispute.
 
     Raises ``ValueError`` for a ``source`` that is not in the knowledge base.
     """
+    from kb.disputes import better_of
+
     if source is not None and source not in kb.sources:
         raise ValueError(f"unknown source {source!r}; known sources: {', '.join(sorted(kb.sources))}")
-    sides = strongest_sides(kb, weights)
     by_claim: dict[tuple[str, str], list[Side]] = defaultdict(list)  # (claim, stance) -> sides
-    for (claim, _, stance), side in sorted(sides.items()):
+    for (claim, _, stance), side in strongest_sides(kb, weights).items():
         by_claim[(claim, stance)].append(side)
+    contra: dict[str, set[str]] = defaultdict(set)
+    for x, y, t in kb.relations():
+        if t == "contradicts":
+            contra[x].add(y)
+            contra[y].add(x)
 
-    found: dict[tuple, Contradiction] = {}
-
-    def keep(kind: str, first: Side, second: Side) -> None:
-        if first.source == second.source:
-            return
-        clash = _ordered(kind, first, second)
-        key = (clash.a.source, clash.b.source, *sorted((clash.claim_a, clash.claim_b)))
-        held = found.get(key)
-        if held is None or _rank(clash) < _rank(held):
-            found[key] = clash
-
-    for claim in kb.claims:
-        for backer in by_claim.get((claim, "supports"), ()):
-            for opponent in by_claim.get((claim, "opposes"), ()):
-                keep(OPPOSED, backer, opponent)
-    for x, y in _contradicting_pairs(kb):
-        for backer_x in by_claim.get((x, "supports"), ()):
-            for backer_y in by_claim.get((y, "supports"), ()):
-                keep(CONTRADICTING_CLAIMS, backer_x, backer_y)
-
-    out = [c for c in found.values() if source is None or source in c.sources]
-    return sorted(out, key=lambda c: (*sorted((c.claim_a, c.claim_b)), c.a.source, c.b.source, c.kind))
+    out: list[Contradiction] = []
+    for dispute in weights.disputes:
+        group = dispute.claims
+        for x in group:
+            w = weights.claims[x]
+            pro, con = _ranked(by_claim.get((x, "supports"), [])), _ranked(by_claim.get((x, "opposes"), []))
+            if pro and con and _clash(pro, con):
+                out.append(Contradiction(
+                    OPPOSED, x, x, pro, con, dispute.id, w.strength, 1.0 - w.strength,
+                    better_of(w.strength, 1.0 - w.strength), w.voices_for, w.voices_against,
+                ))  # fmt: skip
+        for i, x in enumerate(group):
+            for y in group[i + 1 :]:
+                if y not in contra.get(x, ()):
+                    continue
+                a, b = _ranked(by_claim.get((x, "supports"), [])), _ranked(by_claim.get((y, "supports"), []))
+                if a and b and _clash(a, b):
+                    wa, wb = weights.claims[x], weights.claims[y]
+                    out.append(Contradiction(
+                        CONTRADICTING_CLAIMS, x, y, a, b, dispute.id, wa.strength, wb.strength,
+                        better_of(wa.strength, wb.strength), wa.voices_for, wb.voices_for,
+                    ))  # fmt: skip
+    return [c for c in out if source is None or source in c.sources]
 
 
 def agreement_matrix(
     kb: KnowledgeBase, weights: Weights, contradictions: list[Contradiction] | None = None
 ) -> AgreementMatrix:
-    """For every pair of sources, the claims they agree on and the claim pairs they disagree on.
+    """For every pair of sources, the claims their authors agree on and the clashes between them.
 
     ``contradictions`` may be passed when already computed (all of them, unfiltered).
     """
+    import numpy as np
+
     ids = sorted(kb.sources)
-    agree = pd.DataFrame(0, index=pd.Index(ids, name="source"), columns=pd.Index(ids, name="source"))
-    disagree = agree.copy()
-    for claim in kb.claims.values():
-        for stance in ("supports", "opposes"):
-            backers = sorted({ev.source for ev in claim.evidence if ev.stance == stance})
+    at = {s: i for i, s in enumerate(ids)}
+    agree = np.zeros((len(ids), len(ids)), dtype=np.int64)
+    disagree = np.zeros_like(agree)
+    for cid in kb.claims:
+        w = weights.claims[cid]
+        for backers in (w.sources_for, w.sources_against):
             for i, a in enumerate(backers):
                 for b in backers[i + 1 :]:
-                    agree.at[a, b] += 1
-                    agree.at[b, a] += 1
-        for s in sorted({ev.source for ev in claim.evidence}):
-            agree.at[s, s] += 1
+                    agree[at[a], at[b]] += 1
+                    agree[at[b], at[a]] += 1
+        for s in set(w.sources_for) | set(w.sources_against):
+            agree[at[s], at[s]] += 1
     if contradictions is None:
         contradictions = find_contradictions(kb, weights)
     for c in contradictions:
-        disagree.at[c.a.source, c.b.source] += 1
-        disagree.at[c.b.source, c.a.source] += 1
-    return AgreementMatrix(agree, disagree)
+        for a, b in c.pairs():
+            disagree[at[a], at[b]] += 1
+            disagree[at[b], at[a]] += 1
+    index = pd.Index(ids, name="source")
+    columns = pd.Index(ids, name="source")
+    return AgreementMatrix(
+        pd.DataFrame(agree, index=index, columns=columns),
+        pd.DataFrame(disagree, index=index, columns=columns),
+    )
 
 
 # --- views: data for --json, text for a terminal ---
@@ -207,12 +237,23 @@ def side_to_dict(kb: KnowledgeBase, side: Side) -> dict[str, Any]:
 
 
 def contradiction_to_dict(kb: KnowledgeBase, c: Contradiction) -> dict[str, Any]:
+    """``a`` and ``b`` are each side's strongest source; ``sides_a`` and ``sides_b`` every source."""
+    from kb.disputes import voice_to_dict
+
     return {
         "kind": c.kind,
+        "dispute": c.dispute,
         "claim_a": c.claim_a,
         "claim_b": c.claim_b,
         "a": side_to_dict(kb, c.a),
         "b": side_to_dict(kb, c.b),
+        "sides_a": [side_to_dict(kb, s) for s in c.sides_a],
+        "sides_b": [side_to_dict(kb, s) for s in c.sides_b],
+        "voices_a": [voice_to_dict(kb, v) for v in c.voices_a],
+        "voices_b": [voice_to_dict(kb, v) for v in c.voices_b],
+        "strength_a": _r(c.strength_a),
+        "strength_b": _r(c.strength_b),
+        "better_supported": c.better_supported,
     }
 
 
@@ -221,17 +262,28 @@ def matrix_to_dict(matrix: AgreementMatrix) -> dict[str, Any]:
     ids = list(matrix.agree.index)
     return {
         "sources": ids,
-        "agree": {a: {b: int(matrix.agree.at[a, b]) for b in ids} for a in ids},
-        "disagree": {a: {b: int(matrix.disagree.at[a, b]) for b in ids} for a in ids},
+        "agree": {
+            a: dict(zip(ids, map(int, row), strict=True))
+            for a, row in zip(ids, matrix.agree.to_numpy(), strict=True)
+        },
+        "disagree": {
+            a: dict(zip(ids, map(int, row), strict=True))
+            for a, row in zip(ids, matrix.disagree.to_numpy(), strict=True)
+        },
     }
 
 
 def to_dict(
-    kb: KnowledgeBase, contradictions: list[Contradiction], matrix: AgreementMatrix
+    kb: KnowledgeBase, contradictions: list[Contradiction], matrix: AgreementMatrix, disputes: tuple = ()
 ) -> dict[str, Any]:
-    """Stable keys: ``contradictions`` (each with kind, claim_a, claim_b, a, b) and ``agreement``."""
+    """Stable keys: ``contradictions`` (each with kind, dispute, claim_a, claim_b, a, b, strength_a,
+    strength_b, better_supported), the ``disputes`` they belong to, and ``agreement``."""
+    from kb.disputes import dispute_to_dict
+
+    used = {c.dispute for c in contradictions}
     return {
         "contradictions": [contradiction_to_dict(kb, c) for c in contradictions],
+        "disputes": [dispute_to_dict(kb, d) for d in disputes if d.id in used],
         "agreement": {**matrix_to_dict(matrix), "pairs": matrix.pairs().to_dict(orient="records")},
     }
 
@@ -250,24 +302,34 @@ def _wrap(text: str, width: int) -> list[str]:
     return textwrap.wrap(printable(text), width=width, break_long_words=True, break_on_hyphens=False) or [""]
 
 
-def _sections(kb: KnowledgeBase, side: Side, width: int, with_claim: bool) -> list[list[str]]:
-    """One column of a disagreement as sections, so the two columns can be lined up section by section."""
-    source = kb.sources[side.source]
-    sections = [_wrap(f"{source.title} ({side.source})", width)]
-    if with_claim:
-        sections.append(_wrap(f"backs {side.claim}: {kb.claims[side.claim].statement}", width))
-    sections.append(_wrap(f"{side.stance}, {side.kind}, weight {_r(side.weight)}", width))
-    sections.append(_wrap(f"speaker: {side.speaker}", width) if side.speaker else [""])
-    sections.append(_wrap(f"\u201c{side.quote}\u201d", width))
+def _column(kb: KnowledgeBase, c: Contradiction, which: str, width: int, weights: Weights) -> list[list[str]]:
+    """One side of a clash as sections: its position with strength and label, then every source."""
+    sides, voices = (c.sides_a, c.voices_a) if which == "a" else (c.sides_b, c.voices_b)
+    strength = c.strength_a if which == "a" else c.strength_b
+    claim = c.claim_a if which == "a" else c.claim_b
+    w = weights.claims[claim]
+    if c.kind == OPPOSED:
+        head = f"{which.upper()}: {'yes' if which == 'a' else 'no'} ({shown(strength):.2f})"
+        sections = [_wrap(head, width)]
+    else:
+        head = f"{which.upper()}: {claim} ({shown(strength):.2f}, {w.consensus})"
+        sections = [_wrap(head, width), _wrap(kb.claims[claim].statement, width)]
+    for side in sides:
+        title = kb.sources[side.source].title
+        sections.append(_wrap(f"{title} ({side.source}): {side.kind}, weight {_r(side.weight)}", width))
+        sections.append(_wrap(f"\u201c{side.quote}\u201d", width))
+    for voice in voices:
+        sections.append(_wrap(f"also {voice.describe(kb.sources[voice.source].title)}", width))
     return sections
 
 
 def _side_by_side(left: list[list[str]], right: list[list[str]], width: int) -> list[str]:
     lines = []
+    depth = max(len(left), len(right))
+    left = left + [[""]] * (depth - len(left))
+    right = right + [[""]] * (depth - len(right))
     for l_section, r_section in zip(left, right, strict=True):
         height = max(len(l_section), len(r_section))
-        if not any(l_section + r_section):
-            continue  # neither side names a speaker
         for i in range(height):
             l_text = l_section[i] if i < len(l_section) else ""
             r_text = r_section[i] if i < len(r_section) else ""
@@ -275,35 +337,50 @@ def _side_by_side(left: list[list[str]], right: list[list[str]], width: int) -> 
     return lines
 
 
+def better_line(c: Contradiction) -> str:
+    margin = abs(shown(c.strength_a) - shown(c.strength_b))
+    if c.better_supported is None:
+        return f"better supported: neither, a tie (margin {margin:.2f})"
+    return f"better supported: {c.better_supported.upper()} (margin {margin:.2f})"
+
+
 def render_text(
     kb: KnowledgeBase,
     contradictions: list[Contradiction],
     matrix: AgreementMatrix,
+    weights: Weights,
     width: int = 100,
     source: str | None = None,
 ) -> str:
-    """The disagreements with both sides in two columns, then the agreement counts per pair of sources."""
+    """Dispute by dispute: the question, the verdict, each clash with both sides in two columns;
+    then the agreement counts per pair of sources."""
     width = max(width, 60)
     column = (width - 3 - 3) // 2  # 3 spaces of indent, " | " between the columns
     out: list[str] = []
-    opposed = sum(1 for c in contradictions if c.kind == OPPOSED)
+    by_dispute: dict[str, list[Contradiction]] = defaultdict(list)
+    for c in contradictions:
+        by_dispute[c.dispute].append(c)
+    disputes = [d for d in weights.disputes if d.id in by_dispute]
     whose = f" involving {source}" if source else ""
-    count = len(contradictions)
     out.append(
-        f"{count} disagreement{'s' if count != 1 else ''} between sources{whose}: "
-        f"{opposed} on the same claim, {count - opposed} between contradicting claims"
+        f"{len(disputes)} dispute{'s' if len(disputes) != 1 else ''} between sources{whose}"
+        f" ({len(contradictions)} clash{'es' if len(contradictions) != 1 else ''})"
     )
-    for number, c in enumerate(contradictions, 1):
+    for number, d in enumerate(disputes, 1):
         out.append("")
-        if c.kind == OPPOSED:
-            out.append(f"{number}. opposed on {c.claim_a}")
-            out += ["   " + line for line in _wrap(kb.claims[c.claim_a].statement, width - 3)]
-        else:
-            out.append(f"{number}. contradicting claims: {c.claim_a} / {c.claim_b}")
-        with_claims = c.kind != OPPOSED
-        out += _side_by_side(
-            _sections(kb, c.a, column, with_claims), _sections(kb, c.b, column, with_claims), column
-        )
+        out += _wrap(f"{number}. {d.question}", width)
+        out += ["   " + line for line in _wrap(d.summary(), width - 3)]
+        for c in by_dispute[d.id]:
+            out.append("")
+            if c.kind == OPPOSED:
+                out += [
+                    "   " + line
+                    for line in _wrap(f"opposed on {c.claim_a}: {kb.claims[c.claim_a].statement}", width - 3)
+                ]
+            out += _side_by_side(
+                _column(kb, c, "a", column, weights), _column(kb, c, "b", column, weights), column
+            )
+            out.append("   " + better_line(c))
     out.append("")
     pairs = matrix.pairs()
     if source:
@@ -311,7 +388,9 @@ def render_text(
     if pairs.empty:
         out.append("Agreement between sources: fewer than two sources.")
     else:
-        out.append("Agreement between sources (claims both support or both oppose; claim pairs in conflict):")
+        out.append(
+            "Agreement between sources (claims both authors support or both oppose; clashes between them):"
+        )
         table = pairs.rename(columns={"source_a": "source A", "source_b": "source B"})
         table = table.map(lambda v: printable(v) if isinstance(v, str) else v)
         out += ["   " + line for line in table.to_string(index=False).splitlines()]

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from kb import __version__
+from kb.disputes import dispute_to_dict
 from kb.model import KnowledgeBase
 from kb.weigh import Weights, _r
 
@@ -93,6 +94,7 @@ def to_dict(kb: KnowledgeBase, weights: Weights) -> dict[str, Any]:
         "claims": claims,
         "relations": relations,
         "topics": topics,
+        "disputes": [dispute_to_dict(kb, d) for d in weights.disputes],
     }
 
 

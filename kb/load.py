@@ -211,13 +211,13 @@ def _yaml_files(col: _Collector, folder: Path) -> list[Path]:
     return [f for f in found if f.name.endswith((".yaml", ".yml"))]
 
 
-def _load_config(col: _Collector, root: Path) -> KbConfig:
+def _load_config(col: _Collector, root: Path) -> tuple[KbConfig, yamlfile.Located | None]:
     file = root / "kb.yaml"
     if not os.path.lexists(file):
-        return KbConfig()
+        return KbConfig(), None
     located = _read_yaml(col, file)
     if located is None:
-        return KbConfig()
+        return KbConfig(), None
     config = _validate(col, KbConfig, located, "kb.yaml") or KbConfig()
     if config.weighting:
         # the weighting model owns the meaning of its settings; a bad one is an error here, not a
@@ -228,7 +228,63 @@ def _load_config(col: _Collector, root: Path) -> KbConfig:
             return located.position(("weighting", *path), key=True)
 
         col.problems.extend(settings_from_config(config.weighting, locate)[1])
-    return config
+    return config, located
+
+
+def _check_disputes(
+    col: _Collector,
+    config: KbConfig,
+    located: yamlfile.Located | None,
+    claims: dict[str, Claim],
+    known_claims: set[str],
+) -> None:
+    """Disputes named in kb.yaml: known claims, joined by ``contradicts`` into one group, named once."""
+    if located is None or not config.disputes:
+        return
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    for claim in claims.values():
+        for target in claim.contradicts:
+            a, b = find(claim.id), find(target)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    named_groups: dict[str, int] = {}
+    ids: dict[str, int] = {}
+    for i, spec in enumerate(config.disputes):
+        unknown = False
+        for j, cid in enumerate(spec.claims):
+            if cid not in known_claims:
+                unknown = True
+                message = f"disputes[{i}].claims[{j}]: unknown claim {cid!r}{did_you_mean(cid, known_claims)}"
+                col.at("kb.yaml", located, ("disputes", i, "claims", j), message)
+        if unknown or any(c not in claims for c in spec.claims):
+            continue  # that claim's own file has the error
+        groups = {find(c) for c in spec.claims}
+        if len(groups) > 1:
+            message = (
+                f"disputes[{i}].claims: {', '.join(spec.claims)} are not joined by 'contradicts' into one"
+                " group; a dispute is one group of contradicting claims, or a single claim"
+            )
+            col.at("kb.yaml", located, ("disputes", i, "claims"), message)
+            continue
+        # a single claim of a group names the whole group
+        group = groups.pop()
+        if group in named_groups:
+            message = (
+                f"disputes[{i}]: names the same dispute as disputes[{named_groups[group]}]"
+                " (its claims are joined by 'contradicts'); keep one"
+            )
+            col.at("kb.yaml", located, ("disputes", i), message)
+        named_groups[group] = i
+        if spec.id is not None:
+            if spec.id in ids:
+                col.at("kb.yaml", located, ("disputes", i, "id"), f"disputes[{i}].id: {spec.id!r} is taken")
+            ids[spec.id] = i
 
 
 def _check_id(col: _Collector, file: Path) -> bool:
@@ -437,7 +493,7 @@ def _load(
     if not (root / "sources").is_dir() and not (root / "claims").is_dir():
         col.add(".", 1, 1, "not a knowledge base: expected folders sources/ and claims/")
         return None, col.problems
-    config = _load_config(col, root)
+    config, config_located = _load_config(col, root)
     source_files = _yaml_files(col, root / "sources")
     claim_files = _yaml_files(col, root / "claims")
     with show_progress("validating", len(source_files) + len(claim_files)) as col.advance:
@@ -447,6 +503,7 @@ def _load(
     known_claims = set(claims) | {p.stem for p in claim_files}
     known_sources = {p.stem for p in source_files}
     spans = _check_references(col, claims, where, sources, texts, known_claims, known_sources)
+    _check_disputes(col, config, config_located, claims, known_claims)
     if not any(p.severity == "error" for p in col.problems):
         # only meaningful when every claim file could be read
         _check_unused_sources(col, sources, claims)

@@ -127,6 +127,16 @@ class Claim(_Record):
     _statement = field_validator("statement", "topic")(_nonempty)
 
 
+class DisputeSpec(_Record):
+    """A dispute named in ``kb.yaml``: the question in plain words and the claims that answer it."""
+
+    question: str
+    claims: list[str] = Field(min_length=1)
+    id: str | None = None
+
+    _question = field_validator("question")(_nonempty)
+
+
 class KbConfig(_Record):
     """``kb.yaml``: optional settings of a knowledge base."""
 
@@ -137,6 +147,8 @@ class KbConfig(_Record):
     weighting: dict[str, Any] = Field(default_factory=dict)
     # Search synonyms: each group of words is treated as one word by `kb search`.
     synonyms: list[list[str]] = Field(default_factory=list)
+    # Disputes named in plain words; the rest are derived from the claim graph (kb.disputes).
+    disputes: list[DisputeSpec] = Field(default_factory=list)
 
 
 class Span(BaseModel):

@@ -39,12 +39,14 @@ from kb.contradictions import (
     side_to_dict,
     strongest_sides,
 )
+from kb.disputes import Dispute, dispute_to_dict
 from kb.model import KnowledgeBase
-from kb.weigh import Weights, _r
+from kb.weigh import Weights, _r, shown
 
 FORMATS: tuple[str, ...] = ("md", "csv", "json", "html")
 CSV_COLUMNS = (
     "topic", "rank", "claim", "statement", "strength", "base", "consensus", "sources_for", "sources_against",
+    "dispute", "dispute_question", "dispute_verdict", "dispute_leader", "rival_strength",
 )  # fmt: skip
 WEIGHTING_PAGE = "How strengths are computed"
 
@@ -69,6 +71,7 @@ class TopicSection:
     consensus_counts: dict[str, int]
     claims: tuple[ClaimEntry, ...]
     disagreements: tuple[Contradiction, ...]  # those with a claim in this topic
+    disputes: tuple[Dispute, ...] = ()  # those with a position in this topic
 
 
 @dataclass(frozen=True)
@@ -112,11 +115,13 @@ def build(
             )  # fmt: skip
         members = set(summary.claims)
         clashes = tuple(c for c in found if c.claim_a in members or c.claim_b in members)
+        disputes = tuple(d for d in weights.disputes if members & set(d.claims))
         topics.append(
             TopicSection(
-                summary.topic, summary.verdict, dict(summary.consensus_counts), tuple(entries), clashes
+                summary.topic, summary.verdict, dict(summary.consensus_counts), tuple(entries), clashes,
+                disputes,
             )
-        )
+        )  # fmt: skip
     return Report(
         title=kb.config.title,
         description=kb.config.description,
@@ -206,13 +211,77 @@ def _quotes_frame(kb: KnowledgeBase, section: TopicSection) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def _disagreements_frame(kb: KnowledgeBase, clashes: tuple[Contradiction, ...]) -> pd.DataFrame:
+def _position_cell(c: Contradiction, which: str, weights: Weights, claim_ref: Callable[[str], str]) -> str:
+    claim = c.claim_a if which == "a" else c.claim_b
+    strength = c.strength_a if which == "a" else c.strength_b
+    if c.kind == OPPOSED:
+        return f"{'yes' if which == 'a' else 'no'}: {claim_ref(claim)} ({strength:.2f})"
+    return f"{claim_ref(claim)} ({strength:.2f}, {weights.claims[claim].consensus})"
+
+
+def _sources_cell(kb: KnowledgeBase, c: Contradiction, which: str) -> str:
+    sides, voices = (c.sides_a, c.voices_a) if which == "a" else (c.sides_b, c.voices_b)
+    said = [
+        f"{kb.sources[s.source].title}: \u201c{s.quote}\u201d ({s.kind}, {number(s.weight)})" for s in sides
+    ]
+    said += [f"also {v.describe(kb.sources[v.source].title)}" for v in voices]
+    return "; ".join(said)
+
+
+def _better_cell(c: Contradiction) -> str:
+    if c.better_supported is None:
+        return "neither (a tie)"
+    return f"{c.better_supported.upper()}, by {abs(shown(c.strength_a) - shown(c.strength_b)):.2f}"
+
+
+def _disagreements_frame(
+    kb: KnowledgeBase,
+    weights: Weights,
+    clashes: tuple[Contradiction, ...],
+    claim_ref: Callable[[str], str] = str,
+) -> pd.DataFrame:
+    questions = {d.id: d.question for d in weights.disputes}
     rows = [
-        (_disagreement_on(c), kb.sources[c.a.source].title, _says(c.a, c.kind != OPPOSED),
-         kb.sources[c.b.source].title, _says(c.b, c.kind != OPPOSED))
+        (questions.get(c.dispute, c.dispute),
+         _position_cell(c, "a", weights, claim_ref), _sources_cell(kb, c, "a"),
+         _position_cell(c, "b", weights, claim_ref), _sources_cell(kb, c, "b"), _better_cell(c))
         for c in clashes
     ]  # fmt: skip
-    return pd.DataFrame(rows, columns=["disagreement", "source A", "A says", "source B", "B says"])
+    columns = ["dispute", "side A", "A's sources", "side B", "B's sources", "better supported"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _positions_frame(kb: KnowledgeBase, d: Dispute, claim_ref: Callable[[str], str] = str) -> pd.DataFrame:
+    rows = []
+    for i, p in enumerate(d.positions):
+        role = "leads" if d.verdict.leader == i else ""
+        position = f"{p.answer}: {p.statement}" if p.answer else p.statement
+        voices = [f"for: {v.describe(kb.sources[v.source].title)}" for v in p.voices_for]
+        voices += [f"against: {v.describe(kb.sources[v.source].title)}" for v in p.voices_against]
+        rows.append((
+            claim_ref(p.claim), position, f"{p.strength:.2f}", p.consensus, _joined(p.sources_for),
+            _joined(p.sources_against), "; ".join(voices), role,
+        ))  # fmt: skip
+    columns = [
+        "claim",
+        "position",
+        "strength",
+        "consensus",
+        "sources for",
+        "against",
+        "other voices",
+        "verdict",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _disputes_frame(disputes: tuple[Dispute, ...]) -> pd.DataFrame:
+    rows = [
+        (d.question, d.verdict.label, "; ".join(f"{p.label} ({p.strength:.2f})" for p in d.positions),
+         f"{d.verdict.margin:.2f}", "yes" if d.verdict.robust else "no", _joined(d.verdict.hinges_on))
+        for d in disputes
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=["question", "verdict", "positions", "margin", "robust", "hinges on"])
 
 
 def _sources_frame(kb: KnowledgeBase, weights: Weights) -> pd.DataFrame:
@@ -253,34 +322,57 @@ def md(text: str) -> str:
     return escaped.replace("~", "&#126;")
 
 
-def _md_table(frame: pd.DataFrame) -> str:
+def _md_table(frame: pd.DataFrame, raw: tuple[str, ...] = (), ref: Callable[[str], str] = md) -> str:
+    """A pipe table, every cell escaped; the ``raw`` columns hold claim ids, rendered by ``ref``."""
     safe = frame.map(md)
+    for column in raw:
+        safe[column] = frame[column].map(ref)
     safe.columns = [md(c) for c in frame.columns]
     return safe.to_markdown(index=False, tablefmt="pipe", disable_numparse=True)
 
 
 def to_markdown(
-    kb: KnowledgeBase, weights: Weights, report: Report, weighting_link: str | None = None
+    kb: KnowledgeBase,
+    weights: Weights,
+    report: Report,
+    weighting_link: str | None = None,
+    claim_link: Callable[[str], str] | None = None,
 ) -> str:
+    """``claim_link``, when given, maps a claim id to the URL of its page: claim ids become links."""
+    ref = (lambda cid: f"[{md(cid)}]({claim_link(cid)})") if claim_link else md
     out = [f"# {md(report.title)}: consensus report", ""]
     if report.description:
         out += [md(report.description), ""]
     out += [
         f"{len(kb.sources)} sources, {len(kb.claims)} claims in {len(report.topics)} topics, "
-        f"{len(report.contradictions)} disagreements between sources. Strengths run from 0 (refuted) "
-        "through 0.5 (no evidence either way) to 1 (established); the method is at the end.",
+        f"{len(weights.disputes)} disputes, {len(report.contradictions)} clashes between sources."
+        " Strengths run from 0 (refuted) through 0.5 (no evidence either way) to 1 (established);"
+        " the method is at the end.",
         "",
     ]
+    out += ["## Disputes and verdicts", ""]
+    if weights.disputes:
+        out += [_md_table(_disputes_frame(weights.disputes)), ""]
+    else:
+        out += ["The sources do not answer any question differently.", ""]
     for section in report.topics:
         out += [f"## Topic: {md(section.topic)}", ""]
         out += [f"**Verdict.** {md(section.verdict)}", ""]
-        out += ["### Claims by strength", "", _md_table(_claims_frame(section)), ""]
+        for d in section.disputes:
+            out += [
+                f"### Dispute: {md(d.question)}",
+                "",
+                f"**Verdict.** {md(d.summary())}",
+                "",
+            ]
+            out += [_md_table(_positions_frame(kb, d), raw=("claim",), ref=ref), ""]
+        out += ["### Claims by strength", "", _md_table(_claims_frame(section), raw=("claim",), ref=ref), ""]
         out += ["### Sources for and against, with their key quotes", ""]
         quotes = _quotes_frame(kb, section)
         out += [_md_table(quotes) if not quotes.empty else "No evidence on these claims yet.", ""]
         out += ["### Disagreements", ""]
         if section.disagreements:
-            out += [_md_table(_disagreements_frame(kb, section.disagreements)), ""]
+            out += [_md_table(_disagreements_frame(kb, weights, section.disagreements)), ""]
         else:
             out += ["No two sources disagree on these claims.", ""]
     out += ["## Sources", "", _md_table(_sources_frame(kb, weights)), ""]
@@ -351,23 +443,34 @@ def to_html(kb: KnowledgeBase, weights: Weights, report: Report, weighting_link:
         out.append(f"<p>{e(report.description)}</p>")
     out.append(
         f"<p>{len(kb.sources)} sources, {len(kb.claims)} claims in {len(report.topics)} topics, "
-        f"{len(report.contradictions)} disagreements between sources. Strengths run from 0 (refuted) "
-        'through 0.5 (no evidence either way) to 1 (established); see <a href="#method">the method</a>.</p>'
+        f"{len(weights.disputes)} disputes, {len(report.contradictions)} clashes between sources."
+        " Strengths run"
+        ' from 0 (refuted) through 0.5 (no evidence either way) to 1 (established); see <a href="#method">the'
+        " method</a>.</p>"
     )
     out.append("<nav><ul>")
     out += [f'<li><a href="#{a}">{e(s.topic)}</a></li>' for a, s in zip(anchors, report.topics, strict=True)]
     out.append("</ul></nav>")
+    out.append("<h2>Disputes and verdicts</h2>")
+    if weights.disputes:
+        out.append(_html_table(_disputes_frame(weights.disputes)))
+    else:
+        out.append("<p>The sources do not answer any question differently.</p>")
     for anchor, section in zip(anchors, report.topics, strict=True):
         out.append(f'<section id="{anchor}">')
         out.append(f"<h2>Topic: {e(section.topic)}</h2>")
         out.append(f'<p class="verdict"><strong>Verdict.</strong> {e(section.verdict)}</p>')
+        for d in section.disputes:
+            out.append(f"<h3>Dispute: {e(d.question)}</h3>")
+            out.append(f'<p class="verdict"><strong>Verdict.</strong> {e(d.summary())}</p>')
+            out.append(_html_table(_positions_frame(kb, d)))
         out += ["<h3>Claims by strength</h3>", _html_table(_claims_frame(section))]
         out.append("<h3>Sources for and against, with their key quotes</h3>")
         quotes = _quotes_frame(kb, section)
         out.append(_html_table(quotes) if not quotes.empty else "<p>No evidence on these claims yet.</p>")
         out.append("<h3>Disagreements</h3>")
         if section.disagreements:
-            out.append(_html_table(_disagreements_frame(kb, section.disagreements)))
+            out.append(_html_table(_disagreements_frame(kb, weights, section.disagreements)))
         else:
             out.append("<p>No two sources disagree on these claims.</p>")
         out.append("</section>")
@@ -387,11 +490,30 @@ def to_html(kb: KnowledgeBase, weights: Weights, report: Report, weighting_link:
 # --- CSV and JSON ---
 
 
-def to_csv(report: Report) -> str:
-    """One row per claim; lists of sources joined with ';' as in kb export's CSV tables."""
+def _dispute_columns(disputes: dict[str, Dispute], cid: str) -> tuple:
+    """A claim's dispute (the first, by topic and id), its verdict and leader, and the strength of
+    its strongest rival."""
+    d = disputes.get(cid)
+    if d is None:
+        return ("", "", "", "", "")
+    index = next(i for i, p in enumerate(d.positions) if p.claim == cid and p.answer != "no")
+    rival = max((d.positions[i].strength for i in d.rivals[index]), default=None)
+    leader = d.leader.claim if d.leader else ""
+    if d.leader is not None and d.leader.answer == "no":
+        leader = f"not {leader}"
+    return (d.id, d.question, d.verdict.label, leader, "" if rival is None else _r(rival))
+
+
+def to_csv(report: Report, weights: Weights) -> str:
+    """One row per claim, with the dispute it belongs to; lists of sources joined with ';' as in kb
+    export's CSV tables."""
+    disputes: dict[str, Dispute] = {}
+    for d in weights.disputes:
+        for c in d.claims:
+            disputes.setdefault(c, d)
     rows = [
         (section.topic, e.rank, e.id, e.statement, _r(e.strength), _r(e.base), e.consensus,
-         ";".join(e.sources_for), ";".join(e.sources_against))
+         ";".join(e.sources_for), ";".join(e.sources_against), *_dispute_columns(disputes, e.id))
         for section in report.topics
         for e in section.claims
     ]  # fmt: skip
@@ -439,6 +561,7 @@ def to_dict(kb: KnowledgeBase, weights: Weights, report: Report) -> dict[str, An
             }
             for s in sorted(kb.sources.values(), key=lambda s: s.id)
         ],
+        "disputes": [dispute_to_dict(kb, d) for d in weights.disputes],
         "agreement": matrix_to_dict(report.agreement),
         "method": {
             "text": list(report.method),
@@ -465,7 +588,7 @@ def render(
     renderers: dict[str, Callable[[], str]] = {
         "md": lambda: to_markdown(kb, weights, report, weighting_link),
         "html": lambda: to_html(kb, weights, report, weighting_link),
-        "csv": lambda: to_csv(report),
+        "csv": lambda: to_csv(report, weights),
         "json": lambda: json.dumps(to_dict(kb, weights, report), ensure_ascii=False, indent=2) + "\n",
     }
     if fmt not in renderers:

@@ -31,6 +31,7 @@ Pure functions over a loaded knowledge base; ``site/docs/weighting.md`` (the sit
 from __future__ import annotations
 
 import heapq
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -152,6 +153,8 @@ class RelationEffect:
     type: str  # "supports" (it supports this claim) or "contradicts"
     passed: float  # c(b): the confidence it passes on
     effect: float  # strength minus strength without this relation, others held fixed
+    # sources both claims rest on: over this relation they count for nothing (a source counts once)
+    shared_sources: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -167,6 +170,9 @@ class ClaimWeight:
     evidence: tuple[EvidenceWeight, ...]
     relations: tuple[RelationEffect, ...]
     explanation: str
+    # readers and other people hosted by a source, on each side: shown as theirs, never as the source's
+    voices_for: tuple[Voice, ...] = ()
+    voices_against: tuple[Voice, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -186,6 +192,8 @@ class Weights:
     topics: dict[str, TopicSummary]
     iterations: int
     converged: bool
+    # the disputes and their verdicts (kb.disputes), computed once here for every view
+    disputes: tuple = ()
 
 
 def _r(x: float) -> float:
@@ -211,10 +219,39 @@ def source_reliability(source: Source, settings: Settings) -> Reliability:
 
 
 def speaker_role(speaker: str | None) -> str:
-    if not speaker:
+    """``author``, ``reader`` or ``other``, from how ``speaker`` starts.
+
+    A missing speaker is the author. Someone relayed through a reader ("Rusty Moore, fitness
+    coach, relayed by reader Sandra") reaches the source through that reader, so weighs as one.
+    """
+    if not speaker or not speaker.strip():
         return "author"
     first = speaker.strip().split()[0].lower().rstrip(":,")
-    return first if first in ("author", "reader") else "other"
+    if first in ("author", "reader"):
+        return first
+    if re.search(r"\brelayed by (a )?reader\b", speaker, re.IGNORECASE):
+        return "reader"
+    return "other"
+
+
+def is_author(speaker: str | None) -> bool:
+    """Whether an evidence item is its source's own voice: the only voice that places the source on a side."""
+    return speaker_role(speaker) == "author"
+
+
+@dataclass(frozen=True, slots=True)
+class Voice:
+    """Someone other than the author speaking inside a source: a reader, a relayed or quoted person."""
+
+    source: str
+    speaker: str
+    role: str  # "reader" | "other"
+
+    def describe(self, source_name: str) -> str:
+        """'a reader of X' or 'Rusty Moore, ..., relayed by reader Y, in X'."""
+        if self.role == "reader" and self.speaker.strip().lower().split()[0].rstrip(":,") == "reader":
+            return f"a reader of {source_name}"
+        return f"{self.speaker}, in {source_name}"
 
 
 def noisy_or(weights: list[float]) -> float:
@@ -257,13 +294,28 @@ def passed_on(strength: float, relation_weight: float) -> float:
     return relation_weight * max(0.0, 2.0 * strength - 1.0)
 
 
+@dataclass(slots=True)
+class Propagation:
+    strength: dict[str, float]
+    # (target, origin, type) -> the confidence the origin passes on to the target over that relation
+    passed: dict[tuple[str, str, str], float]
+    iterations: int
+    converged: bool
+
+
 def propagate(
     base: dict[str, float],
     supporters: dict[str, list[str]],
     attackers: dict[str, list[str]],
     relation_weight: float,
-) -> tuple[dict[str, float], int, bool]:
-    """Iterate the propagation to a fixed point; returns (strengths, iterations, converged).
+    edge_base: dict[tuple[str, str], float] | None = None,
+) -> Propagation:
+    """Iterate the propagation to a fixed point.
+
+    ``edge_base[(origin, target)]``, where given, is the origin's base score counting only the
+    sources the target does not already have: over that relation the origin passes on what
+    those sources give it (a source counts once per claim, directly or through a relation).
+    Elsewhere the origin passes on its strength.
 
     Each step averages the new value with the old (a Krasnoselskii iteration), which
     damps the oscillation a cycle of attacks would otherwise cause. The step runs on
@@ -274,39 +326,63 @@ def propagate(
     index = {c: i for i, c in enumerate(ids)}
     n = len(ids)
     b = np.array([base[c] for c in ids], dtype=float)
+    edge_base = edge_base or {}
 
-    def edges(table: dict[str, list[str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def edges(table: dict[str, list[str]]):
         pairs = sorted((index[t], index[s]) for t, sources in table.items() for s in sources)
         dst = np.array([p[0] for p in pairs], dtype=np.int64)
         src = np.array([p[1] for p in pairs], dtype=np.int64)
+        own = np.array([(ids[s], ids[t]) in edge_base for t, s in pairs], dtype=bool)
+        eb = np.array([edge_base.get((ids[s], ids[t]), 0.0) for t, s in pairs], dtype=float)
         starts = np.flatnonzero(np.r_[True, dst[1:] != dst[:-1]]) if len(dst) else dst
-        return src, starts, dst[starts]
+        return pairs, src, own, eb, starts, dst[starts]
 
-    def side(passed: np.ndarray, src: np.ndarray, starts: np.ndarray, claims: np.ndarray) -> np.ndarray:
+    def combine_arrays(base_, va_, vs_):
+        return np.where(va_ >= vs_, base_ - base_ * (va_ - vs_), base_ + (1.0 - base_) * (vs_ - va_))
+
+    def edge_passed(edge, strength, va_prev, vs_prev) -> np.ndarray:
+        _, src, own, eb, _, _ = edge
+        s = strength[src]
+        if own.any():
+            s = np.where(own, combine_arrays(eb, va_prev[src], vs_prev[src]), s)
+        return relation_weight * np.maximum(0.0, 2.0 * s - 1.0)
+
+    def side(passed: np.ndarray, edge) -> np.ndarray:
+        _, src, _, _, starts, claims = edge
         out = np.zeros(n)
         if len(src):
-            out[claims] = np.maximum.reduceat(passed[src], starts)
+            out[claims] = np.maximum.reduceat(passed, starts)
         return out
 
     supporting = edges(supporters)
     attacking = edges(attackers)
     strength = b.copy()
+    va, vs = np.zeros(n), np.zeros(n)
+    iterations, converged = MAX_ITERATIONS, False
     for iteration in range(1, MAX_ITERATIONS + 1):
-        passed = relation_weight * np.maximum(0.0, 2.0 * strength - 1.0)
-        va = side(passed, *attacking)
-        vs = side(passed, *supporting)
-        combined = np.where(va >= vs, b - b * (va - vs), b + (1.0 - b) * (vs - va))
-        updated = 0.5 * (strength + combined)
+        va_new = side(edge_passed(attacking, strength, va, vs), attacking)
+        vs_new = side(edge_passed(supporting, strength, va, vs), supporting)
+        updated = 0.5 * (strength + combine_arrays(b, va_new, vs_new))
         change = float(np.max(np.abs(updated - strength))) if n else 0.0
-        strength = updated
+        change = max(change, float(np.max(np.abs(va_new - va))) if n else 0.0)
+        strength, va, vs = updated, va_new, vs_new
         if change < TOLERANCE:
-            return dict(zip(ids, strength.tolist(), strict=True)), iteration, True
-    return dict(zip(ids, strength.tolist(), strict=True)), MAX_ITERATIONS, False
+            iterations, converged = iteration, True
+            break
+    passed: dict[tuple[str, str, str], float] = {}
+    for edge, kind in ((supporting, "supports"), (attacking, "contradicts")):
+        values = edge_passed(edge, strength, va, vs).tolist()
+        for (t, s_), value in zip(edge[0], values, strict=True):
+            passed[(ids[t], ids[s_], kind)] = value
+    return Propagation(dict(zip(ids, strength.tolist(), strict=True)), passed, iterations, converged)
 
 
 def _consensus(for_: set[str], against: set[str], has_evidence: bool) -> str:
+    """From the sources whose authors take a side; evidence only from hosted voices is single-source."""
     if not has_evidence:
         return "no-evidence"
+    if not for_ and not against:
+        return "single-source"
     if any(a != b for a in for_ for b in against):
         return "contested"
     if len(for_ | against) == 1:
@@ -370,16 +446,40 @@ def _compute(kb: KnowledgeBase, settings: Settings | None) -> Weights:
         for key in table:
             table[key] = sorted(set(table[key]))
 
-    strength, iterations, converged = propagate(base, supporters, attackers, settings.relation_weight)
+    # A source counts once per claim: over a relation, a claim passes on only what the sources
+    # its neighbour does not already have give it.
+    sources_of = {cid: {ev.source for ev in claim.evidence} for cid, claim in kb.claims.items()}
+    triples_of = {cid: [(ev.source, ev.stance, ev.weight) for ev in items[cid]] for cid in kb.claims}
+    edge_base: dict[tuple[str, str], float] = {}
+    shared: dict[tuple[str, str], tuple[str, ...]] = {}
+    for table in (supporters, attackers):
+        for target, origins in table.items():
+            for origin in origins:
+                common = sources_of[origin] & sources_of[target]
+                if common:
+                    rest = [t for t in triples_of[origin] if t[0] not in common]
+                    edge_base[(origin, target)] = base_score(rest)
+                    shared[(origin, target)] = tuple(sorted(common))
 
-    # sources behind each claim, for consensus: direct evidence, plus the sources backing
-    # a contradicting claim, who by that disagree with this one
-    direct_for = {
-        c: {ev.source for ev in kb.claims[c].evidence if ev.stance == "supports"} for c in kb.claims
-    }
-    direct_against = {
-        c: {ev.source for ev in kb.claims[c].evidence if ev.stance == "opposes"} for c in kb.claims
-    }
+    result = propagate(base, supporters, attackers, settings.relation_weight, edge_base)
+    strength, iterations, converged = result.strength, result.iterations, result.converged
+
+    # Sources behind each claim, for consensus, count by their authors' voices only: direct
+    # evidence, plus the authors backing a contradicting claim, who by that disagree with this one.
+    # Readers and other people a source hosts are voices of their own; they never place the source.
+    direct_for: dict[str, set[str]] = {}
+    direct_against: dict[str, set[str]] = {}
+    voices: dict[str, dict[str, list[Voice]]] = {}
+    for cid, claim in kb.claims.items():
+        direct_for[cid], direct_against[cid] = set(), set()
+        voices[cid] = {"supports": [], "opposes": []}
+        for ev, item in zip(claim.evidence, items[cid], strict=True):
+            if item.speaker_role == "author":
+                (direct_for if ev.stance == "supports" else direct_against)[cid].add(ev.source)
+            else:
+                voice = Voice(ev.source, ev.speaker or "", item.speaker_role)
+                if voice not in voices[cid][ev.stance]:
+                    voices[cid][ev.stance].append(voice)
 
     claims: dict[str, ClaimWeight] = {}
     for cid, claim in kb.claims.items():
@@ -387,7 +487,7 @@ def _compute(kb: KnowledgeBase, settings: Settings | None) -> Weights:
         for other in attackers.get(cid, ()):
             against |= direct_for[other]
         consensus = _consensus(for_, against, bool(claim.evidence))
-        relation_effects = _relation_effects(cid, base[cid], strength, supporters, attackers, settings)
+        relation_effects = _relation_effects(cid, base[cid], result.passed, supporters, attackers, shared)
         s, o = sides[cid]
         claims[cid] = ClaimWeight(
             id=cid,
@@ -401,22 +501,27 @@ def _compute(kb: KnowledgeBase, settings: Settings | None) -> Weights:
             evidence=tuple(items[cid]),
             relations=relation_effects,
             explanation=_explain(claim.id, base[cid], strength[cid], s, o, items[cid], relation_effects),
+            voices_for=tuple(sorted(voices[cid]["supports"], key=lambda v: (v.source, v.speaker))),
+            voices_against=tuple(sorted(voices[cid]["opposes"], key=lambda v: (v.source, v.speaker))),
         )
-    topics = summarise_topics(kb, claims)
-    return Weights(settings, reliability, claims, topics, iterations, converged)
+    from kb.disputes import find_disputes
+
+    partial = Weights(settings, reliability, claims, {}, iterations, converged)
+    disputes = tuple(find_disputes(kb, partial))
+    topics = summarise_topics(kb, claims, disputes)
+    return Weights(settings, reliability, claims, topics, iterations, converged, disputes)
 
 
 def _relation_effects(
     cid: str,
     base: float,
-    strength: dict[str, float],
+    passed: dict[tuple[str, str, str], float],
     supporters: dict[str, list[str]],
     attackers: dict[str, list[str]],
-    settings: Settings,
+    shared: dict[tuple[str, str], tuple[str, ...]],
 ) -> tuple[RelationEffect, ...]:
-    rw = settings.relation_weight
-    sup = {b: passed_on(strength[b], rw) for b in supporters.get(cid, ())}
-    att = {b: passed_on(strength[b], rw) for b in attackers.get(cid, ())}
+    sup = {b: passed[(cid, b, "supports")] for b in supporters.get(cid, ())}
+    att = {b: passed[(cid, b, "contradicts")] for b in attackers.get(cid, ())}
     va, vs = strongest(list(att.values())), strongest(list(sup.values()))
     full = combine(base, va, vs)
 
@@ -429,10 +534,14 @@ def _relation_effects(
 
     sup_without, att_without = without_each(sup), without_each(att)
     effects = [
-        RelationEffect(b, "supports", v, full - combine(base, va, sup_without[b])) for b, v in sup.items()
+        RelationEffect(b, "supports", v, full - combine(base, va, sup_without[b]), shared.get((b, cid), ()))
+        for b, v in sup.items()
     ]
     effects += [
-        RelationEffect(b, "contradicts", v, full - combine(base, att_without[b], vs)) for b, v in att.items()
+        RelationEffect(
+            b, "contradicts", v, full - combine(base, att_without[b], vs), shared.get((b, cid), ())
+        )
+        for b, v in att.items()
     ]
     return tuple(effects)
 
@@ -450,7 +559,12 @@ def _explain(cid, base, strength, s, o, items, relations) -> str:
             formula = f"base - base x (va - vs) = {strength:.3f}"
         else:
             formula = f"base + (1 - base) x (vs - va) = {strength:.3f}"
-        parts = [f"{r.claim} ({r.type}, {r.effect:+.3f})" for r in moved]
+        parts = [
+            f"{r.claim} ({r.type}, {r.effect:+.3f}"
+            + (f"; counts none of {', '.join(r.shared_sources)}, already here" if r.shared_sources else "")
+            + ")"
+            for r in moved
+        ]
         text += (
             f" Strongest contradicting claim passes va = {va:.3f}, strongest supporting claim vs = {vs:.3f};"
             f" strength = {formula}. Effect of each relation (with it minus without it): "
@@ -461,10 +575,25 @@ def _explain(cid, base, strength, s, o, items, relations) -> str:
         text += f" Related claims are not established enough to move it; strength {strength:.3f}."
     else:
         text += f" No related claims; strength {strength:.3f}."
+    discounted = [r for r in relations if r.shared_sources and abs(r.effect) < 0.0005]
+    if discounted:
+        text += (
+            " "
+            + "; ".join(
+                f"{r.claim} rests on {', '.join(r.shared_sources)}, already counted here,"
+                " so passes nothing of it"
+                for r in discounted
+            )
+            + "."
+        )
     return text
 
 
-def summarise_topics(kb: KnowledgeBase, claims: dict[str, ClaimWeight]) -> dict[str, TopicSummary]:
+def summarise_topics(
+    kb: KnowledgeBase, claims: dict[str, ClaimWeight], disputes: tuple = ()
+) -> dict[str, TopicSummary]:
+    from kb.disputes import topic_verdict
+
     by_topic: dict[str, list[str]] = defaultdict(list)
     for cid, claim in kb.claims.items():
         by_topic[claim.topic].append(cid)
@@ -473,31 +602,33 @@ def summarise_topics(kb: KnowledgeBase, claims: dict[str, ClaimWeight]) -> dict[
         ids = sorted(by_topic[topic], key=lambda c: (-round(claims[c].strength, 9), c))
         counts = {label: sum(1 for c in ids if claims[c].consensus == label) for label in CONSENSUS_LABELS}
         sources = sorted({ev.source for c in ids for ev in kb.claims[c].evidence})
-        verdict = _verdict(kb, [claims[c] for c in ids], counts)
+        members = set(ids)
+        touching = [d for d in disputes if members & set(d.claims)]
+        verdict = topic_verdict(kb, [claims[c] for c in ids], counts, touching)
         out[topic] = TopicSummary(topic, tuple(ids), counts, tuple(sources), verdict)
     return out
 
 
-# Where a topic's verdict draws its lines: a claim at or above SUPPORTED is supported, one at or
-# below DOUBTFUL is doubtful, anything between is undecided.
+# How a claim's strength reads in words, on the strength as shown (two decimals): at or above
+# SUPPORTED it is supported, at or below DOUBTFUL doubtful, anything between undecided.
 SUPPORTED = 0.6
 DOUBTFUL = 0.4
 
 
-def _verdict(kb: KnowledgeBase, ranked: list[ClaimWeight], counts: dict[str, int]) -> str:
-    """A topic in two or three sentences: its best claim, its worst if doubtful, the consensus labels."""
+def shown(value: float) -> float:
+    """A strength as every view shows it: two decimals, half up; words are read off this value."""
+    return int(value * 100 + 0.5 + 1e-9) / 100
 
-    def cite(w: ClaimWeight) -> str:
-        return f"\u201c{kb.claims[w.id].statement}\u201d ({w.strength:.2f}, {w.consensus})"
 
-    top, bottom = ranked[0], ranked[-1]
-    if top.strength >= SUPPORTED:
-        text = f"Best supported: {cite(top)}."
-    elif top.strength > DOUBTFUL:
-        text = f"Nothing here is settled; the strongest claim is {cite(top)}."
-    else:
-        text = f"No claim here is supported; the strongest is {cite(top)}."
-    if len(ranked) > 1 and bottom.strength <= DOUBTFUL:
-        text += f" Least supported: {cite(bottom)}."
-    labels = ", ".join(f"{n} {label}" for label, n in counts.items() if n)
-    return text + f" {len(ranked)} claim{'s' if len(ranked) != 1 else ''}: {labels}."
+def strength_words(strength: float) -> str:
+    """Five equal bands of the shown strength; the middle one is undecided."""
+    value = shown(strength)
+    if value >= 0.8:
+        return "well supported"
+    if value >= SUPPORTED:
+        return "supported"
+    if value > DOUBTFUL:
+        return "undecided"
+    if value > 0.2:
+        return "doubtful"
+    return "very doubtful"

@@ -24,66 +24,61 @@ def weighed():
 
 
 def summary(found: list[contradictions.Contradiction]) -> set[tuple]:
-    return {(c.kind, c.a.source, c.b.source, frozenset((c.claim_a, c.claim_b))) for c in found}
+    return {
+        (c.kind, c.claim_a, c.claim_b, tuple(x.source for x in c.sides_a), tuple(x.source for x in c.sides_b))
+        for c in found
+    }
 
 
-def test_every_cross_source_disagreement_and_nothing_else(weighed) -> None:
+def test_one_item_per_clash_with_every_source_on_each_side(weighed) -> None:
     kb, weights = weighed
     found = contradictions.find_contradictions(kb, weights)
-    pair = frozenset((SHRINKS, BUILDS))
     assert summary(found) == {
-        # alpha and gamma back "shrinks", beta opposes it
-        ("opposed", "alpha", "beta", frozenset({SHRINKS})),
-        ("opposed", "beta", "gamma", frozenset({SHRINKS})),
-        # beta opposes "cycling builds", delta supports it (delta also opposes it: not a clash with itself)
-        ("opposed", "beta", "delta", frozenset({"cycling-builds-legs"})),
-        # backers of "shrinks" (alpha, gamma) against backers of "builds" (beta, delta)
-        ("contradicting-claims", "alpha", "beta", pair),
-        ("contradicting-claims", "alpha", "delta", pair),
-        ("contradicting-claims", "beta", "gamma", pair),
-        ("contradicting-claims", "delta", "gamma", pair),
+        # the backers of "shrinks" (alpha's study, gamma) against the backers of "builds" (delta, beta),
+        # strongest first; beta's reader opposes "shrinks" but is not beta's author: beta is on one side
+        ("contradicting-claims", SHRINKS, BUILDS, ("alpha", "gamma"), ("delta", "beta")),
+        # delta's author supports and opposes "cycling builds" (a source at odds with itself), beta opposes it
+        ("opposed", "cycling-builds-legs", "cycling-builds-legs", ("delta",), ("delta", "beta")),
     }
     # not disagreements: alpha opposing "cycling slims" while delta backs the claim it contradicts
-    # (both say it is false), beta and alpha opposing the two contradicting cycling claims, and
-    # "eating less" supporting "shrinks"
+    # (both say it is false), and "eating less" supporting "shrinks"
     assert not any("cycling-slims-legs" in (c.claim_a, c.claim_b) for c in found)
     assert not any("eating-less-shrinks-legs" in (c.claim_a, c.claim_b) for c in found)
 
 
-def test_sides_are_ordered_and_match_their_kind(weighed) -> None:
+def test_each_item_carries_its_dispute_strengths_and_better_side(weighed) -> None:
+    kb, weights = weighed
+    found = {c.claim_a: c for c in contradictions.find_contradictions(kb, weights)}
+    running = found[SHRINKS]
+    assert running.dispute == "running-builds-legs-vs-running-shrinks-legs"
+    assert running.strength_a == weights.claims[SHRINKS].strength
+    assert running.strength_b == weights.claims[BUILDS].strength
+    assert running.better_supported == "a"
+    cycling = found["cycling-builds-legs"]
+    assert cycling.strength_a + cycling.strength_b == pytest.approx(1.0)
+    assert cycling.better_supported == "b"  # "no" is ahead: 0.56 against 0.44
+
+
+def test_sides_hold_the_authors_strongest_items(weighed) -> None:
     kb, weights = weighed
     for c in contradictions.find_contradictions(kb, weights):
-        assert c.a.source < c.b.source
-        assert (c.claim_a, c.claim_b) == (c.a.claim, c.b.claim)
         if c.kind == "opposed":
             assert c.claim_a == c.claim_b
-            assert {c.a.stance, c.b.stance} == {"supports", "opposes"}
+            assert {x.stance for x in c.sides_a} == {"supports"} and {x.stance for x in c.sides_b} == {
+                "opposes"
+            }
         else:
             assert c.claim_a != c.claim_b
-            assert c.a.stance == c.b.stance == "supports"
-        for side in (c.a, c.b):
-            ev = kb.claims[side.claim].evidence[side.index]
-            assert (ev.source, ev.stance, ev.quote) == (side.source, side.stance, side.quote)
-            assert side.weight == weights.claims[side.claim].evidence[side.index].weight
-
-
-def test_a_side_is_the_sources_strongest_item(weighed) -> None:
-    kb, weights = weighed
-    found = contradictions.find_contradictions(kb, weights)
-    alpha_side = next(c.a for c in found if c.kind == "opposed" and c.sources == ("alpha", "beta"))
-    # alpha has two items for "shrinks": an opinion first, then its study; the study weighs more
-    items = [ew for ew in weights.claims[SHRINKS].evidence if ew.source == "alpha"]
-    assert [i.index for i in items] == [0, 1] and items[1].weight > items[0].weight
-    assert alpha_side.index == 1
-    assert alpha_side.kind == "study"
-
-
-def test_the_list_is_sorted_and_one_per_source_pair_and_claim_pair(weighed) -> None:
-    kb, weights = weighed
-    found = contradictions.find_contradictions(kb, weights)
-    keys = [(*sorted((c.claim_a, c.claim_b)), c.a.source, c.b.source) for c in found]
-    assert keys == sorted(keys)
-    assert len(set(keys)) == len(keys)
+            assert {x.stance for x in (*c.sides_a, *c.sides_b)} == {"supports"}
+        for sides in (c.sides_a, c.sides_b):
+            assert [x.weight for x in sides] == sorted((x.weight for x in sides), reverse=True)
+            for side in sides:
+                ev = kb.claims[side.claim].evidence[side.index]
+                assert (ev.source, ev.stance, ev.quote) == (side.source, side.stance, side.quote)
+                assert weights.claims[side.claim].evidence[side.index].speaker_role == "author"
+    # alpha has two items for "shrinks": an opinion first, then its study, which weighs more
+    running = next(c for c in contradictions.find_contradictions(kb, weights) if c.claim_a == SHRINKS)
+    assert running.a.source == "alpha" and running.a.kind == "study" and running.a.index == 1
 
 
 def test_result_does_not_depend_on_the_order_of_claims_or_sources(weighed) -> None:
@@ -103,7 +98,7 @@ def test_filter_by_source(weighed) -> None:
     every = contradictions.find_contradictions(kb, weights)
     gamma = contradictions.find_contradictions(kb, weights, source="gamma")
     assert gamma == [c for c in every if "gamma" in c.sources]
-    assert len(gamma) == 3
+    assert len(gamma) == 1
     with pytest.raises(ValueError, match="known sources: alpha, beta, delta, gamma"):
         contradictions.find_contradictions(kb, weights, source="nope")
 
@@ -120,16 +115,19 @@ def test_agreement_matrix(weighed) -> None:
     assert matrix.agree.at["alpha", "gamma"] == 2
     assert matrix.agree.at["beta", "delta"] == 2
     assert matrix.agree.at["alpha", "beta"] == 0
-    # the diagonal: claims each source takes a stance on
-    assert [matrix.agree.at[s, s] for s in ids] == [3, 3, 2, 2]
+    # the diagonal: claims each source's author takes a stance on (beta's reader on "shrinks" is not beta)
+    assert [matrix.agree.at[s, s] for s in ids] == [3, 2, 2, 2]
     assert [matrix.disagree.at[s, s] for s in ids] == [0, 0, 0, 0]
-    # disagreements: one per contradiction between the two
+    # disagreements: one per item in which the two are on opposite sides
     found = contradictions.find_contradictions(kb, weights)
     for a in ids:
         for b in ids:
             if a != b:
-                assert matrix.disagree.at[a, b] == sum(1 for c in found if set(c.sources) == {a, b})
-    assert matrix.disagree.at["alpha", "beta"] == 2
+                assert matrix.disagree.at[a, b] == sum(
+                    1 for c in found if (min(a, b), max(a, b)) in c.pairs()
+                )
+    assert matrix.disagree.at["alpha", "beta"] == 1
+    assert matrix.disagree.at["beta", "delta"] == 1
     pairs = matrix.pairs()
     assert list(pairs.columns) == ["source_a", "source_b", "agree", "disagree"]
     assert len(pairs) == 6
@@ -139,10 +137,17 @@ def test_cli_text_shows_both_quotes_side_by_side(runner) -> None:
     result = runner.invoke(cli, ["contradictions", "--kb", str(BASE)])
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert out.startswith("7 disagreements between sources: 3 on the same claim, 4 between contradicting")
-    line = next(x for x in out.splitlines() if "Cycling will not build big legs." in x)
-    assert "Cycling builds the legs." in line.split("|")[1]  # the other side's quote, on the same line
-    assert "Alpha Trial (alpha)" in out and "speaker: reader" in out
+    assert out.startswith("2 disputes between sources (2 clashes)")
+    assert (
+        "2. Which is right: that steady running builds the legs, or that steady running shrinks the legs?"
+        in out
+    )
+    line = next(x for x in out.splitlines() if "A: running-shrinks-legs" in x)
+    assert (
+        "B: running-builds-legs (0.42, contested)" in line.split("|")[1]
+    )  # the other side, on the same line
+    assert "Alpha Trial (alpha): study" in out and "Gamma Forum (gamma)" in out
+    assert "better supported: A (margin 0.49)" in out
     assert "Agreement between sources" in out
 
 
@@ -150,16 +155,27 @@ def test_cli_json_has_stable_keys(runner) -> None:
     result = runner.invoke(cli, ["contradictions", "--kb", str(BASE), "--json", "--source", "delta"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"source", "contradictions", "agreement"}
+    assert set(data) == {"source", "contradictions", "disputes", "agreement"}
     assert data["source"] == "delta"
-    assert len(data["contradictions"]) == 3
+    assert len(data["contradictions"]) == 2
     first = data["contradictions"][0]
-    assert set(first) == {"kind", "claim_a", "claim_b", "a", "b"}
+    assert {
+        "kind",
+        "claim_a",
+        "claim_b",
+        "a",
+        "b",
+        "dispute",
+        "strength_a",
+        "strength_b",
+        "better_supported",
+    } <= set(first)
+    assert first["dispute"] in {d["id"] for d in data["disputes"]}
     assert set(first["a"]) == {
         "source", "title", "claim", "statement", "stance", "kind", "quote", "speaker", "weight", "index"
     }  # fmt: skip
     assert data["agreement"]["sources"] == ["alpha", "beta", "delta", "gamma"]
-    assert data["agreement"]["disagree"]["alpha"]["beta"] == 2
+    assert data["agreement"]["disagree"]["alpha"]["beta"] == 1
     # the same output twice
     again = runner.invoke(cli, ["contradictions", "--kb", str(BASE), "--json", "--source", "delta"])
     assert again.stdout == result.stdout
@@ -177,6 +193,6 @@ def test_terminal_text_shows_control_characters_instead_of_obeying_them(weighed)
     hostile = kb.sources["beta"].model_copy(update={"title": "Beta\x1b[2J\x07 Blog"})
     kb = kb.model_copy(update={"sources": {**kb.sources, "beta": hostile}})
     found = contradictions.find_contradictions(kb, weights)
-    text = contradictions.render_text(kb, found, contradictions.agreement_matrix(kb, weights, found))
+    text = contradictions.render_text(kb, found, contradictions.agreement_matrix(kb, weights, found), weights)
     assert "\x1b" not in text and "\x07" not in text
     assert "Beta\\x1b[2J\\x07 Blog" in text

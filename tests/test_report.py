@@ -49,7 +49,11 @@ def test_markdown_report_has_every_part(weighed) -> None:
     for part in ("### Claims by strength", "### Sources for and against, with their key quotes"):
         assert headings.count(part) == 3
     assert headings[-3:] == ["## Sources", "## Agreement between sources", "## Method"]
-    assert text.count("**Verdict.**") == 3
+    # a verdict per topic and per dispute, and the disputes lead the report
+    assert text.count("**Verdict.**") == 3 + len(weights.disputes)
+    assert headings[1] == "## Disputes and verdicts"
+    question = "Which is right: that steady running builds the legs, or that steady running shrinks the legs?"
+    assert headings.count(f"### Dispute: {question}") == 1
     assert "No two sources disagree on these claims." in text  # diet: both sources oppose its one claim
     assert "How strengths are computed" in text
 
@@ -103,8 +107,11 @@ def test_same_numbers_in_every_format_and_in_export(runner, weighed) -> None:
 
     cells = re.findall(r"<td>([^<]*)</td>", report.render(kb, weights, "html"))
     for claim, (strength, base, label) in expected.items():
-        i = cells.index(claim)
-        assert (float(cells[i + 2]), float(cells[i + 3]), cells[i + 4]) == (strength, base, label)
+        # the claim's row in its topic's table of claims by strength (a dispute's table names it too)
+        rows = [
+            cells[i + 2 : i + 5] for i, cell in enumerate(cells) if cell == claim and cells[i - 1].isdigit()
+        ]
+        assert [(float(s), float(b), c) for s, b, c in rows] == [(strength, base, label)]
 
 
 def test_csv_loads_in_pandas_with_one_row_per_claim(weighed) -> None:
@@ -114,7 +121,14 @@ def test_csv_loads_in_pandas_with_one_row_per_claim(weighed) -> None:
     assert len(table) == len(kb.claims) and set(table["claim"]) == set(kb.claims)
     assert table["strength"].dtype == float and table["strength"].between(0, 1).all()
     row = table.set_index("claim").loc["running-shrinks-legs"]
-    assert (row["topic"], row["sources_for"], row["sources_against"]) == ("running", "alpha;gamma", "beta")
+    # beta's reader opposes it, but a reader never puts the source on a side
+    assert (row["topic"], row["sources_for"], row["sources_against"]) == ("running", "alpha;gamma", "")
+    assert (row["dispute"], row["dispute_verdict"], row["dispute_leader"]) == (
+        "running-builds-legs-vs-running-shrinks-legs",
+        "leaning",
+        "running-shrinks-legs",
+    )
+    assert float(row["rival_strength"]) == round(weights.claims["running-builds-legs"].strength, 4)
 
 
 def test_every_format_is_byte_identical_when_run_twice(runner, tmp_path) -> None:
@@ -136,7 +150,8 @@ def test_html_report_is_a_standalone_page(weighed) -> None:
     # nothing to fetch: no external stylesheet, script, image or font
     assert not re.search(r"<(link|script|img|iframe)\b", page)
     assert "http://" not in page and "https://" not in page
-    assert page.count("<table") == 3 * 3 - 1 + 2  # three per topic, one topic without disagreements; two more
+    # three per topic, one topic without disagreements; one per dispute; disputes, sources and agreement
+    assert page.count("<table") == 3 * 3 - 1 + len(weights.disputes) + 3
 
 
 # --- hostile data ---

@@ -11,7 +11,7 @@ import random
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from kb import weigh
@@ -106,30 +106,56 @@ def strengths(kb: KnowledgeBase) -> dict[str, float]:
 
 
 def fixed_point_gap(kb: KnowledgeBase, weights: weigh.Weights) -> float:
-    """How far the strengths are from satisfying the DF-QuAD equation of every claim."""
+    """How far the strengths are from satisfying the DF-QuAD equation of every claim, with each
+    relation passing on what its claim's sources not shared with the target give it."""
     rw = weights.settings.relation_weight
-    supporters: dict[str, set[str]] = {c: set() for c in kb.claims}
-    attackers: dict[str, set[str]] = {c: set() for c in kb.claims}
+    neighbours: dict[str, set[tuple[str, str]]] = {c: set() for c in kb.claims}
     for origin, target, kind in kb.relations():
-        if kind == "supports":
-            supporters[target].add(origin)
-        else:
-            attackers[target].add(origin)
-            attackers[origin].add(target)
-    gap = 0.0
+        neighbours[target].add((origin, kind))
+        if kind == "contradicts":
+            neighbours[origin].add((target, "contradicts"))
     s = {c: w.strength for c, w in weights.claims.items()}
+    reported = {(c, r.claim, r.type): r.passed for c, w in weights.claims.items() for r in w.relations}
+    assert set(reported) == {(c, o, k) for c in kb.claims for o, k in neighbours[c]}
+    sides = {}
+    for cid in kb.claims:
+        va = weigh.strongest([reported[(cid, o, k)] for o, k in neighbours[cid] if k == "contradicts"])
+        vs = weigh.strongest([reported[(cid, o, k)] for o, k in neighbours[cid] if k == "supports"])
+        sides[cid] = (va, vs)
+    gap = 0.0
     for cid, w in weights.claims.items():
-        va = weigh.strongest([weigh.passed_on(s[b], rw) for b in attackers[cid]])
-        vs = weigh.strongest([weigh.passed_on(s[b], rw) for b in supporters[cid]])
-        gap = max(gap, abs(weigh.combine(w.base, va, vs) - s[cid]))
+        gap = max(gap, abs(weigh.combine(w.base, *sides[cid]) - s[cid]))
+        mine = {ev.source for ev in kb.claims[cid].evidence}
+        for o, k in neighbours[cid]:
+            shared = mine & {ev.source for ev in kb.claims[o].evidence}
+            if shared:
+                rest = [
+                    (e.source, e.stance, e.weight)
+                    for e in weights.claims[o].evidence
+                    if e.source not in shared
+                ]
+                expected = weigh.passed_on(weigh.combine(weigh.base_score(rest), *sides[o]), rw)
+            else:
+                expected = weigh.passed_on(s[o], rw)
+            gap = max(gap, abs(reported[(cid, o, k)] - expected))
     return gap
 
 
+def related_sources(kb: KnowledgeBase, cid: str) -> set[str]:
+    """The sources behind the claims related to ``cid`` (either way, either relation)."""
+    related = {t for o, t, _ in kb.relations() if o == cid} | {o for o, t, _ in kb.relations() if t == cid}
+    return {ev.source for c in related for ev in kb.claims[c].evidence}
+
+
 def draw_evidence(kb: KnowledgeBase, data, stance: str) -> tuple[str, Evidence]:
-    """A claim of ``kb`` and a new evidence item with ``stance`` for it, drawn by hypothesis."""
+    """A claim of ``kb`` and a new evidence item with ``stance`` for it, drawn by hypothesis, from a
+    source that does not already reach the claim through a related claim: evidence from such a
+    source replaces that route (a source counts once per claim), which the independence tests cover."""
     cid = data.draw(st.sampled_from(sorted(kb.claims)))
+    fresh = sorted(set(kb.sources) - related_sources(kb, cid))
+    assume(fresh)
     item = Evidence(
-        source=data.draw(st.sampled_from(sorted(kb.sources))),
+        source=data.draw(st.sampled_from(fresh)),
         stance=stance,
         kind=data.draw(st.sampled_from(EVIDENCE_KINDS)),
         quote="q",
@@ -365,8 +391,9 @@ def test_topic_summary_orders_claims_by_strength() -> None:
     assert ordered == sorted(ordered, reverse=True)
     assert sum(summary.consensus_counts.values()) == 8
     top, bottom = weights.claims[summary.claims[0]], weights.claims[summary.claims[-1]]
-    assert f"\u201cC{top.id[1:]}.\u201d ({top.strength:.2f}, {top.consensus})" in summary.verdict
-    if bottom.strength <= weigh.DOUBTFUL:
+    if weigh.shown(top.strength) >= weigh.SUPPORTED:
+        assert f"\u201cC{top.id[1:]}.\u201d ({top.strength:.2f}, {top.sources_for[0]})" in summary.verdict
+    if weigh.shown(bottom.strength) <= weigh.DOUBTFUL:
         assert f"Least supported: \u201cC{bottom.id[1:]}.\u201d" in summary.verdict
     assert summary.verdict.endswith(f"8 claims: {summary.consensus_counts['single-source']} single-source.")
 
@@ -374,9 +401,9 @@ def test_topic_summary_orders_claims_by_strength() -> None:
 @pytest.mark.parametrize(
     ("stance", "kind", "opening"),
     [
-        ("supports", "study", "Best supported: "),
-        ("supports", "testimonial", "Nothing here is settled; the strongest claim is "),
-        ("opposes", "study", "No claim here is supported; the strongest is "),
+        ("supports", "study", "Supported on one source's word: "),
+        ("supports", "testimonial", "Nothing here is supported; the strongest claim is "),
+        ("opposes", "study", "Nothing here is supported; the strongest claim is "),
     ],
 )
 def test_the_verdict_says_whether_anything_is_supported(stance: str, kind: str, opening: str) -> None:
@@ -457,3 +484,104 @@ def test_kb_validate_reports_bad_weighting_settings_where_they_are(runner, tmp_p
     assert blog["reliability"] == weigh.DEFAULT_SOURCE_KIND["blog"]  # no author bonus
     expected = blog["reliability"] * weigh.DEFAULT_EVIDENCE_KIND["expert-opinion"] * 0.9
     assert quote["weight"] == round(expected, 4)
+
+
+# --- independence: a source counts once per claim ---
+
+
+@PROPERTY
+@given(knowledge_bases(), st.data())
+def test_a_supporting_claim_on_a_source_already_counted_adds_nothing(kb, data) -> None:
+    """B's strength is the same with and without A when A's only evidence is a source B already has."""
+    backed = [c for c in kb.claims.values() if c.evidence]
+    assume(backed)
+    target = data.draw(st.sampled_from(sorted(c.id for c in backed)))
+    source = data.draw(st.sampled_from(sorted({ev.source for ev in kb.claims[target].evidence})))
+    a = Claim(
+        id="zz-a", statement="A.", topic="legs", supports=[target],
+        evidence=[Evidence(source=source, stance="supports", kind=data.draw(st.sampled_from(EVIDENCE_KINDS)),
+                           quote="q", speaker=data.draw(st.sampled_from(SPEAKERS)))],
+    )  # fmt: skip
+    with_a = make_kb(list(kb.sources.values()), [*kb.claims.values(), a], kb.config.weighting)
+    before, after = strengths(kb), strengths(with_a)
+    assert after[target] == pytest.approx(before[target], abs=TOLERANCE)
+
+
+def test_one_guide_sentence_behind_two_linked_claims_counts_once() -> None:
+    guide = make_source("guide", "guide", False, None)
+    same = Evidence(source="guide", stance="supports", kind="expert-opinion", quote="q")
+    loss = Claim(id="loss", statement="L.", topic="t", evidence=[same], supports=["inactive"])
+    inactive = Claim(id="inactive", statement="I.", topic="t", evidence=[same])
+    weights = weigh.compute(make_kb([guide], [loss, inactive]))
+    alone = weigh.compute(make_kb([guide], [inactive.model_copy(update={"supports": []})]))
+    assert weights.claims["inactive"].strength == pytest.approx(alone.claims["inactive"].strength)
+    assert weights.claims["inactive"].consensus == "single-source"
+    relation = next(r for r in weights.claims["inactive"].relations if r.claim == "loss")
+    assert relation.shared_sources == ("guide",) and relation.passed == 0.0
+    assert "already counted here" in weights.claims["inactive"].explanation
+
+
+# --- voices: a source's position is its author's ---
+
+
+def test_a_reader_who_disagrees_with_the_author_does_not_put_the_source_on_both_sides() -> None:
+    blog = make_source("blog", "blog", True, None)
+    post = make_source("post", "blog", False, None)
+    claim = Claim(
+        id="runs", statement="R.", topic="t",
+        evidence=[
+            Evidence(source="blog", stance="opposes", kind="expert-opinion", quote="q", speaker="author"),
+            Evidence(source="blog", stance="supports", kind="testimonial", quote="q", speaker="reader Molly"),
+            Evidence(source="post", stance="opposes", kind="expert-opinion", quote="q"),
+        ],
+    )  # fmt: skip
+    w = weigh.compute(make_kb([blog, post], [claim])).claims["runs"]
+    assert w.sources_for == () and w.sources_against == ("blog", "post")
+    assert w.consensus == "rejected"  # two authors against, the reader is nobody's side
+    assert [(v.source, v.role) for v in w.voices_for] == [("blog", "reader")]
+    assert w.voices_for[0].describe("The Blog") == "a reader of The Blog"
+    # the reader still weighs, at the reader discount
+    assert w.support > 0
+
+
+def test_two_readers_of_two_sources_never_make_the_sources_agree() -> None:
+    a, b = make_source("a", "blog", False, None), make_source("b", "blog", False, None)
+    claim = Claim(
+        id="c", statement="C.", topic="t",
+        evidence=[
+            Evidence(source="a", stance="supports", kind="testimonial", quote="q", speaker="reader Ann"),
+            Evidence(source="b", stance="supports", kind="testimonial", quote="q", speaker="reader Bo"),
+        ],
+    )  # fmt: skip
+    w = weigh.compute(make_kb([a, b], [claim])).claims["c"]
+    assert w.consensus == "single-source" and w.sources_for == ()
+
+
+@pytest.mark.parametrize(
+    ("speaker", "role"),
+    [
+        (None, "author"),
+        ("author (Josh Vales), replying to reader Valerie", "author"),
+        ("reader Molly", "reader"),
+        ("Rusty Moore, fitness coach, relayed by reader Sandra", "reader"),
+        ("Rusty Moore, relayed by a reader", "reader"),
+        ("a coach", "other"),
+    ],
+)
+def test_speaker_roles(speaker: str | None, role: str) -> None:
+    assert weigh.speaker_role(speaker) == role
+    assert weigh.is_author(speaker) == (role == "author")
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        (0.5998, "supported"),
+        (0.6, "supported"),
+        (0.5949, "undecided"),
+        (0.4051, "undecided"),
+        (0.4049, "doubtful"),
+    ],
+)
+def test_words_are_read_off_the_strength_as_shown(value: float, words: str) -> None:
+    assert weigh.strength_words(value) == words

@@ -1,0 +1,521 @@
+"""Disputes and their verdicts: the questions the sources answer differently, and who the evidence favours.
+
+Computed once, here, for every view (the command line, the site, the report and the export all
+read :attr:`kb.weigh.Weights.disputes`), so that no two views can tell different stories.
+
+A **dispute** is one of:
+
+``contradicts``
+    A group of claims joined by ``contradicts`` (a connected component of those relations): its
+    claims are the positions. It is a dispute when two different sources answer differently
+    inside it: one source's author backs a position and another's backs a position that
+    contradicts it, or the authors of two sources take opposite stances on one position.
+``yes-no``
+    A single claim, in no such group, that the author of one source supports and the author of
+    another opposes: its positions are "yes" (the claim) and "no" (its negation).
+
+``kb.yaml`` may name disputes (``disputes: [{question, claims}]``); a named group is a dispute
+even when its sources agree, and keeps the question as written. Others get a generated question.
+
+Only the sources' own voices (their authors) place a source on a side. Readers and people a
+source hosts or relays are voices of their own: they are listed as theirs and still weigh (at the
+reader discount) in the strengths, but never put their source on a side.
+
+The **verdict** compares the positions' strengths as shown, to two decimals (a difference the
+shown numbers cannot carry is no difference):
+
+- ``open``: the strongest position and its strongest rival (a position that contradicts it) are
+  within :data:`TIE_MARGIN` of each other, a tie; or no position is above 0.50, so none has more
+  evidence for it than against it. There is no leader;
+- ``clear``: the leader is ahead by at least :data:`CLEAR_MARGIN` and the verdict is robust;
+- ``leaning``: any other lead.
+
+A verdict is **robust** when no single source, left out (all its evidence, every voice in it),
+would change the leader (to another position, or to a tie). The sources that would are the
+ones it ``hinges_on``. Leaving a source out recomputes the strengths of the dispute's positions
+with the weighting model of :mod:`kb.weigh`, the claims outside the dispute held at their
+strengths (but passing on nothing of the left-out source's evidence).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kb.model import KnowledgeBase
+from kb.weigh import DOUBTFUL, SUPPORTED, shown, strength_words
+
+if TYPE_CHECKING:
+    from kb.weigh import ClaimWeight, Voice, Weights
+
+# Margins in hundredths, on strengths rounded to two decimals as every view shows them.
+TIE_MARGIN = 0.05
+CLEAR_MARGIN = 0.15
+VERDICT_LABELS = ("clear", "leaning", "open")
+_LOCAL_ITERATIONS = 2_000
+_LOCAL_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class Position:
+    claim: str
+    statement: str
+    answer: str | None  # "yes" or "no" in a yes-no dispute; None for a claim of a contradicts group
+    strength: float
+    consensus: str
+    sources_for: tuple[str, ...]  # sources whose authors back this position
+    sources_against: tuple[str, ...]  # sources whose authors argue against it
+    voices_for: tuple[Voice, ...]  # readers and others hosted by a source, backing it
+    voices_against: tuple[Voice, ...]
+
+    @property
+    def label(self) -> str:
+        """The position in words: the claim's statement, or "No: ..." for the negation."""
+        return f"No: {self.statement}" if self.answer == "no" else self.statement
+
+
+@dataclass(frozen=True)
+class Verdict:
+    label: str  # "clear" | "leaning" | "open"
+    leader: int | None  # index of the leading position; None for a tie
+    margin: float  # the lead of the strongest position over its strongest rival, on the shown strengths
+    runner_up: int  # index of that rival
+    robust: bool
+    hinges_on: tuple[str, ...]  # sources whose leaving out alone would change the leader
+
+
+@dataclass(frozen=True)
+class Dispute:
+    id: str
+    question: str
+    named: bool  # the question comes from kb.yaml
+    topic: str
+    kind: str  # "contradicts" | "yes-no"
+    positions: tuple[Position, ...]  # strongest first (ties by claim id)
+    rivals: tuple[tuple[int, ...], ...]  # for each position, the positions it contradicts
+    verdict: Verdict
+    between_sources: bool  # different sources' authors answer differently
+
+    @property
+    def claims(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(p.claim for p in self.positions))
+
+    @property
+    def leader(self) -> Position | None:
+        return None if self.verdict.leader is None else self.positions[self.verdict.leader]
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(sorted({s for p in self.positions for s in (*p.sources_for, *p.sources_against)}))
+
+    def summary(self) -> str:
+        """The verdict in one sentence, with the leader's lead and what it hinges on."""
+        v = self.verdict
+        if self.leader is None and shown(self.positions[0].strength) <= 0.5:
+            top = self.positions[0]
+            return (
+                "Open: no position has more evidence for it than against it; the strongest is"
+                f" {_quoted(top.label)} ({top.strength:.2f})."
+            )
+        if self.leader is None:
+            top = [self.positions[0], self.positions[v.runner_up]]
+            return (
+                f"Open: the evidence cannot separate {_quoted(top[0].label)} ({top[0].strength:.2f})"
+                f" and {_quoted(top[1].label)} ({top[1].strength:.2f})."
+            )
+        word = "Clear" if v.label == "clear" else "Leaning"
+        text = (
+            f"{word}: {_quoted(self.leader.label)}, {self.leader.strength:.2f}"
+            f" against {self.positions[v.runner_up].strength:.2f} (margin {v.margin:.2f})"
+        )
+        if v.robust:
+            return text + "; no single source decides it."
+        return text + f"; it hinges on {', '.join(v.hinges_on)}."
+
+
+def _quoted(text: str) -> str:
+    return f"\u201c{text}\u201d"
+
+
+def verdict_label(margin: float, robust: bool) -> str:
+    if margin < TIE_MARGIN - 1e-9:
+        return "open"
+    if margin >= CLEAR_MARGIN - 1e-9 and robust:
+        return "clear"
+    return "leaning"
+
+
+def better_of(strength_a: float, strength_b: float) -> str | None:
+    """``"a"``, ``"b"`` or None (a tie), by the same margin as the verdicts."""
+    margin = round(shown(strength_a) - shown(strength_b), 2)
+    if abs(margin) < TIE_MARGIN - 1e-9:
+        return None
+    return "a" if margin > 0 else "b"
+
+
+# --- finding the disputes -------------------------------------------------------------------------
+
+
+def contradiction_groups(kb: KnowledgeBase) -> list[tuple[str, ...]]:
+    """The connected groups of claims joined by ``contradicts``, each sorted, in a stable order."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        root = x
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while parent.get(x, x) != root:  # path compression
+            parent[x], x = root, parent[x]
+        return root
+
+    for origin, target, relation in kb.relations():
+        if relation == "contradicts":
+            parent.setdefault(origin, origin)
+            parent.setdefault(target, target)
+            a, b = find(origin), find(target)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for claim in parent:
+        groups[find(claim)].append(claim)
+    return sorted(tuple(sorted(g)) for g in groups.values())
+
+
+def _contradicting(kb: KnowledgeBase) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = defaultdict(set)
+    for origin, target, relation in kb.relations():
+        if relation == "contradicts":
+            out[origin].add(target)
+            out[target].add(origin)
+    return out
+
+
+def _clash_between_sources(group: tuple[str, ...], weights: Weights, contra: dict[str, set[str]]) -> bool:
+    for cid in group:
+        w = weights.claims[cid]
+        if any(a != b for a in w.sources_for for b in w.sources_against):
+            return True
+        for other in contra.get(cid, ()):
+            if any(a != b for a in w.sources_for for b in weights.claims[other].sources_for):
+                return True
+    return False
+
+
+def find_disputes(kb: KnowledgeBase, weights: Weights) -> list[Dispute]:
+    """Every dispute of the knowledge base with its verdict, sorted by topic, then id."""
+    named = {frozenset(spec.claims): spec for spec in kb.config.disputes}
+    named_by_claim = {c: spec for spec in kb.config.disputes for c in spec.claims}
+    contra = _contradicting(kb)
+    found: list[Dispute] = []
+    in_group: set[str] = set()
+    for group in contradiction_groups(kb):
+        in_group.update(group)
+        spec = next((named_by_claim[c] for c in group if c in named_by_claim), None)
+        between = _clash_between_sources(group, weights, contra)
+        if between or spec is not None:
+            positions = [_position(kb, weights.claims[c], None) for c in group]
+            found.append(_dispute(kb, weights, "contradicts", group, positions, spec, between))
+    for cid, w in weights.claims.items():
+        if cid in in_group:
+            continue
+        spec = named.get(frozenset((cid,)))
+        between = any(a != b for a in w.sources_for for b in w.sources_against)
+        if between or spec is not None:
+            positions = [_position(kb, w, "yes"), _position(kb, w, "no")]
+            found.append(_dispute(kb, weights, "yes-no", (cid,), positions, spec, between))
+    taken: Counter[str] = Counter()
+    unique = []
+    for d in sorted(found, key=lambda d: (d.topic, d.id)):
+        taken[d.id] += 1
+        if taken[d.id] > 1:  # a generated id that a claim's id happens to equal
+            d = Dispute(**{**d.__dict__, "id": f"{d.id}-{taken[d.id]}"})
+        unique.append(d)
+    return unique
+
+
+def disputes_by_claim(disputes: list[Dispute]) -> dict[str, list[Dispute]]:
+    out: dict[str, list[Dispute]] = defaultdict(list)
+    for d in disputes:
+        for c in d.claims:
+            out[c].append(d)
+    return dict(out)
+
+
+def _position(kb: KnowledgeBase, w: ClaimWeight, answer: str | None) -> Position:
+    statement = kb.claims[w.id].statement
+    if answer == "no":
+        return Position(
+            w.id, statement, "no", 1.0 - w.strength, w.consensus, w.sources_against, w.sources_for,
+            w.voices_against, w.voices_for,
+        )  # fmt: skip
+    return Position(
+        w.id, statement, answer, w.strength, w.consensus, w.sources_for, w.sources_against,
+        w.voices_for, w.voices_against,
+    )  # fmt: skip
+
+
+def _dispute(kb, weights, kind, group, positions, spec, between) -> Dispute:
+    ranked = sorted(range(len(positions)), key=lambda i: (-shown(positions[i].strength), i))
+    positions = [positions[i] for i in ranked]
+    if kind == "yes-no":
+        rivals = ((1,), (0,))
+    else:
+        contra = _contradicting(kb)
+        at = {p.claim: i for i, p in enumerate(positions)}
+        rivals = tuple(tuple(sorted(at[o] for o in contra[p.claim] if o in at)) for p in positions)
+    verdict = _verdict(kb, weights, group, positions, rivals)
+    topics = Counter(kb.claims[c].topic for c in group)
+    topic = sorted(topics, key=lambda t: (-topics[t], t))[0]
+    if spec is not None:
+        question, dispute_id = spec.question, spec.id or _dispute_id(kind, group)
+    else:
+        question, dispute_id = _question(kb, kind, group), _dispute_id(kind, group)
+    return Dispute(
+        dispute_id, question, spec is not None, topic, kind, tuple(positions), rivals, verdict, between
+    )
+
+
+def _dispute_id(kind: str, group: tuple[str, ...]) -> str:
+    if kind == "yes-no" or len(group) == 1:
+        return group[0]
+    if len(group) == 2:
+        return f"{group[0]}-vs-{group[1]}"
+    return f"{group[0]}-and-{len(group) - 1}-more"
+
+
+def _lower_first(statement: str) -> str:
+    text = statement.strip().rstrip(".!?")
+    first = text.split(" ", 1)[0]
+    # keep acronyms and names ("HIIT", "Josh") as they are
+    if len(first) > 1 and (first.isupper() or not first[1:].islower()):
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def _question(kb: KnowledgeBase, kind: str, group: tuple[str, ...]) -> str:
+    statements = [_lower_first(kb.claims[c].statement) for c in group]
+    if kind == "yes-no":
+        return f"Is it true that {statements[0]}?"
+    if len(statements) == 2:
+        return f"Which is right: that {statements[0]}, or that {statements[1]}?"
+    listed = ", that ".join(statements[:-1])
+    return f"Which is right: that {listed}, or that {statements[-1]}?"
+
+
+# --- the verdict and its robustness ---------------------------------------------------------------
+
+
+def _leader(strengths: list[float], rivals: tuple[tuple[int, ...], ...]) -> tuple[int | None, float, int]:
+    """(the leader's index or None for a tie, margin, index of the strongest rival) on the shown
+    strengths: the strongest position against the strongest position that contradicts it."""
+    top = min(range(len(strengths)), key=lambda i: (-shown(strengths[i]), i))
+    rival = min(rivals[top], key=lambda i: (-shown(strengths[i]), i))
+    margin = round(shown(strengths[top]) - shown(strengths[rival]), 2)
+    if margin < TIE_MARGIN - 1e-9 or shown(strengths[top]) <= 0.5:
+        return None, margin, rival  # a tie, or no position has more for it than against it
+    return top, margin, rival
+
+
+def _verdict(kb, weights, group, positions: list[Position], rivals) -> Verdict:
+    leader, margin, runner_up = _leader([p.strength for p in positions], rivals)
+    model = _LocalModel(kb, weights, group)
+    hinges = []
+    for source in model.sources():
+        strengths = model.strengths(without=source)
+        values = [strengths[p.claim] if p.answer != "no" else 1.0 - strengths[p.claim] for p in positions]
+        if _leader(values, rivals)[0] != leader:
+            hinges.append(source)
+    robust = leader is not None and not hinges
+    label = "open" if leader is None else verdict_label(margin, robust)
+    return Verdict(label, leader, margin, runner_up, robust, tuple(hinges))
+
+
+class _LocalModel:
+    """The strengths of a dispute's claims recomputed with one source left out.
+
+    The dispute's claims are iterated to a fixed point among themselves exactly as kb.weigh does;
+    each claim outside the dispute that is related to one of them passes on what it passes in the
+    full computation, recomputed from its own evidence without the left-out source (its other
+    relations held as they are).
+    """
+
+    def __init__(self, kb: KnowledgeBase, weights: Weights, group: tuple[str, ...]) -> None:
+        from kb import weigh
+
+        self.weigh = weigh
+        self.weights = weights
+        self.rw = weights.settings.relation_weight
+        self.group = group
+        members = set(group)
+        self.triples = {}
+        self.incoming: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {c: [] for c in group}
+        for c in group:
+            for r in weights.claims[c].relations:
+                self.incoming[c].append((r.claim, r.type, r.shared_sources))
+        self.outside = {o for c in group for o, _, _ in self.incoming[c] if o not in members}
+        for c in (*group, *sorted(self.outside)):
+            self.triples[c] = [(e.source, e.stance, e.weight) for e in weights.claims[c].evidence]
+        # each outside claim's own aggregated attack and support, held fixed
+        self.held = {}
+        for o in self.outside:
+            rels = weights.claims[o].relations
+            va = weigh.strongest([r.passed for r in rels if r.type == "contradicts"])
+            vs = weigh.strongest([r.passed for r in rels if r.type == "supports"])
+            self.held[o] = (va, vs)
+
+    def sources(self) -> list[str]:
+        return sorted({s for c in self.group for s, _, _ in self.triples[c]})
+
+    def _base(self, claim: str, leave_out: set[str]) -> float:
+        return self.weigh.base_score([t for t in self.triples[claim] if t[0] not in leave_out])
+
+    def strengths(self, without: str | None = None) -> dict[str, float]:
+        weigh = self.weigh
+        gone = {without} if without else set()
+        base = {c: self._base(c, gone) for c in self.group}
+        fixed: dict[tuple[str, str], float] = {}
+        for c in self.group:
+            for o, _, shared in self.incoming[c]:
+                if o in self.outside:
+                    va, vs = self.held[o]
+                    s = weigh.combine(self._base(o, gone | set(shared)), va, vs)
+                    fixed[(o, c)] = weigh.passed_on(s, self.rw)
+        edge_base = {
+            (o, c): self._base(o, gone | set(shared))
+            for c in self.group
+            for o, _, shared in self.incoming[c]
+            if o not in self.outside and shared
+        }
+        strength = {c: self.weights.claims[c].strength for c in self.group}
+        va = {c: 0.0 for c in self.group}
+        vs = {c: 0.0 for c in self.group}
+        for _ in range(_LOCAL_ITERATIONS):
+            new_va, new_vs = {}, {}
+            for c in self.group:
+                att, sup = [], []
+                for o, kind, _ in self.incoming[c]:
+                    if (o, c) in fixed:
+                        value = fixed[(o, c)]
+                    elif (o, c) in edge_base:
+                        value = weigh.passed_on(weigh.combine(edge_base[(o, c)], va[o], vs[o]), self.rw)
+                    else:
+                        value = weigh.passed_on(strength[o], self.rw)
+                    (att if kind == "contradicts" else sup).append(value)
+                new_va[c], new_vs[c] = weigh.strongest(att), weigh.strongest(sup)
+            change = 0.0
+            for c in self.group:
+                updated = 0.5 * (strength[c] + weigh.combine(base[c], new_va[c], new_vs[c]))
+                change = max(change, abs(updated - strength[c]), abs(new_va[c] - va[c]))
+                strength[c] = updated
+            va, vs = new_va, new_vs
+            if change < _LOCAL_TOLERANCE:
+                break
+        return strength
+
+
+# --- a topic's verdict ----------------------------------------------------------------------------
+
+
+def topic_verdict(
+    kb: KnowledgeBase, ranked: list[ClaimWeight], counts: dict[str, int], disputes: list[Dispute]
+) -> str:
+    """A topic in a few sentences: its disputes with their verdicts first, then what the sources agree
+    on, then advice that rests on one source."""
+    parts = []
+    for d in disputes:
+        sides = "; ".join(f"{_quoted(p.label)} {p.strength:.2f}" for p in d.positions)
+        parts.append(f"Disputed: {d.question} ({sides}). {d.summary()}")
+    agreed = [w for w in ranked if w.consensus == "agreed"]
+    if agreed:
+        listed = "; ".join(f"{_quoted(kb.claims[w.id].statement)} ({w.strength:.2f})" for w in agreed[:3])
+        more = f" and {len(agreed) - 3} more" if len(agreed) > 3 else ""
+        parts.append(f"The sources agree: {listed}{more}.")
+    in_dispute = {c for d in disputes for c in d.claims}
+    single = [
+        w for w in ranked
+        if w.consensus == "single-source" and w.id not in in_dispute and shown(w.strength) >= SUPPORTED
+    ]  # fmt: skip
+    if single:
+        top = single[0]
+        backer = (top.sources_for or ("a voice in one source",))[0]
+        cite = f"{_quoted(kb.claims[top.id].statement)} ({top.strength:.2f}, {backer})"
+        if len(single) == 1:
+            parts.append(f"Supported on one source's word: {cite}.")
+        else:
+            parts.append(f"Supported on one source's word: {len(single)} claims, the strongest {cite}.")
+    if not parts:
+        top = ranked[0]
+        parts.append(
+            f"Nothing here is supported; the strongest claim is {_quoted(kb.claims[top.id].statement)}"
+            f" ({top.strength:.2f}, {strength_words(top.strength)})."
+        )
+    bottom = ranked[-1]
+    if shown(bottom.strength) <= DOUBTFUL and len(ranked) > 1:
+        parts.append(
+            f"Least supported: {_quoted(kb.claims[bottom.id].statement)}"
+            f" ({bottom.strength:.2f}, {bottom.consensus})."
+        )
+    labels = ", ".join(f"{n} {label}" for label, n in counts.items() if n)
+    parts.append(f"{len(ranked)} claim{'s' if len(ranked) != 1 else ''}: {labels}.")
+    return " ".join(parts)
+
+
+# --- as data --------------------------------------------------------------------------------------
+
+
+def position_to_dict(kb: KnowledgeBase, p: Position) -> dict:
+    return {
+        "claim": p.claim,
+        "statement": p.statement,
+        "answer": p.answer,
+        "strength": round(p.strength, 4),
+        "shown": f"{shown(p.strength):.2f}",
+        "consensus": p.consensus,
+        "sources_for": list(p.sources_for),
+        "sources_against": list(p.sources_against),
+        "voices_for": [voice_to_dict(kb, v) for v in p.voices_for],
+        "voices_against": [voice_to_dict(kb, v) for v in p.voices_against],
+    }
+
+
+def voice_to_dict(kb: KnowledgeBase, v: Voice) -> dict:
+    return {
+        "source": v.source,
+        "speaker": v.speaker,
+        "role": v.role,
+        "described": v.describe(kb.sources[v.source].title),
+    }
+
+
+def dispute_to_dict(kb: KnowledgeBase, d: Dispute) -> dict:
+    """The contract shape: id, question, topic, positions, and the verdict
+    (label, leader, margin, robust, hinges_on)."""
+    leader = d.leader
+    return {
+        "id": d.id,
+        "question": d.question,
+        "named": d.named,
+        "topic": d.topic,
+        "kind": d.kind,
+        "between_sources": d.between_sources,
+        "positions": [position_to_dict(kb, p) for p in d.positions],
+        "verdict": {
+            "label": d.verdict.label,
+            "leader": leader.claim if leader else None,
+            "answer": leader.answer if leader else None,
+            "margin": d.verdict.margin,
+            "robust": d.verdict.robust,
+            "hinges_on": list(d.verdict.hinges_on),
+            "summary": d.summary(),
+        },
+    }
+
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def anchor(d: Dispute) -> str:
+    """A stable HTML id for a dispute."""
+    return "d-" + _SLUG.sub("-", d.id.lower()).strip("-")
