@@ -429,7 +429,8 @@ def build(kb_dir: Path, out: Path | None) -> None:
     result = site_build.build_site(kb, out, progress=progress.terminal)
     for message in result.warnings:
         click.echo(f"kb: warning: site: {message}", err=True)
-    click.echo(f"built {result.pages} pages into {result.out} in {result.seconds_total:.1f} s")
+    kept = f" ({result.reused} kept from the last build)" if result.reused else ""
+    click.echo(f"built {result.pages} pages{kept} into {result.out} in {result.seconds_total:.1f} s")
 
 
 @cli.command()

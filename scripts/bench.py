@@ -219,9 +219,14 @@ def same_tree(a: Path, b: Path) -> bool:
     return not mismatch and not errors
 
 
-def largest_markdown(root: Path) -> tuple[str, int] | None:
-    """The biggest generated Markdown page the last build kept in the cache, if it keeps them."""
-    folder = root / ".kb-cache" / "site" / "docs"
+def render_cache(site: Path) -> Path:
+    """Where kb build keeps the Markdown and rendered pages of a site (kb.site.rendercache)."""
+    return site.parent / f".{site.name}.kb-cache"
+
+
+def largest_markdown(site: Path) -> tuple[str, int] | None:
+    """The biggest Markdown page of the last build, from the docs folder kb keeps beside the site."""
+    folder = render_cache(site) / "docs"
     pages = [(p.stat().st_size, p.relative_to(folder).as_posix()) for p in folder.rglob("*.md")]
     if not pages:
         return None
@@ -249,6 +254,7 @@ def measure_build(root: Path, out: Path, repeat: int, identity: bool) -> dict:
     def cold() -> None:
         drop_cache(root)
         shutil.rmtree(site, ignore_errors=True)
+        shutil.rmtree(render_cache(site), ignore_errors=True)
 
     figures: dict = {"build cold": median_run(argv, repeat, cold)}
     print(f"  build cold: {figures['build cold']['s']:.1f} s", file=sys.stderr)
@@ -260,7 +266,7 @@ def measure_build(root: Path, out: Path, repeat: int, identity: bool) -> dict:
     html = [p.stat().st_size for p in site.rglob("*.html")]
     figures["pages"] = len(html)
     figures["largest html KB"] = max(html) / 1024 if html else None
-    biggest = largest_markdown(root)
+    biggest = largest_markdown(site)
     figures["largest markdown"] = biggest[0] if biggest else None
     figures["largest markdown KB"] = biggest[1] / 1024 if biggest else None
 
@@ -279,7 +285,7 @@ def measure_build(root: Path, out: Path, repeat: int, identity: bool) -> dict:
     }
     print(f"  build after one change: {figures['build after one change']['s']:.1f} s", file=sys.stderr)
     if identity:  # the same input built cold must give the same bytes
-        fresh = out / "site-cold"
+        fresh = out / "site-cold"  # another output folder: its own, empty render cache
         drop_cache(root)
         run_child([*KB, "build", "--kb", str(root), "--out", str(fresh)])
         figures["rebuild same bytes as cold"] = same_tree(site, fresh)

@@ -388,7 +388,7 @@ def test_failed_build_leaves_previous_site_intact(tmp_path: Path, runner, monkey
     build_with_cli(runner, SITE_FIXTURE, out)
     before = _digest_tree(out)
 
-    def half_written(mkdocs_config, total_pages, progress):
+    def half_written(mkdocs_config, total_pages, progress, **_):
         Path(mkdocs_config.site_dir, "index.html").write_text("half a page")
         raise site_build.SiteBuildError("the site generator failed: simulated")
 

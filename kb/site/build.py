@@ -31,7 +31,7 @@ from typing import Any
 from kb import progress as progress_bars
 from kb.errors import KbError, UsageError
 from kb.model import KnowledgeBase
-from kb.site import pages
+from kb.site import pages, rendercache
 from kb.site.text import attr
 from kb.weigh import Weights, compute
 
@@ -56,6 +56,7 @@ class BuildResult:
     warnings: list[str] = field(default_factory=list)
     seconds_generating: float = 0.0
     seconds_total: float = 0.0
+    reused: int = 0  # pages whose rendered HTML was kept from the last build
 
 
 def config_file(kb_root: Path) -> Path:
@@ -144,15 +145,28 @@ def swap_into_place(built: Path, out: Path) -> None:
         shutil.rmtree(trash, ignore_errors=True)
 
 
-def write_docs(folder: Path, files: dict[str, str], handwritten: dict[str, Path]) -> None:
-    for rel, path in handwritten.items():
-        target = folder / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target)
-    for rel, text in files.items():
-        target = folder / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+def sync_docs(
+    folder: Path, files: dict[str, str], handwritten: dict[str, Path]
+) -> tuple[list[str], list[str]]:
+    """Make the docs folder hold exactly the generated and hand-written pages, writing only what changed."""
+    from kb.site.serve import sync_folder
+
+    wanted: dict[str, str | bytes] = {rel: path.read_bytes() for rel, path in handwritten.items()}
+    wanted.update(files)
+    folder.mkdir(parents=True, exist_ok=True)
+    return sync_folder(folder, wanted)
+
+
+@contextlib.contextmanager
+def _cache_lock(cache: Path) -> Iterator[None]:
+    """One build at a time uses a cache folder, across processes."""
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def stylesheet() -> str:
@@ -262,13 +276,21 @@ def _progress_plugin(advance):
     return Progress()
 
 
-def render(mkdocs_config, total_pages: int, progress: progress_bars.Progress) -> list[str]:
-    """Run MkDocs on a loaded configuration; returns its warnings, raises SiteBuildError on failure."""
+def render(
+    mkdocs_config, total_pages: int, progress: progress_bars.Progress, cache: Path | None = None
+) -> list[str]:
+    """Run MkDocs on a loaded configuration; returns its warnings, raises SiteBuildError on failure.
+
+    With ``cache`` (a folder), pages whose rendered HTML is there from an earlier build are not
+    rendered again (kb.site.rendercache).
+    """
     from mkdocs.commands.build import build
     from mkdocs.exceptions import MkDocsException
 
     with _mkdocs_logging() as warnings, progress("rendering pages", 2 * total_pages) as advance:
         mkdocs_config.plugins["kb-progress"] = _progress_plugin(advance)
+        if cache is not None:
+            mkdocs_config.plugins[rendercache.PLUGIN_NAME] = rendercache.make_plugin(cache / "html")
         mkdocs_config.plugins.on_startup(command="build", dirty=False)
         try:
             build(mkdocs_config)
@@ -298,8 +320,12 @@ def build_site(
     handwritten = handwritten_pages(config)
     out.parent.mkdir(parents=True, exist_ok=True)
 
-    with tempfile.TemporaryDirectory(prefix="kb-docs-") as docs_tmp:
-        docs = Path(docs_tmp)
+    # The generated Markdown and the rendered pages of the last build are kept beside the site, so
+    # that the next build writes and renders only what changed (kb.site.rendercache).
+    cache = rendercache.cache_folder(out)
+    with _cache_lock(cache):
+        docs = cache / "docs"
+        docs.mkdir(exist_ok=True)
         built = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.new-"))
         try:
             os.chmod(built, 0o755)  # mkdtemp makes it private; a site is for reading
@@ -307,13 +333,14 @@ def build_site(
             generating = time.perf_counter()
             directory_urls = bool(mkdocs_config.use_directory_urls)
             files = generated_files(kb, weights, handwritten, directory_urls, progress)
-            write_docs(docs, files, handwritten)
+            sync_docs(docs, files, handwritten)
             seconds_generating = time.perf_counter() - generating
             present = set(files) | set(handwritten)
             mkdocs_config.nav = prune_nav(mkdocs_config.nav, present)
             page_count = sum(1 for name in present if name.endswith(".md"))
             with _environment("SOURCE_DATE_EPOCH", source_date_epoch(root, config)):
-                warnings = render(mkdocs_config, page_count, progress)
+                warnings = render(mkdocs_config, page_count, progress, cache=cache)
+            reused = getattr(mkdocs_config.plugins.get(rendercache.PLUGIN_NAME), "reused", 0)
             (built / MARKER).write_text("built by kb build; kb replaces this folder on the next build\n")
             swap_into_place(built, out)
         except BaseException:
@@ -326,6 +353,7 @@ def build_site(
         warnings=warnings,
         seconds_generating=seconds_generating,
         seconds_total=time.perf_counter() - started,
+        reused=reused,
     )
 
 

@@ -1,0 +1,250 @@
+"""Rebuilds that keep what did not change: the rendered HTML of each page, keyed by content.
+
+MkDocs renders every page on every build; at thousands of pages that is nearly all of a
+build's time, although one edited claim changes only a few pages. This module is a thin
+MkDocs plugin (events only, no MkDocs internals beyond the documented page attributes) that
+stores each page's final HTML under a key made of everything the HTML depends on:
+
+- the page itself: its path and its Markdown with its metadata;
+- the site: the configuration (with kb's title and docs folder), the navigation (every
+  section, link and page with its title), the list of files (links are resolved against
+  it), and the versions of MkDocs, the theme and kb.
+
+On the next build a page whose key is in the cache is not converted and not put into the
+theme: its Markdown is replaced by nothing, its template by an empty one, and its stored
+HTML is written instead, together with what MkDocs learned while rendering it (its title,
+its anchors, its links to anchors of other pages, its warnings), so that link checks and
+warnings are those of a cold build. The result is the same bytes as a cold build.
+
+The cache is used only when no other plugin takes part in the build (a plugin such as the
+theme's search reads every rendered page, and would miss the pages that were not rendered).
+It lives beside the output folder, not in the knowledge base: its HTML is written into the
+site as it is, so it must be no easier to change than the site itself. Entries are JSON
+files; the ones a build did not use are deleted after it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from kb import __version__
+from kb.output import write_atomic
+
+PLUGIN_NAME = "kb-render-cache"
+CACHED_TEMPLATE = "kb-render-cache-empty.html"
+FORMAT = 1
+
+
+def cache_folder(out: Path) -> Path:
+    """Where the cache of a site built into ``out`` lives: a hidden folder beside it."""
+    return out.parent / f".{out.name}.kb-cache"
+
+
+def _digest(*parts: Any) -> str:
+    text = json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _package_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "-"
+
+
+def _nav_fingerprint(items: list[Any]) -> list[Any]:
+    """Every nav entry with what the theme shows of it: kind, title, address, children."""
+    out: list[Any] = []
+    for item in items:
+        kind = type(item).__name__
+        if kind == "Section":
+            out.append(["section", item.title, _nav_fingerprint(item.children)])
+        elif kind == "Link":
+            out.append(["link", item.title, item.url])
+        else:  # a page: its title comes from the configuration, else from its own Markdown
+            explicit = item.__dict__.get("title")
+            source = item.file.abs_src_path
+            content = None
+            if explicit is None and source and os.path.isfile(source):
+                content = hashlib.sha256(Path(source).read_bytes()).hexdigest()
+            out.append(["page", explicit, item.file.src_uri, content])
+    return out
+
+
+def _theme_files(config: Any) -> list[Any]:
+    """The theme's own folders (outside installed packages, e.g. a custom_dir): every file's digest."""
+    found = []
+    for folder in config.theme.dirs:
+        if "site-packages" in Path(folder).parts or "dist-packages" in Path(folder).parts:
+            continue
+        for path in sorted(Path(folder).rglob("*")):
+            if path.is_file():
+                found.append([str(path), hashlib.sha256(path.read_bytes()).hexdigest()])
+    return found
+
+
+class _Capture(logging.Handler):
+    """MkDocs' messages while one page is rendered, to be given again when the page is reused."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.records: list[tuple[str, int, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append((record.name, record.levelno, record.getMessage()))
+
+
+def make_plugin(folder: Path) -> Any:
+    """A fresh plugin instance keeping its entries in ``folder`` (one per build)."""
+    from mkdocs.plugins import BasePlugin
+
+    class RenderCache(BasePlugin):
+        def __init__(self) -> None:
+            super().__init__()
+            self.folder = folder
+            self.enabled = True
+            self.site_key = ""
+            self.keys: dict[str, str] = {}  # page path -> its key this build
+            self.hits: dict[str, dict[str, Any]] = {}  # page path -> stored entry
+            self.fresh: dict[str, dict[str, Any]] = {}  # page path -> entry being made
+            self.capture: _Capture | None = None
+            self.reused = 0
+            self.rendered = 0
+
+        # --- before the pages ---
+
+        def on_config(self, config: Any) -> Any:
+            others = [name for name in config.plugins if name not in (PLUGIN_NAME, "kb-progress")]
+            self.enabled = not others
+            return config
+
+        def on_nav(self, nav: Any, config: Any, files: Any) -> Any:
+            if self.enabled:
+                self.site_key = _digest(
+                    FORMAT,
+                    __version__,
+                    _package_version("mkdocs"),
+                    _package_version("mkdocs-material"),
+                    _package_version("markdown"),
+                    _package_version("pymdown-extensions"),
+                    {k: v for k, v in config.items() if k not in ("plugins", "site_dir", "nav")},
+                    _nav_fingerprint(nav.items),
+                    sorted(f.src_uri for f in files),
+                    _theme_files(config),
+                )
+            return nav
+
+        def on_env(self, env: Any, config: Any, files: Any) -> Any:
+            import jinja2
+
+            if self.enabled:
+                env.loader = jinja2.ChoiceLoader([jinja2.DictLoader({CACHED_TEMPLATE: ""}), env.loader])
+            return env
+
+        # --- each page: converted, then put into the theme ---
+
+        def on_page_markdown(self, markdown: str, page: Any, config: Any, files: Any) -> str:
+            if not self.enabled:
+                return markdown
+            uri = page.file.src_uri
+            key = _digest(self.site_key, uri, page.meta, markdown)
+            self.keys[uri] = key
+            entry = self._read(key)
+            if entry is not None:
+                self.hits[uri] = entry
+                return ""  # nothing to convert
+            self.capture = _Capture()
+            logging.getLogger("mkdocs").addHandler(self.capture)
+            return markdown
+
+        def on_page_content(self, html: str, page: Any, config: Any, files: Any) -> str:
+            if not self.enabled:
+                return html
+            uri = page.file.src_uri
+            entry = self.hits.get(uri)
+            if entry is not None:
+                page._title_from_render = entry["title"]
+                page.present_anchor_ids = set(entry["anchors"])
+                links = {}
+                for target, anchors in entry["links"].items():
+                    found = files.get_file_from_path(target)
+                    if found is not None:
+                        links[found] = dict(anchors)
+                page.links_to_anchors = links
+                page.meta = {**page.meta, "template": CACHED_TEMPLATE}
+                for name, level, message in entry["warnings"]:
+                    logging.getLogger(name).log(level, message)
+                return html
+            if self.capture is not None:
+                logging.getLogger("mkdocs").removeHandler(self.capture)
+            self.fresh[uri] = {
+                "title": page._title_from_render,
+                "anchors": sorted(page.present_anchor_ids or ()),
+                "links": {
+                    target.src_uri: dict(anchors)
+                    for target, anchors in (getattr(page, "links_to_anchors", None) or {}).items()
+                },
+                "warnings": self.capture.records if self.capture is not None else [],
+            }
+            self.capture = None
+            return html
+
+        def on_post_page(self, output: str, page: Any, config: Any) -> str:
+            if not self.enabled:
+                return output
+            uri = page.file.src_uri
+            entry = self.hits.get(uri)
+            if entry is not None:
+                self.reused += 1
+                return entry["html"]
+            fresh = self.fresh.pop(uri, None)
+            if fresh is not None:
+                self.rendered += 1
+                self._write(self.keys[uri], {**fresh, "html": output})
+            return output
+
+        def on_post_build(self, config: Any) -> None:
+            if self.enabled:
+                self._prune(set(self.keys.values()))
+
+        # --- the entries: one JSON file each ---
+
+        def _path(self, key: str) -> Path:
+            return self.folder / key[:2] / f"{key}.json"
+
+        def _read(self, key: str) -> dict[str, Any] | None:
+            try:
+                entry = json.loads(self._path(key).read_bytes())
+            except (OSError, ValueError):
+                return None
+            fields = {
+                "html": str,
+                "title": (str, type(None)),
+                "anchors": list,
+                "links": dict,
+                "warnings": list,
+            }
+            if not isinstance(entry, dict) or not all(isinstance(entry.get(k), t) for k, t in fields.items()):
+                return None
+            return entry
+
+        def _write(self, key: str, entry: dict[str, Any]) -> None:
+            with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
+                write_atomic(self._path(key), json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
+
+        def _prune(self, used: set[str]) -> None:
+            if not self.folder.is_dir():
+                return
+            for path in self.folder.glob("*/*.json"):
+                if path.stem not in used:
+                    with contextlib.suppress(OSError):
+                        path.unlink()
+
+    return RenderCache()

@@ -1,0 +1,122 @@
+"""Rebuilds keep the rendered pages that did not change, and give the same bytes as a cold build."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kb.cli import cli
+from kb.site import build as site_build
+from kb.site import rendercache
+from tests.site_helpers import copy_fixture
+
+PACKAGE_CONFIG = Path(site_build.__file__).parent / site_build.CONFIG_NAME
+
+
+def _digest_tree(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _config(kb: Path, *, search: bool) -> None:
+    """The package's site configuration, with or without the theme's search plugin."""
+    text = PACKAGE_CONFIG.read_text()
+    text = re.sub(
+        r"(?m)^plugins:\n(  - .*\n)*", "plugins:\n  - search\n" if search else "plugins: []\n", text
+    )
+    (kb / "site").mkdir(exist_ok=True)
+    (kb / "site" / "mkdocs.yml").write_text(text)
+    docs = kb / "site" / "docs"
+    docs.mkdir(exist_ok=True)
+    # a hand-written page with a broken link: its warning must come with every build, cached or not
+    (docs / "notes.md").write_text("# Notes\n\nSee [the missing page](missing.md).\n")
+
+
+def _build(kb: Path, out: Path) -> tuple[str, str]:
+    result = CliRunner().invoke(cli, ["build", "--kb", str(kb), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return result.stdout, result.stderr
+
+
+def _edit_one_claim(kb: Path) -> None:
+    claim = sorted((kb / "claims").rglob("*.yaml"))[0]
+    claim.write_text(claim.read_text().replace("statement: ", "statement: Edited, ", 1))
+
+
+@pytest.fixture
+def kb(tmp_path: Path, monkeypatch) -> Path:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    base = copy_fixture(tmp_path)
+    _config(base, search=False)
+    return base
+
+
+def test_rebuild_after_an_edit_is_the_cold_build(kb: Path, tmp_path: Path) -> None:
+    warm = tmp_path / "warm"
+    first_out, first_err = _build(kb, warm)
+    assert "kept from the last build" not in first_out
+    _edit_one_claim(kb)
+    again_out, again_err = _build(kb, warm)
+    kept = re.search(r"built (\d+) pages \((\d+) kept from the last build\)", again_out)
+    assert kept, again_out
+    pages, reused = int(kept[1]), int(kept[2])
+    assert 0 < reused < pages  # the edited claim's pages were rendered again, the others kept
+    cold = tmp_path / "cold"  # another output folder: another cache, so everything is rendered
+    cold_out, cold_err = _build(kb, cold)
+    assert "kept from the last build" not in cold_out
+    assert _digest_tree(warm) == _digest_tree(cold)
+    assert "missing.md" in first_err and again_err == cold_err == first_err
+
+
+def test_unchanged_rebuild_renders_nothing_again(kb: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _build(kb, out)
+    before = _digest_tree(out)
+    stdout, _ = _build(kb, out)
+    pages, reused = map(int, re.search(r"built (\d+) pages \((\d+) kept", stdout).groups())
+    assert reused == pages
+    assert _digest_tree(out) == before
+
+
+def test_damaged_cache_entries_are_rendered_again(kb: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _build(kb, out)
+    before = _digest_tree(out)
+    entries = sorted((rendercache.cache_folder(out) / "html").glob("*/*.json"))
+    assert entries
+    entries[0].write_text("not json")
+    entries[1].write_text('{"html": 1}')
+    stdout, _ = _build(kb, out)
+    pages, reused = map(int, re.search(r"built (\d+) pages \((\d+) kept", stdout).groups())
+    assert reused == pages - 2
+    assert _digest_tree(out) == before
+
+
+def test_no_reuse_when_another_plugin_reads_the_pages(kb: Path, tmp_path: Path) -> None:
+    _config(kb, search=True)  # the theme's search indexes every rendered page
+    out = tmp_path / "out"
+    _build(kb, out)
+    stdout, _ = _build(kb, out)
+    assert "kept from the last build" not in stdout
+    assert (out / "search" / "search_index.json").is_file()
+
+
+def test_the_cache_is_beside_the_site_and_keeps_only_what_the_last_build_used(
+    kb: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    _build(kb, out)
+    cache = rendercache.cache_folder(out)
+    assert cache.parent == out.parent and cache.name.startswith(".")
+    count = len(list((cache / "html").glob("*/*.json")))
+    _edit_one_claim(kb)
+    _build(kb, out)
+    assert len(list((cache / "html").glob("*/*.json"))) == count
+    assert (cache / "docs" / "index.md").is_file()
