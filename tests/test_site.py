@@ -397,7 +397,8 @@ def test_failed_build_leaves_previous_site_intact(tmp_path: Path, runner, monkey
     assert result.exit_code == 1
     assert "simulated" in result.stderr and "Traceback" not in result.output
     assert _digest_tree(out) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out"]
+    # beside the site only its lock and its render cache (kb.site.rendercache), no half-built folder
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.kb-cache", ".out.lock", "out"]
 
 
 def test_invalid_base_prints_problems_and_keeps_the_site(tmp_path: Path, runner) -> None:
@@ -453,7 +454,8 @@ def test_two_builds_at_once_each_leave_a_whole_site(tmp_path: Path) -> None:
     alone = tmp_path / "alone"
     subprocess.run([*command[:-1], str(alone)], env=env, check=True, capture_output=True)
     assert _digest_tree(out) == _digest_tree(alone)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".alone.lock", ".out.lock", "alone", "out", "site"]
+    expected = [".alone.kb-cache", ".alone.lock", ".out.kb-cache", ".out.lock", "alone", "out", "site"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == expected
 
 
 def test_handwritten_page_may_not_take_a_generated_name(tmp_path: Path, runner) -> None:
