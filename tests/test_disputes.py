@@ -1,0 +1,216 @@
+"""Disputes, verdicts and voices (kb.disputes), on small knowledge bases built for each case."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kb import disputes, weigh
+from kb.cli import cli
+from kb.model import Claim, DisputeSpec, Evidence, KbConfig
+from tests.test_weigh import PROPERTY, SPEAKERS, TOLERANCE, knowledge_bases, make_kb, make_source
+
+SOURCES = [
+    make_source("trial", "study", True, None),
+    make_source("review", "review", True, None),
+    make_source("blog", "blog", True, None),
+    make_source("post", "blog", False, None),
+]
+
+
+def ev(source: str, stance: str = "supports", kind: str = "expert-opinion", speaker: str | None = None):
+    return Evidence(source=source, stance=stance, kind=kind, quote="q", speaker=speaker)
+
+
+def claim(cid: str, evidence: list[Evidence], contradicts: tuple[str, ...] = (), topic: str = "running"):
+    return Claim(
+        id=cid,
+        statement=f"Running {cid} the legs.",
+        topic=topic,
+        evidence=evidence,
+        contradicts=list(contradicts),
+    )
+
+
+def weighed(*claims: Claim, named: list[DisputeSpec] | None = None) -> weigh.Weights:
+    kb = make_kb(SOURCES, list(claims))
+    if named:
+        kb = kb.model_copy(update={"config": KbConfig(disputes=named)})
+    return weigh.compute(kb)
+
+
+def only(weights: weigh.Weights) -> disputes.Dispute:
+    assert len(weights.disputes) == 1, weights.disputes
+    return weights.disputes[0]
+
+
+def test_contradicting_claims_backed_by_different_sources_are_one_dispute() -> None:
+    d = only(weighed(claim("shrinks", [ev("blog")], ("builds",)), claim("builds", [ev("post")])))
+    assert d.kind == "contradicts" and d.between_sources and not d.named
+    assert set(d.claims) == {"shrinks", "builds"}
+    assert d.question == "Which is right: that running builds the legs, or that running shrinks the legs?"
+    assert d.id == "builds-vs-shrinks"
+    # blog (named author) against an unsigned blog: the named author's prior is higher, but the margin is
+    # too small to tell them apart
+    assert d.verdict.label == "open" and d.leader is None and d.verdict.margin < disputes.TIE_MARGIN
+    assert "cannot separate" in d.summary()
+
+
+def test_a_claim_sources_support_and_oppose_is_a_yes_no_dispute() -> None:
+    d = only(weighed(claim("shrinks", [ev("trial", kind="study"), ev("post", "opposes", "testimonial")])))
+    assert d.kind == "yes-no" and d.id == "shrinks"
+    assert d.question == "Is it true that running shrinks the legs?"
+    yes, no = d.positions
+    assert (yes.answer, no.answer) == ("yes", "no")
+    assert yes.strength + no.strength == pytest.approx(1.0)
+    assert (yes.sources_for, yes.sources_against) == (("trial",), ("post",))
+    assert (no.sources_for, no.sources_against) == (("post",), ("trial",))
+    assert no.label == "No: Running shrinks the legs."
+
+
+def test_a_lead_that_rests_on_one_source_hinges_on_it() -> None:
+    d = only(
+        weighed(claim("shrinks", [ev("trial", kind="study")], ("builds",)), claim("builds", [ev("post")]))
+    )
+    assert d.leader.claim == "shrinks" and d.verdict.margin >= disputes.CLEAR_MARGIN
+    # leaving the trial out leaves "shrinks" with nothing: the lead is gone
+    assert d.verdict.hinges_on == ("trial",) and not d.verdict.robust
+    assert d.verdict.label == "leaning"
+    assert d.summary().endswith("it hinges on trial.")
+
+
+def test_a_lead_no_single_source_decides_is_clear_and_robust() -> None:
+    d = only(
+        weighed(
+            claim("shrinks", [ev("trial", kind="study"), ev("review", kind="study")], ("builds",)),
+            claim("builds", [ev("post", kind="testimonial")]),
+        )
+    )
+    assert d.leader.claim == "shrinks"
+    assert d.verdict.robust and d.verdict.hinges_on == ()
+    assert d.verdict.label == "clear"
+    assert d.summary().endswith("no single source decides it.")
+
+
+def test_no_position_above_even_is_open_whatever_the_margin() -> None:
+    d = only(
+        weighed(
+            claim("shrinks", [ev("trial", "opposes", "study"), ev("blog")], ("builds",)),
+            claim("builds", [ev("review", "opposes", "study"), ev("post")]),
+        )
+    )
+    assert all(weigh.shown(p.strength) <= 0.5 for p in d.positions)
+    assert d.verdict.label == "open" and d.leader is None
+    assert d.summary().startswith("Open: no position has more evidence for it than against it")
+
+
+def test_a_reader_never_puts_the_source_on_both_sides_or_makes_a_dispute() -> None:
+    weights = weighed(claim("shrinks", [ev("blog"), ev("blog", "opposes", "testimonial", "reader Molly")]))
+    assert weights.disputes == ()
+    w = weights.claims["shrinks"]
+    assert (w.sources_for, w.sources_against, w.consensus) == (("blog",), (), "single-source")
+    assert w.voices_against[0].describe("The Blog") == "a reader of The Blog"
+
+
+def test_a_reader_agreeing_with_another_source_does_not_make_the_sources_agree() -> None:
+    weights = weighed(
+        claim("shrinks", [ev("blog"), ev("post", "opposes")], ("builds",)),
+        claim("builds", [ev("post"), ev("blog", kind="testimonial", speaker="reader Sam")]),
+    )
+    d = only(weights)
+    builds = next(p for p in d.positions if p.claim == "builds")
+    assert builds.sources_for == ("post",)  # the blog's reader is not the blog
+    assert [v.source for v in builds.voices_for] == ["blog"]
+    assert weights.claims["builds"].consensus == "contested"  # the blog's author backs its rival
+
+
+def test_a_dispute_named_in_kb_yaml_keeps_its_question_and_id() -> None:
+    named = [DisputeSpec(question="Does running shrink legs?", claims=["shrinks"], id="running-size")]
+    d = only(weighed(claim("shrinks", [ev("blog")], ("builds",)), claim("builds", [ev("post")]), named=named))
+    assert (d.question, d.id, d.named) == ("Does running shrink legs?", "running-size", True)
+    assert set(d.claims) == {"shrinks", "builds"}  # one claim of a group names the whole group
+
+
+def test_a_named_dispute_is_kept_even_where_the_sources_agree() -> None:
+    named = [DisputeSpec(question="Does running shrink legs?", claims=["shrinks"])]
+    d = only(weighed(claim("shrinks", [ev("blog"), ev("post")]), named=named))
+    assert d.kind == "yes-no" and not d.between_sources and d.leader.answer == "yes"
+
+
+def test_the_local_model_reproduces_the_full_computation() -> None:
+    weights = weighed(
+        claim("shrinks", [ev("trial", kind="study"), ev("blog")], ("builds", "tones")),
+        claim("builds", [ev("post"), ev("blog", "opposes")]),
+        claim("tones", [ev("review", kind="mechanism")]),
+    )
+    kb = make_kb(SOURCES, [])  # the model reads only the weights
+    for d in weights.disputes:
+        model = disputes._LocalModel(kb, weights, d.claims)
+        for cid, value in model.strengths().items():
+            assert value == pytest.approx(weights.claims[cid].strength, abs=1e-6)
+
+
+@PROPERTY
+@given(knowledge_bases(), st.data())
+def test_leaving_no_source_out_changes_nothing(kb, data) -> None:
+    """The robustness check recomputes a dispute's strengths locally; with nothing left out it must agree
+    with kb.weigh exactly, or every hinges_on would be suspect."""
+    weights = weigh.compute(kb)
+    for d in weights.disputes:
+        for cid, value in disputes._LocalModel(kb, weights, d.claims).strengths().items():
+            assert value == pytest.approx(weights.claims[cid].strength, abs=1e-6)
+
+
+@PROPERTY
+@given(knowledge_bases(), st.data())
+def test_voices_never_change_who_is_on_which_side(kb, data) -> None:
+    """Adding a reader's or another hosted person's item anywhere changes no source's side, no consensus
+    label, and which disputes are between sources."""
+    cid = data.draw(st.sampled_from(sorted(kb.claims)))
+    speaker = data.draw(st.sampled_from([s for s in SPEAKERS if s and not weigh.is_author(s)]))
+    item = ev(
+        data.draw(st.sampled_from(sorted(kb.sources))), data.draw(st.sampled_from(["supports", "opposes"]))
+    )
+    item = item.model_copy(update={"speaker": speaker})
+    changed = kb.model_copy(
+        update={
+            "claims": {
+                **kb.claims,
+                cid: kb.claims[cid].model_copy(update={"evidence": [*kb.claims[cid].evidence, item]}),
+            }
+        }
+    )
+    before, after = weigh.compute(kb), weigh.compute(changed)
+    for c in kb.claims:
+        b, a = before.claims[c], after.claims[c]
+        assert (b.sources_for, b.sources_against) == (a.sources_for, a.sources_against)
+        if kb.claims[c].evidence:
+            assert b.consensus == a.consensus
+    assert {d.id for d in before.disputes if d.between_sources} == {
+        d.id for d in after.disputes if d.between_sources
+    }
+    assert TOLERANCE > 0
+
+
+def test_every_view_carries_the_disputes_contract(runner, tmp_path) -> None:
+    from tests.conftest import FIXTURES
+
+    base = str(FIXTURES / "contradictions")
+    exported = json.loads(runner.invoke(cli, ["export", "--kb", base, "--format", "json"]).stdout)
+    reported = json.loads(runner.invoke(cli, ["report", "--kb", base, "--format", "json"]).stdout)
+    listed = json.loads(runner.invoke(cli, ["contradictions", "--kb", base, "--json"]).stdout)
+    assert exported["disputes"] == reported["disputes"]
+    for d in exported["disputes"]:
+        assert {"id", "question", "topic", "positions", "verdict"} <= set(d)
+        assert {"label", "leader", "margin", "robust", "hinges_on"} <= set(d["verdict"])
+        assert d["verdict"]["label"] in disputes.VERDICT_LABELS
+        for p in d["positions"]:
+            assert {"claim", "statement", "strength", "consensus", "sources_for", "sources_against"} <= set(p)
+    ids = {d["id"] for d in exported["disputes"]}
+    for item in listed["contradictions"]:
+        assert item["dispute"] in ids
+        assert item["better_supported"] in ("a", "b", None)
+        assert 0 <= item["strength_a"] <= 1 and 0 <= item["strength_b"] <= 1
