@@ -41,7 +41,7 @@ from kb.contradictions import (
 )
 from kb.disputes import Dispute, dispute_to_dict
 from kb.model import KnowledgeBase
-from kb.weigh import Weights, _r, shown
+from kb.weigh import Weights, _r, shown, strength_words
 
 FORMATS: tuple[str, ...] = ("md", "csv", "json", "html")
 CSV_COLUMNS = (
@@ -192,11 +192,21 @@ def _says(side: Side, name_claim: bool) -> str:
 
 def _claims_frame(section: TopicSection) -> pd.DataFrame:
     rows = [
-        (e.rank, e.id, e.statement, number(e.strength), number(e.base), e.consensus,
-         _joined(e.sources_for), _joined(e.sources_against))
+        (e.rank, e.id, e.statement, f"{shown(e.strength):.2f}", f"{shown(e.base):.2f}", e.consensus,
+         strength_words(e.strength), _joined(e.sources_for), _joined(e.sources_against))
         for e in section.claims
     ]  # fmt: skip
-    columns = ["rank", "claim", "statement", "strength", "base", "consensus", "sources for", "against"]
+    columns = [
+        "rank",
+        "claim",
+        "statement",
+        "strength",
+        "base",
+        "consensus",
+        "reads",
+        "sources for",
+        "against",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -15,7 +15,7 @@ import pytest
 from kb import report
 from kb.cli import cli
 from kb.load import load_valid
-from kb.weigh import compute
+from kb.weigh import compute, shown
 from tests.conftest import FIXTURES, check_golden
 
 BASE = FIXTURES / "contradictions"
@@ -100,10 +100,13 @@ def test_same_numbers_in_every_format_and_in_export(runner, weighed) -> None:
     from_csv = {r.claim: (r.strength, r.base, r.consensus) for r in table.itertuples()}
     assert from_csv == expected
 
+    # pages show a strength to two decimals, as shown everywhere (kb.weigh.shown)
+    expected = {c: (shown(s), shown(b), label) for c, (s, b, label) in expected.items()}
     claim_row = r"^\| (\d+) +\| ([a-z-]+) +\|[^|]+\| ([0-9.]+) +\| ([0-9.]+) +\| ([a-z-]+)"
     rows = re.findall(claim_row, report.render(kb, weights, "md"), flags=re.MULTILINE)
     from_md = {claim: (float(s), float(b), label) for _, claim, s, b, label in rows}
     assert from_md == expected
+    assert all(re.fullmatch(r"\d\.\d\d", s) for _, _, s, _, _ in rows)
 
     cells = re.findall(r"<td>([^<]*)</td>", report.render(kb, weights, "html"))
     for claim, (strength, base, label) in expected.items():
