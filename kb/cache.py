@@ -3,24 +3,105 @@
 Stored as JSON in ``<kb>/.kb-cache/`` (never pickle: a knowledge base folder is
 data, and a cache file in it must not be able to run code). Entries are keyed by
 the SHA-256 of the file's bytes, so an edited file simply misses. Nothing read
-from the cache is trusted blindly: parsed data still goes through validation, and
-a cached quote position is used only after checking that the text at that
-position really is the quote.
+from the cache is trusted blindly:
+
+- every cache file kb writes is sealed with an HMAC under a key kept outside the
+  knowledge base (``~/.cache/kb/cache.key``, private to the user): a cache file that
+  was edited, damaged, or came with a knowledge base from somewhere else does not
+  verify, and is ignored and rebuilt, so it cannot put a statement into a claim
+  that no YAML file holds;
+- cache files are read as regular files with a bounded size, JSON nested too deeply
+  is a damaged cache, not a ``RecursionError``;
+- parsed data still goes through validation, and a cached quote position is used only
+  after checking that the text at that position really is the quote.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
+import hmac
 import json
+import os
 from pathlib import Path
 from typing import Any
 
+from kb.files import FileProblem, read_bounded
 from kb.output import write_atomic
 
 CACHE_DIR = ".kb-cache"
-FORMAT = 1
+FORMAT = 2
+# Largest cache file kb reads back (a 10,000-claim base's is a few MB).
+MAX_CACHE_BYTES = 512_000_000
+_SEAL = b"kb-cache-hmac-sha256 "
+_KEY_BYTES = 32
+
+
+def key_file() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "kb" / "cache.key"
+
+
+@functools.cache
+def _secret() -> bytes:
+    """This user's key for sealing caches, made on first use; a fresh one per process if it
+    cannot be kept (then caches are simply rebuilt by the next process)."""
+    file = key_file()
+    with contextlib.suppress(FileProblem):
+        key = read_bounded(file, _KEY_BYTES)
+        if len(key) == _KEY_BYTES:
+            return key
+    key = os.urandom(_KEY_BYTES)
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except FileExistsError:
+        with contextlib.suppress(FileProblem):  # made by another kb at the same moment
+            existing = read_bounded(file, _KEY_BYTES)
+            if len(existing) == _KEY_BYTES:
+                return existing
+        return key
+    except OSError:
+        return key
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key)
+    return key
+
+
+def _mac(data: bytes) -> bytes:
+    return hmac.new(_secret(), data, hashlib.sha256).hexdigest().encode("ascii")
+
+
+def seal(data: bytes) -> bytes:
+    """``data`` behind a first line that proves kb wrote it, for this user."""
+    return _SEAL + _mac(data) + b"\n" + data
+
+
+def unseal(blob: bytes) -> bytes | None:
+    """The data ``seal`` wrapped, or ``None`` if the seal is missing or does not match."""
+    head, newline, data = blob.partition(b"\n")
+    if not newline or not head.startswith(_SEAL):
+        return None
+    return data if hmac.compare_digest(head[len(_SEAL) :], _mac(data)) else None
+
+
+def read_sealed(file: Path, root: Path) -> bytes | None:
+    """The verified content of a cache file of the knowledge base at ``root``, else ``None``."""
+    try:
+        return unseal(read_bounded(file, MAX_CACHE_BYTES, root))
+    except FileProblem:
+        return None  # no cache yet, or an unreadable one
+
+
+def seal_digest(data: bytes) -> str:
+    """A seal for data kept elsewhere (the search index is an SQLite file, with no room for a line)."""
+    return _mac(data).decode("ascii")
+
+
+def check_digest(data: bytes, seal_text: str) -> bool:
+    return hmac.compare_digest(seal_text.encode("ascii", "replace"), _mac(data))
 
 
 def digest(data: bytes) -> str:
@@ -66,10 +147,13 @@ class LoadCache:
             self._read()
 
     def _read(self) -> None:
+        data = read_sealed(self.file, self.file.parent.parent)
+        if data is None:
+            return  # no cache yet, or one kb cannot vouch for: start afresh
         try:
-            stored = json.loads(self.file.read_bytes())
-        except (OSError, ValueError):
-            return  # no cache yet, or an unreadable one: start afresh
+            stored = json.loads(data)
+        except (ValueError, RecursionError):
+            return
         if not isinstance(stored, dict) or stored.get("format") != FORMAT:
             return
         parsed, quotes = stored.get("parsed"), stored.get("quotes")
@@ -118,4 +202,4 @@ class LoadCache:
         payload = {"format": FORMAT, "parsed": self.used_parsed, "quotes": self.used_quotes}
         text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
         with contextlib.suppress(OSError):
-            write_atomic(self.file, text)
+            write_atomic(self.file, seal(text.encode("utf-8")))

@@ -57,7 +57,7 @@ from pathlib import Path
 from typing import Any
 
 from kb import english
-from kb.cache import CACHE_DIR
+from kb.cache import CACHE_DIR, MAX_CACHE_BYTES, check_digest, seal_digest
 from kb.errors import KbError, UsageError
 from kb.files import FileProblem, read_bounded
 from kb.load import MAX_TEXT_BYTES, did_you_mean, load_valid
@@ -468,12 +468,23 @@ def cache_path(root: Path | str) -> Path:
     return Path(root) / CACHE_DIR / CACHE_FILE
 
 
+def _seal_path(root: Path) -> Path:
+    return cache_path(root).with_name(CACHE_FILE + ".seal")
+
+
 def _open_cached(root: Path, files_digest: str) -> SearchIndex | None:
     file = cache_path(root)
-    if not file.is_file():
+    # only an index kb wrote and sealed (kb.cache) is used, from the very bytes that were checked
+    try:
+        data = read_bounded(file, MAX_CACHE_BYTES, root)
+        seal_text = read_bounded(_seal_path(root), 200, root).decode("ascii")
+    except (FileProblem, UnicodeDecodeError):
+        return None
+    if not check_digest(data, seal_text):
         return None
     try:
-        conn = sqlite3.connect(file.resolve().as_uri() + "?mode=ro", uri=True)
+        conn = sqlite3.connect(":memory:")
+        conn.deserialize(data)
     except sqlite3.Error:
         return None
     try:
@@ -485,7 +496,7 @@ def _open_cached(root: Path, files_digest: str) -> SearchIndex | None:
         current = meta.get("format") == str(INDEX_FORMAT) and safe
         if current and meta.get("key") == _content_key(files_digest, root, extra):
             return SearchIndex(conn, rebuilt=False, path=file)
-    except (sqlite3.Error, ValueError):
+    except (sqlite3.Error, ValueError, RecursionError):
         pass  # not an index of ours, or a damaged one: build a new one
     conn.close()
     return None
@@ -512,7 +523,9 @@ def open_index(root: Path | str, *, progress: Progress = quiet, cache: bool = Tr
     index = build_index(kb, compute(kb), key=_content_key(files_digest, root, extra), extra_files=extra)
     if cache:
         try:
-            write_atomic(cache_path(root), index.connection.serialize())
+            data = index.connection.serialize()
+            write_atomic(cache_path(root), data)
+            write_atomic(_seal_path(root), seal_digest(data))
             index.path = cache_path(root)
         except OSError:
             pass  # a read-only folder: search from memory

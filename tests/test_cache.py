@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from kb.cache import CACHE_DIR, LoadCache
+from kb.cache import CACHE_DIR, FORMAT, LoadCache, _secret, seal, unseal
+from kb.cli import cli
 from kb.load import load
 from tests.conftest import FIXTURES
 
@@ -73,7 +75,57 @@ def test_a_corrupt_cache_is_ignored(kb_copy: Path) -> None:
     (kb_copy / CACHE_DIR / "parsed.json").write_text("{not json")
     kb, problems = load(kb_copy)
     assert kb is not None, problems
-    assert json.loads((kb_copy / CACHE_DIR / "parsed.json").read_text())["format"] == 1
+    stored = unseal((kb_copy / CACHE_DIR / "parsed.json").read_bytes())
+    assert stored is not None and json.loads(stored)["format"] == FORMAT
+
+
+def _edit_cache(root: Path, change) -> None:
+    """Rewrite the cache file as someone editing it would: valid JSON, its seal left as it was."""
+    file = root / CACHE_DIR / "parsed.json"
+    head, _, data = file.read_bytes().partition(b"\n")
+    file.write_bytes(head + b"\n" + change(data))
+
+
+def test_an_edited_cache_entry_is_not_believed(kb_copy: Path, runner) -> None:
+    load(kb_copy)
+    _edit_cache(kb_copy, lambda data: data.replace(b"Eating less protein", b"Eating rocks"))
+    kb, problems = load(kb_copy)
+    assert kb is not None, problems
+    assert kb.claims["less-protein"].statement.startswith("Eating less protein")
+    result = runner.invoke(cli, ["export", "--kb", str(kb_copy)])
+    assert "Eating rocks" not in result.output and "Eating less protein" in result.output
+
+
+def test_a_cache_that_came_with_the_folder_is_not_believed(kb_copy: Path, monkeypatch, tmp_path) -> None:
+    """Sealed under another user's key (a knowledge base copied with its .kb-cache): ignored."""
+    load(kb_copy)
+    _edit_cache(kb_copy, lambda data: data.replace(b"Eating less protein", b"Eating rocks"))
+    file = kb_copy / CACHE_DIR / "parsed.json"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "other-user"))
+    _secret.cache_clear()
+    try:
+        file.write_bytes(seal(file.read_bytes().partition(b"\n")[2]))
+    finally:
+        monkeypatch.undo()
+        _secret.cache_clear()
+    kb, _ = load(kb_copy)
+    assert kb is not None and kb.claims["less-protein"].statement.startswith("Eating less protein")
+
+
+def test_deeply_nested_cache_is_ignored(kb_copy: Path, runner) -> None:
+    (kb_copy / CACHE_DIR).mkdir()
+    deep = b"[" * 200_000 + b"]" * 200_000
+    (kb_copy / CACHE_DIR / "parsed.json").write_bytes(seal(deep))  # even one kb's own key vouches for
+    for command in (["validate"], ["export"], ["report"]):
+        result = runner.invoke(cli, [*command, "--kb", str(kb_copy)])
+        assert result.exit_code == 0, result.output
+
+
+def test_a_fifo_in_place_of_the_cache_is_ignored(kb_copy: Path) -> None:
+    (kb_copy / CACHE_DIR).mkdir()
+    os.mkfifo(kb_copy / CACHE_DIR / "parsed.json")
+    kb, problems = load(kb_copy, cache=True)
+    assert kb is not None, problems
 
 
 def test_a_read_only_folder_still_loads(kb_copy: Path) -> None:

@@ -234,3 +234,35 @@ def test_link_to_a_folder_is_not_followed(tmp_path: Path, runner) -> None:
     result = runner.invoke(cli, ["validate", "--kb", str(root)])
     _assert_clean_failure(result, "claims/outside", time.perf_counter())
     assert "link to a folder outside" in result.stderr
+
+
+# --- caches are never believed over the files ---
+
+
+def _edit_index(root: Path, sql: str, *params: object) -> None:
+    import sqlite3
+
+    from kb.search import cache_path
+
+    conn = sqlite3.connect(cache_path(root))
+    conn.execute(sql, params)
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE meta SET value = '" + "[" * 100_000 + "]" * 100_000 + "' WHERE name = 'extra_files'",
+        "UPDATE claims SET statement = 'Eating rocks builds legs.'",
+    ],
+    ids=["deeply-nested-metadata", "edited-statement"],
+)
+def test_a_damaged_search_index_is_rebuilt(tmp_path: Path, runner, sql: str) -> None:
+    root = _base(tmp_path)
+    first = runner.invoke(cli, ["search", "running", "--kb", str(root), "--json"])
+    assert first.exit_code == 0, first.output
+    _edit_index(root, sql)
+    again = runner.invoke(cli, ["search", "running", "--kb", str(root), "--json"])
+    assert again.exit_code == 0, again.output
+    assert again.stdout == first.stdout
