@@ -16,12 +16,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
 from kb import schema, yamlfile
 from kb.errors import KbError, UsageError
+from kb.files import excerpt
 from kb.load import ID_PATTERN
-from kb.model import SOURCE_KINDS
-from kb.output import write_atomic
+from kb.model import LIMITS, SOURCE_KINDS, Claim, KbConfig, Source, printable
+from kb.output import write_all
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
@@ -35,7 +37,12 @@ PLACEHOLDER_STATEMENT = "TODO: state the claim in one sentence."
 
 
 def yaml_scalar(value: str, *, quoted: bool = False) -> str:
-    """``value`` as one YAML scalar on one line (double-quoted when ``quoted``)."""
+    """``value`` as one YAML scalar on one line (double-quoted when ``quoted``); a ``UsageError`` for
+    text kb validate would refuse (bytes that were not UTF-8, control characters)."""
+    try:
+        printable(value)
+    except ValueError as exc:
+        raise UsageError(f"{excerpt(value)}: {exc}; nothing written") from None
     dumped = yaml.safe_dump(
         value, default_style='"' if quoted else None, width=1_000_000, allow_unicode=True
     ).rstrip("\n")
@@ -62,8 +69,11 @@ def slugify(text: str, max_length: int = MAX_ID_LENGTH) -> str:
 def check_id(value: str, what: str) -> str:
     if not ID_PATTERN.match(value):
         raise UsageError(
-            f"{what} {value!r}: use letters, digits, '-', '_' and '.' only, starting with a letter or digit"
+            f"{what} {excerpt(value)}: use letters, digits, '-', '_' and '.' only,"
+            " starting with a letter or digit"
         )
+    if len(value) > LIMITS["id"]:
+        raise UsageError(f"{what} {excerpt(value)}: {len(value)} characters, more than {LIMITS['id']}")
     return value
 
 
@@ -497,16 +507,47 @@ def existing_claim_file(kb_root: Path, claim_id: str) -> Path | None:
     return None
 
 
+def check_planned(kb_root: Path, planned: NewFiles) -> None:
+    """Refuse, before anything is written, a planned source or claim file that kb validate would
+    refuse (a title with bytes that are not UTF-8, a control character, a value over its limit)."""
+    from kb.load import _model_problems
+
+    for path, text in planned.files.items():
+        if path.suffix != ".yaml":
+            continue
+        rel = path.relative_to(kb_root).as_posix()
+        model: type[BaseModel]
+        if rel == "kb.yaml":
+            model, extra = KbConfig, {}
+        else:
+            model = Source if rel.startswith("sources/") else Claim
+            extra = {"id": path.stem, "path": rel}
+        try:
+            located = yamlfile.parse(text)
+            model.model_validate({**(located.data or {}), **extra})
+        except yamlfile.YamlError as exc:
+            raise KbError(f"{rel}: {exc.message}; nothing written") from exc
+        except ValidationError as exc:
+            problems = "; ".join(p.message for p in _model_problems(exc, model, located, rel))
+            raise KbError(f"{rel} would not be valid: {problems}; nothing written") from exc
+
+
 def write_new_files(kb_root: Path, planned: NewFiles) -> list[Path]:
-    """Write every planned file, or none if any of them exists already."""
+    """Write every planned file and the editor schemas they point at, or nothing at all: not if
+    any of them exists already, would be invalid, or cannot be written."""
     existing = [p for p in planned.files if p.exists()]
     if existing:
         names = " and ".join(p.relative_to(kb_root).as_posix() for p in existing)
         verb = "exists" if len(existing) == 1 else "exist"
         raise KbError(f"{names} already {verb}; nothing written (choose another id)")
-    for path, text in planned.files.items():
-        write_atomic(path, text)
-    return list(planned.files)
+    check_planned(kb_root, planned)
+    files = {**planned.files, **schema.schema_files(kb_root / schema.SCHEMA_DIR, only_changed=True)}
+    try:
+        write_all(files)
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        raise KbError(f"cannot write{where}: {exc.strerror or exc}; nothing written") from exc
+    return list(files)
 
 
 def ensure_schemas(kb_root: Path) -> list[Path]:

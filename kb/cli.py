@@ -17,7 +17,18 @@ from kb import __version__, progress
 from kb.errors import InvalidKnowledgeBase, KbError, Problem, UsageError
 from kb.load import load, load_valid
 from kb.model import SOURCE_KINDS
-from kb.output import write_atomic
+from kb.output import write_all, write_atomic, write_output
+
+# The largest --limit accepted (more than any knowledge base holds; SQLite takes 64-bit numbers only).
+MAX_LIMIT = 1_000_000
+
+
+def check_addr(addr: str) -> str:
+    """``HOST:PORT`` with a port from 1 to 65535, else a usage error (not a traceback from the server)."""
+    host, colon, port = addr.rpartition(":")
+    if not colon or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise UsageError(f"--addr {addr!r}: give HOST:PORT with a port from 1 to 65535, e.g. 127.0.0.1:8000")
+    return addr
 
 
 def kb_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -58,10 +69,7 @@ def write_or_print(text: str, output: Path | None) -> None:
     if output is None or str(output) == "-":
         click.echo(text, nl=False)
     else:
-        try:
-            write_atomic(output, text)
-        except OSError as exc:  # a folder that cannot be made, no permission, a full disk...
-            raise KbError(f"cannot write {output}: {exc.strerror or exc}") from exc
+        write_output(output, text)
         click.echo(f"wrote {output}", err=True)
 
 
@@ -128,9 +136,13 @@ def export(kb_dir: Path, fmt: str, output: Path | None) -> None:
         assert output is not None
         if output.exists() and not output.is_dir():
             raise UsageError(f"-o {output}: is a file; --format csv needs a folder")
-        for name, table in exports.to_csv_tables(kb, weights).items():
-            write_atomic(output / name, table)
-            click.echo(f"wrote {output / name}", err=True)
+        tables = {output / name: table for name, table in exports.to_csv_tables(kb, weights).items()}
+        try:
+            write_all(tables)  # the three tables together or none of them
+        except OSError as exc:
+            raise KbError(f"cannot write into {output}: {exc.strerror or exc}; nothing written") from exc
+        for path in tables:
+            click.echo(f"wrote {path}", err=True)
         return
     render = {
         "json": exports.to_json,
@@ -206,7 +218,11 @@ def add_source(
 @kb_option
 @click.argument("source_id")
 @click.option(
-    "--limit", type=click.IntRange(min=1), default=40, show_default=True, help="At most N candidates."
+    "--limit",
+    type=click.IntRange(min=1, max=MAX_LIMIT),
+    default=40,
+    show_default=True,
+    help="At most N candidates.",
 )
 @click.option("--force", is_flag=True, help="Write the drafts again over an earlier run's.")
 @click.option(
@@ -296,7 +312,13 @@ def new_source(
 @kb_option
 @click.argument("query", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as data.")
-@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True, help="At most N claims.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1, max=MAX_LIMIT),
+    default=10,
+    show_default=True,
+    help="At most N claims.",
+)
 @click.option("--topic", help="Only claims of this topic.")
 @click.option("--source", "source_id", help="Only claims with evidence from this source id.")
 @reports_errors
@@ -398,7 +420,12 @@ def schema_command(kb_dir: Path, out: Path | None) -> None:
     """Write the JSON Schemas of source and claim files, for editors."""
     from kb import schema
 
-    for path in schema.write_schemas(out if out is not None else kb_dir / schema.SCHEMA_DIR):
+    folder = out if out is not None else kb_dir / schema.SCHEMA_DIR
+    try:
+        written = schema.write_schemas(folder)
+    except OSError as exc:
+        raise KbError(f"cannot write into {folder}: {exc.strerror or exc}") from exc
+    for path in written:
         click.echo(f"wrote {path}")
 
 
@@ -443,6 +470,8 @@ def build(kb_dir: Path, out: Path | None) -> None:
 def serve(kb_dir: Path, addr: str, open_browser: bool) -> None:
     """Live preview of the site, rebuilt whenever a claim, a source or kb.yaml changes."""
     from kb.site import serve as site_serve
+
+    check_addr(addr)
 
     def report(refresh: site_serve.Refresh) -> None:
         print_problems(refresh.problems)

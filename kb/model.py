@@ -52,7 +52,17 @@ MAX_ITEMS = 500
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-def _printable(value: str) -> str:
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def printable(value: str) -> str:
+    """``value`` if it is text a knowledge base may hold, else a ``ValueError`` saying why."""
+    bad = _SURROGATE.search(value)
+    if bad:
+        raise ValueError(
+            f"is not valid text at character {bad.start() + 1} (bytes that are not UTF-8 came in as"
+            f" U+{ord(bad.group()):04X})"
+        )
     found = CONTROL.search(value)
     if found:
         raise ValueError(
@@ -64,7 +74,7 @@ def _printable(value: str) -> str:
 
 def _text(field: str) -> Any:
     """A text field: at most ``LIMITS[field]`` characters, no control characters."""
-    return Annotated[str, Field(max_length=LIMITS[field]), AfterValidator(_printable)]
+    return Annotated[str, Field(max_length=LIMITS[field]), AfterValidator(printable)]
 
 
 def _texts(field: str) -> Any:

@@ -22,9 +22,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from kb.files import FileProblem, read_bounded
 from kb.load import ID_PATTERN
 from kb.model import LOADER_FIELDS, Claim, Source
-from kb.output import write_atomic
+from kb.output import write_all
 
 SCHEMA_DIR = "schema"
 DRAFT = "http://json-schema.org/draft-07/schema#"
@@ -138,14 +139,25 @@ def write_schemas(folder: Path, *, only_changed: bool = False) -> list[Path]:
     With ``only_changed`` a file that already holds the same text is left alone,
     so commands that keep ``<kb>/schema/`` current touch nothing when it is.
     """
-    written = []
+    files = schema_files(folder, only_changed=only_changed)
+    write_all(files)  # both or neither
+    return list(files)
+
+
+def schema_files(folder: Path, *, only_changed: bool = False) -> dict[Path, str]:
+    """Path -> text of the schema files to write into ``folder`` (with ``only_changed``, those
+    that do not already hold the same text)."""
+    out = {}
     for name, text in schemas().items():
         path = folder / name
-        if only_changed and path.is_file() and path.read_text(encoding="utf-8") == text:
-            continue
-        write_atomic(path, text)
-        written.append(path)
-    return written
+        if only_changed and path.is_file():
+            try:
+                if read_bounded(path, 1_000_000).decode("utf-8", "replace") == text:
+                    continue
+            except FileProblem:
+                pass  # not a file kb can read: it is replaced
+        out[path] = text
+    return out
 
 
 def modeline(file: Path, kb_root: Path, kind: str) -> str:

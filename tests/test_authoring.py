@@ -209,14 +209,14 @@ def test_new_usage_errors(runner, base: Path) -> None:
 
 def test_files_are_written_atomically(monkeypatch, base: Path) -> None:
     written: list[Path] = []
-    real = authoring.write_atomic
+    real = authoring.write_all
 
-    def recording(path, data):
-        written.append(Path(path))
-        real(path, data)
+    def recording(files):
+        written.extend(Path(path) for path in files)
+        real(files)
 
-    monkeypatch.setattr(authoring, "write_atomic", recording)
-    monkeypatch.setattr("kb.schema.write_atomic", recording)
+    monkeypatch.setattr(authoring, "write_all", recording)
+    monkeypatch.setattr("kb.schema.write_all", recording)
     before = files_under(base)
     planned = authoring.plan_add_source(base, authoring.read_document(HTML), fallback_id="swimming")
     authoring.write_new_files(base, planned)

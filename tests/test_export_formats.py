@@ -154,14 +154,17 @@ def test_claimreview_expands_as_json_ld(runner, base) -> None:
 
 
 def test_csv_files_are_written_atomically(monkeypatch, runner, tmp_path: Path) -> None:
+    from kb import output
+
     written: list[Path] = []
-    real = kb_cli.write_atomic
+    real = output.write_all
 
-    def recording(path, data):
-        written.append(Path(path))
-        real(path, data)
+    def recording(files):
+        written.extend(Path(path) for path in files)
+        real(files)
 
-    monkeypatch.setattr(kb_cli, "write_atomic", recording)
+    monkeypatch.setattr(output, "write_all", recording)  # what write_atomic and write_output use
+    monkeypatch.setattr(kb_cli, "write_all", recording)
     out = tmp_path / "tables"
     export(runner, "--format", "csv", "-o", str(out))
     export(runner, "--format", "graphml", "-o", str(tmp_path / "kb.graphml"))

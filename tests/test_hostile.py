@@ -266,3 +266,146 @@ def test_a_damaged_search_index_is_rebuilt(tmp_path: Path, runner, sql: str) -> 
     again = runner.invoke(cli, ["search", "running", "--kb", str(root), "--json"])
     assert again.exit_code == 0, again.output
     assert again.stdout == first.stdout
+
+
+# --- failures that are messages, not tracebacks ---
+
+
+def _no_write(monkeypatch, errno_code: int = 13, message: str = "Permission denied") -> None:
+    """Every new file fails as in a read-only folder (or on a full disk); the tests run as root,
+    for whom chmod does not stop writing."""
+    from kb import output
+
+    def refuse(*_args, **_kwargs):
+        raise OSError(errno_code, message)
+
+    monkeypatch.setattr(output.tempfile, "mkstemp", refuse)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["export", "--format", "csv", "-o", "{out}"],
+        ["export", "-o", "{out}/kb.json"],
+        ["report", "-o", "{out}/report.md"],
+        ["schema", "--out", "{out}"],
+    ],
+)
+def test_read_only_output_is_a_message(tmp_path: Path, runner, monkeypatch, command) -> None:
+    root = _base(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    _no_write(monkeypatch)
+    result = runner.invoke(cli, [c.format(out=out) for c in command] + ["--kb", str(root)])
+    assert result.exit_code == 1, result.output
+    assert (
+        "Traceback" not in result.output
+        and result.exception is None
+        or isinstance(result.exception, SystemExit)
+    )
+    assert "Permission denied" in result.stderr
+    assert list(out.iterdir()) == []
+
+
+def test_full_disk_leaves_no_table_behind(tmp_path: Path, runner, monkeypatch) -> None:
+    from kb import output
+
+    root = _base(tmp_path)
+    out = tmp_path / "tables"
+    real = output._temporary
+
+    def full_after_one(path: Path, payload: bytes) -> str:
+        if path.name != "claims.csv":
+            raise OSError(28, "No space left on device", str(path))
+        return real(path, payload)
+
+    monkeypatch.setattr(output, "_temporary", full_after_one)
+    result = runner.invoke(cli, ["export", "--format", "csv", "-o", str(out), "--kb", str(root)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "No space left on device; nothing written" in result.stderr
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_build_into_a_read_only_folder_is_a_message(tmp_path: Path, runner, monkeypatch) -> None:
+    from kb.site import build as site_build
+
+    root = _base(tmp_path)
+
+    def refuse(*_args, **_kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path / "site"))
+
+    monkeypatch.setattr(site_build.tempfile, "mkdtemp", refuse)
+    result = runner.invoke(cli, ["build", "--kb", str(root), "--out", str(tmp_path / "site")])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "cannot build the site into" in result.stderr and "Permission denied" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["new", "claim", "x" * 300, "--topic", "running"],
+        ["new", "claim", "ok", "--topic", "t" * 300],
+        ["new", "source", "s" * 300, "--title", "T", "--kind", "blog"],
+        ["add-source", "{doc}", "--id", "d" * 300],
+    ],
+)
+def test_overlong_ids_are_refused_before_writing(tmp_path: Path, runner, command) -> None:
+    root = _base(tmp_path)
+    doc = tmp_path / "doc.txt"
+    doc.write_text("A document.\n\nRunning shrinks legs.\n")
+    before = sorted(p for p in root.rglob("*"))
+    result = runner.invoke(cli, [c.format(doc=doc) for c in command] + ["--kb", str(root)])
+    assert result.exit_code == 2, result.output
+    assert "more than 100" in result.stderr and "Traceback" not in result.output
+    assert sorted(p for p in root.rglob("*")) == before
+
+
+def test_out_of_range_numbers_are_usage_errors(tmp_path: Path, runner) -> None:
+    root = _base(tmp_path)
+    search = runner.invoke(cli, ["search", "running", "--limit", "9" * 23, "--kb", str(root)])
+    assert search.exit_code == 2 and "--limit" in search.output and "OverflowError" not in search.output
+    serve = runner.invoke(cli, ["serve", "--addr", "localhost:99999", "--kb", str(root)])
+    assert serve.exit_code == 2 and "port from 1 to 65535" in serve.stderr
+    assert runner.invoke(cli, ["serve", "--addr", "nonsense", "--kb", str(root)]).exit_code == 2
+
+
+def test_add_source_writes_nothing_when_the_schema_folder_cannot_be_written(
+    tmp_path: Path, runner, monkeypatch
+) -> None:
+    from kb import output
+
+    root = _base(tmp_path)
+    doc = tmp_path / "doc.txt"
+    doc.write_text("A document\n\nRunning shrinks legs.\n")
+    real = output._temporary
+
+    def schema_read_only(path: Path, payload: bytes) -> str:
+        if path.parent.name == "schema":
+            raise PermissionError(13, "Permission denied", str(path.parent))
+        return real(path, payload)
+
+    monkeypatch.setattr(output, "_temporary", schema_read_only)
+    before = sorted(p for p in root.rglob("*"))
+    result = runner.invoke(cli, ["add-source", str(doc), "--kb", str(root)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "Permission denied; nothing written" in result.stderr
+    assert sorted(p for p in root.rglob("*")) == before
+
+
+def test_add_source_refuses_a_title_that_is_not_utf8(tmp_path: Path) -> None:
+    root = _base(tmp_path)
+    doc = tmp_path / "doc.txt"
+    doc.write_text("A document\n\nRunning shrinks legs.\n")
+    before = sorted(p for p in root.rglob("*"))
+    done = subprocess.run(
+        [sys.executable, "-m", "kb", "add-source", str(doc), "--title", b"Bad \xff", "--kb", str(root)],
+        capture_output=True,
+        cwd=REPO,
+    )
+    assert done.returncode == 2, done.stderr
+    assert b"is not valid text at character 5" in done.stderr and b"nothing written" in done.stderr
+    assert b"Traceback" not in done.stderr
+    assert sorted(p for p in root.rglob("*")) == before
+    assert (
+        subprocess.run([sys.executable, "-m", "kb", "validate", "--kb", str(root)], cwd=REPO).returncode == 0
+    )

@@ -318,8 +318,25 @@ def build_site(
     check_out(out, root, config)
     weights = weights if weights is not None else compute(kb)
     handwritten = handwritten_pages(config)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return _build(kb, root, out, shown, config, weights, handwritten, progress, started)
+    except OSError as exc:  # a read-only or full output folder, a missing permission...
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise SiteBuildError(f"cannot build the site into {shown}: {exc.strerror or exc}{where}") from exc
 
+
+def _build(
+    kb: KnowledgeBase,
+    root: Path,
+    out: Path,
+    shown: Path,
+    config: Path,
+    weights: Weights,
+    handwritten: dict[str, Path],
+    progress: progress_bars.Progress,
+    started: float,
+) -> BuildResult:
+    out.parent.mkdir(parents=True, exist_ok=True)
     # The generated Markdown and the rendered pages of the last build are kept beside the site, so
     # that the next build writes and renders only what changed (kb.site.rendercache).
     cache = rendercache.cache_folder(out)
