@@ -168,17 +168,23 @@ def find_contradictions(
                     OPPOSED, x, x, pro, con, dispute.id, w.strength, 1.0 - w.strength,
                     better_of(w.strength, 1.0 - w.strength), w.voices_for, w.voices_against,
                 ))  # fmt: skip
-        for i, x in enumerate(group):
-            for y in group[i + 1 :]:
-                if y not in contra.get(x, ()):
-                    continue
-                a, b = _ranked(by_claim.get((x, "supports"), [])), _ranked(by_claim.get((y, "supports"), []))
-                if a and b and _clash(a, b):
-                    wa, wb = weights.claims[x], weights.claims[y]
-                    out.append(Contradiction(
-                        CONTRADICTING_CLAIMS, x, y, a, b, dispute.id, wa.strength, wb.strength,
-                        better_of(wa.strength, wb.strength), wa.voices_for, wb.voices_for,
-                    ))  # fmt: skip
+        order = {c: i for i, c in enumerate(group)}
+        # each contradicts link inside the group once, in the order of the positions (strongest first)
+        links = sorted(
+            (order[x], order[y])
+            for x in group
+            for y in contra.get(x, ())
+            if y in order and order[x] < order[y]
+        )
+        for i, j in links:
+            x, y = group[i], group[j]
+            a, b = _ranked(by_claim.get((x, "supports"), [])), _ranked(by_claim.get((y, "supports"), []))
+            if a and b and _clash(a, b):
+                wa, wb = weights.claims[x], weights.claims[y]
+                out.append(Contradiction(
+                    CONTRADICTING_CLAIMS, x, y, a, b, dispute.id, wa.strength, wb.strength,
+                    better_of(wa.strength, wb.strength), wa.voices_for, wb.voices_for,
+                ))  # fmt: skip
     return [c for c in out if source is None or source in c.sources]
 
 

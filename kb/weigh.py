@@ -332,8 +332,8 @@ def propagate(
         pairs = sorted((index[t], index[s]) for t, sources in table.items() for s in sources)
         dst = np.array([p[0] for p in pairs], dtype=np.int64)
         src = np.array([p[1] for p in pairs], dtype=np.int64)
-        own = np.array([(ids[s], ids[t]) in edge_base for t, s in pairs], dtype=bool)
-        eb = np.array([edge_base.get((ids[s], ids[t]), 0.0) for t, s in pairs], dtype=float)
+        own = np.array([k for k, (t, s) in enumerate(pairs) if (ids[s], ids[t]) in edge_base], dtype=np.int64)
+        eb = np.array([edge_base[(ids[pairs[k][1]], ids[pairs[k][0]])] for k in own], dtype=float)
         starts = np.flatnonzero(np.r_[True, dst[1:] != dst[:-1]]) if len(dst) else dst
         return pairs, src, own, eb, starts, dst[starts]
 
@@ -343,8 +343,10 @@ def propagate(
     def edge_passed(edge, strength, va_prev, vs_prev) -> np.ndarray:
         _, src, own, eb, _, _ = edge
         s = strength[src]
-        if own.any():
-            s = np.where(own, combine_arrays(eb, va_prev[src], vs_prev[src]), s)
+        if len(own):  # own: the indices of the edges whose origin shares sources with their target
+            s = s.copy()
+            from_ = src[own]
+            s[own] = combine_arrays(eb, va_prev[from_], vs_prev[from_])
         return relation_weight * np.maximum(0.0, 2.0 * s - 1.0)
 
     def side(passed: np.ndarray, edge) -> np.ndarray:
