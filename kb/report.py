@@ -115,7 +115,8 @@ def build(
             )  # fmt: skip
         members = set(summary.claims)
         clashes = tuple(c for c in found if c.claim_a in members or c.claim_b in members)
-        disputes = tuple(d for d in weights.disputes if members & set(d.claims))
+        by_id = {d.id: d for d in weights.disputes}
+        disputes = tuple(by_id[i] for i in summary.disputes)
         topics.append(
             TopicSection(
                 summary.topic, summary.verdict, dict(summary.consensus_counts), tuple(entries), clashes,

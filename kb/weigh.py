@@ -182,6 +182,7 @@ class TopicSummary:
     consensus_counts: dict[str, int]
     sources: tuple[str, ...]
     verdict: str
+    disputes: tuple[str, ...] = ()  # ids of the disputes with a position here, the main ones first
 
 
 @dataclass(frozen=True)
@@ -605,9 +606,15 @@ def summarise_topics(
         counts = {label: sum(1 for c in ids if claims[c].consensus == label) for label in CONSENSUS_LABELS}
         sources = sorted({ev.source for c in ids for ev in kb.claims[c].evidence})
         members = set(ids)
-        touching = [d for d in disputes if members & set(d.claims)]
+        # the disputes most sources take part in lead: they are the topic's main questions
+        touching = sorted(
+            (d for d in disputes if members & set(d.claims)),
+            key=lambda d: (-len(d.sources), -len(d.positions), d.id),
+        )
         verdict = topic_verdict(kb, [claims[c] for c in ids], counts, touching)
-        out[topic] = TopicSummary(topic, tuple(ids), counts, tuple(sources), verdict)
+        out[topic] = TopicSummary(
+            topic, tuple(ids), counts, tuple(sources), verdict, tuple(d.id for d in touching)
+        )
     return out
 
 
