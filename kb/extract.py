@@ -163,7 +163,10 @@ class Sentence:
 
 
 _TERMINAL = re.compile(r"[.!?][\"'\u201d\u2019)\]]*$")
-_BOUNDARY = re.compile(r"[.!?]+[\"'\u201d\u2019)\]]*\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])")
+# A boundary starts only where a run of stops starts, and no run gives characters back: linear in
+# the length of the text, however many dots come in a row.
+_BOUNDARY = re.compile(r"(?<![.!?])[.!?]++[\"'\u201d\u2019)\]]*+\s++(?=[\"'\u201c\u2018(\[]?[A-Z0-9])")
+_WORD_BEFORE = re.compile(r"[A-Za-z.]{1,32}$")
 _BULLET = re.compile(r"^(?:[-*\u2022\u2023\u25e6\u2013\u2014>]|\d{1,2}[.)])\s+")
 
 
@@ -212,8 +215,9 @@ def sentences(text: str) -> list[Sentence]:
         block = text[block_start:block_end]
         cuts = [0]
         for match in _BOUNDARY.finditer(block):
-            before = re.search(r"([A-Za-z.]+)\.+[\"'\u201d\u2019)\]]*\s+$", block[cuts[-1] : match.end()])
-            if before and before.group(1).lower().rstrip(".") in ABBREVIATIONS:
+            # the word before a full stop (bounded: abbreviations are short)
+            before = _WORD_BEFORE.search(block, max(cuts[-1], match.start() - 32), match.start())
+            if block[match.start()] == "." and before and before.group().lower().rstrip(".") in ABBREVIATIONS:
                 continue
             cuts.append(match.end())
         cuts.append(len(block))

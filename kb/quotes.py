@@ -10,6 +10,7 @@ the original, so that views can highlight the exact passage.
 from __future__ import annotations
 
 import difflib
+import heapq
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -116,21 +117,50 @@ def spans_match(quote: str, text: str, spans: list[Span]) -> bool:
 
 
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+_WORDS = re.compile(r"\w+")
+# The closest-passage hint is bounded whatever the sizes: the quote is compared by its first
+# characters, long sentences are cut into windows of words, and only the windows sharing the
+# most words with the quote are compared character by character.
+HINT_QUOTE_CHARS = 200
+HINT_WINDOW_WORDS = 50
+HINT_CANDIDATES = 20
+
+
+def _windows(text: str) -> list[str]:
+    """The sentences of ``text``, each sentence longer than a window cut into overlapping windows."""
+    out = []
+    for match in _SENTENCE.finditer(text):
+        words = match.group().split()
+        if len(words) <= HINT_WINDOW_WORDS:
+            out.append(" ".join(words))
+            continue
+        step = HINT_WINDOW_WORDS // 2
+        for start in range(0, len(words) - step, step):
+            out.append(" ".join(words[start : start + HINT_WINDOW_WORDS]))
+    return out
 
 
 def closest_passage(quote: str, text: str, limit: int = 160) -> str | None:
-    """The sentence of ``text`` that best resembles the quote, to suggest a fix."""
-    target = " ".join(fragments(quote))
+    """The sentence of ``text`` that best resembles the quote, to suggest a fix.
+
+    Linear in the size of the text and bounded in the comparisons it makes: the candidates are
+    the ``HINT_CANDIDATES`` windows sharing the most words with the quote (in text order), and
+    only those are compared closely.
+    """
+    target = " ".join(fragments(quote))[:HINT_QUOTE_CHARS]
     if not target:
         return None
+    wanted = set(_WORDS.findall(target))
+    windows = [w for w in _windows(text) if len(w) >= 3]
+    if len(windows) > HINT_CANDIDATES:
+        shared = [len(wanted.intersection(_WORDS.findall(normalise(w)))) for w in windows]
+        best_first = heapq.nlargest(HINT_CANDIDATES, range(len(windows)), key=lambda i: (shared[i], -i))
+        windows = [windows[i] for i in sorted(best_first)]
     best, best_score = None, 0.0
     matcher = difflib.SequenceMatcher(autojunk=False)
     matcher.set_seq2(target)
-    for match in _SENTENCE.finditer(text):
-        sentence = " ".join(match.group().split())
-        if len(sentence) < 3:
-            continue
-        matcher.set_seq1(normalise(sentence))
+    for sentence in windows:
+        matcher.set_seq1(normalise(sentence)[: HINT_QUOTE_CHARS + HINT_QUOTE_CHARS // 2])
         if matcher.real_quick_ratio() <= best_score or matcher.quick_ratio() <= best_score:
             continue
         score = matcher.ratio()

@@ -309,3 +309,15 @@ def test_embeddings_with_the_packaged_model(base: Path) -> None:
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
     result = extract.extract(load_valid(base), SWIM, embed=embed)
     assert [c.suggestion for c in result.candidates][:3] == ["same", "contradicts", "same"]
+
+
+@pytest.mark.parametrize("text", ["." * 30_000, "Dr. " * 20_000 + "End.", "?!" * 15_000 + " A"])
+def test_sentence_splitting_is_linear_on_runs_of_stops(text: str) -> None:
+    """The boundary pattern backtracked: 30,000 dots took 45 s. A generous bound guards against a
+    return of that (the figures are printed by scripts/bench_sizes.py)."""
+    import time
+
+    started = time.perf_counter()
+    found = extract.sentences(text)
+    assert time.perf_counter() - started < 5
+    assert found and "".join(s.text for s in found).replace(" ", "") == text.replace(" ", "")

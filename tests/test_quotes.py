@@ -32,3 +32,26 @@ def test_closest_passage_suggests_the_nearest_sentence() -> None:
         quotes.closest_passage("running shrinks the legs over months", text)
         == "Running shrinks legs over months."
     )
+
+
+def test_closest_passage_is_found_in_a_long_text_without_sentence_breaks() -> None:
+    filler = "legs run cycle muscle protein thigh calf " * 5000  # no full stop anywhere
+    text = filler + "long slow running shrinks the big leg muscles over months " + filler
+    hint = quotes.closest_passage("Long, slow running shrinks the leg muscles over many months.", text)
+    assert hint is not None and "shrinks the big leg muscles" in hint
+
+
+def test_closest_passage_bounds_its_work(monkeypatch) -> None:
+    """However long the quote and the text, only a bounded number of bounded comparisons is made."""
+    compared: list[tuple[int, int]] = []
+    real = quotes.difflib.SequenceMatcher
+
+    class Counting(real):  # type: ignore[misc, valid-type]
+        def ratio(self) -> float:
+            compared.append((len(self.a), len(self.b)))
+            return super().ratio()
+
+    monkeypatch.setattr(quotes.difflib, "SequenceMatcher", Counting)
+    quotes.closest_passage("zebra quagga " * 8000, "word7 " * 200_000)
+    assert 0 < len(compared) <= quotes.HINT_CANDIDATES
+    assert all(a <= 2 * quotes.HINT_QUOTE_CHARS and b <= quotes.HINT_QUOTE_CHARS for a, b in compared)

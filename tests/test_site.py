@@ -543,3 +543,16 @@ def test_a_source_page_lists_each_claim_once_with_all_its_quotes() -> None:
             assert f"(#q-{claim_id}-{index})" in row
         strongest = max(data.weights.claims[claim_id].evidence[i].weight for i in indexes)
         assert f"| {strongest:.3f} |" in row
+
+
+def test_a_long_text_without_blank_lines_becomes_bounded_paragraphs() -> None:
+    """A 1.3 MB source text with no blank line was one paragraph, which took a build over 400 s."""
+    from kb.site.pages import MAX_PARAGRAPH, _paragraphs
+
+    line = "Running shrinks legs over months and cycling builds them up again\n"
+    text = line * 20_000 + "x" * 5000 + " tail"
+    pieces = _paragraphs(text)
+    assert len(pieces) > 1 and all(end - start <= MAX_PARAGRAPH for start, end in pieces)
+    assert all(a[1] <= b[0] for a, b in zip(pieces, pieces[1:], strict=False))
+    # nothing is lost: the pieces hold every non-space character, in order
+    assert "".join("".join(text[s:e].split()) for s, e in pieces) == "".join(text.split())

@@ -540,9 +540,38 @@ def _paragraphs(text: str) -> list[tuple[int, int]]:
         stripped = chunk.strip()
         if stripped:
             start = position + (len(chunk) - len(chunk.lstrip()))
-            out.append((start, start + len(stripped)))
+            out.extend(_split_long(text, start, start + len(stripped)))
         if gap:
             position = gap.end()
+    return out
+
+
+# The longest paragraph of source text on a page: the Markdown renderer's work on a paragraph
+# grows faster than its length, so a long text without blank lines is shown as several.
+MAX_PARAGRAPH = 2000
+
+
+def _split_long(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """(start, end) of ``text[start:end]`` cut at line breaks (else spaces) into pieces of at most
+    ``MAX_PARAGRAPH`` characters where possible, white space at their ends left out."""
+    out = []
+    while end - start > MAX_PARAGRAPH:
+        limit = start + MAX_PARAGRAPH
+        cut = text.rfind("\n", start + 1, limit)
+        if cut < 0:
+            cut = text.rfind(" ", start + 1, limit)
+        if cut < 0:
+            cut = limit  # one very long word: cut it
+        piece_end = cut
+        while piece_end > start and text[piece_end - 1].isspace():
+            piece_end -= 1
+        if piece_end > start:
+            out.append((start, piece_end))
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    if start < end:
+        out.append((start, end))
     return out
 
 
