@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from kb.files import excerpt
+
 SourceKind = Literal["study", "review", "guide", "article", "blog", "forum", "other"]
 Stance = Literal["supports", "opposes"]
 EvidenceKind = Literal["study", "mechanism", "expert-opinion", "experience", "testimonial"]
@@ -79,6 +81,9 @@ def _text(field: str) -> Any:
 
 def _texts(field: str) -> Any:
     return Annotated[list[_text(field)], Field(max_length=MAX_ITEMS)]  # type: ignore[misc]
+
+
+_SITE_URL = re.compile(r"https?://[^\s/?#@\\]+(/[^\s?#\\]*)?")
 
 
 class _Record(BaseModel):
@@ -155,10 +160,24 @@ class KbConfig(_Record):
     # Weighting settings are checked by kb.weigh, which owns their meaning; they reach it as
     # written (a yes/no value must not arrive there already turned into 0.0 or 1.0).
     weighting: dict[str, Any] = Field(default_factory=dict)
+    # The address the site is published at (https://example.org/legs/): with it the sitemap lists
+    # every page, and the 404 page links to the site under that path; without it the 404 page
+    # links relatively, which works from disk and at the top of any folder the site is served from.
+    site_url: _text("url") | None = None
     # Search synonyms: each group of words is treated as one word by `kb search`.
     synonyms: list[list[str]] = Field(default_factory=list)
     # Disputes named in plain words; the rest are derived from the claim graph (kb.disputes).
     disputes: list[DisputeSpec] = Field(default_factory=list)
+
+    @field_validator("site_url")
+    @classmethod
+    def _site_address(cls, value: str | None) -> str | None:
+        if value is not None and not _SITE_URL.fullmatch(value):
+            raise ValueError(
+                f"{excerpt(value)} is not a site address; give one like https://example.org/legs/"
+                " (http or https, no query or fragment)"
+            )
+        return value
 
 
 class Span(BaseModel):

@@ -19,7 +19,9 @@ import contextlib
 import fcntl
 import logging
 import os
+import re
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -131,6 +133,70 @@ def _swap_lock(out: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+TEMP_PREFIXES = ("kb-docs-", "kb-serve-docs-", "kb-serve-site-")
+# A temporary folder younger than this may belong to a process that has not locked it yet (or to
+# a kb from before folders were locked).
+STALE_SECONDS = 600
+
+
+def remove_stale(out: Path) -> list[Path]:
+    """Remove what killed builds left behind; returns what was removed.
+
+    Beside ``out``: the ``.<out>.new-*`` and ``.<out>.old-*`` folders of builds into ``out``. The
+    caller holds the lock every build into ``out`` takes, so none of them is in use. In the
+    temporary folder: kb's ``kb-docs-*`` and ``kb-serve-*`` folders that no running kb holds
+    locked (``hold``) and that are older than ten minutes.
+    """
+    removed = []
+    for pattern in (f".{out.name}.new-*", f".{out.name}.old-*"):
+        for folder in out.parent.glob(pattern):
+            if folder.is_dir() and not folder.is_symlink():
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder)
+    return removed + remove_stale_temporary()
+
+
+def remove_stale_temporary() -> list[Path]:
+    """Remove kb's temporary folders that no running kb holds (see remove_stale)."""
+    removed = []
+    now = time.time()
+    temp = Path(tempfile.gettempdir())
+    for prefix in TEMP_PREFIXES:
+        for folder in temp.glob(f"{prefix}*"):
+            try:
+                info = folder.lstat()
+            except OSError:
+                continue
+            if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+                continue
+            if now - info.st_mtime < STALE_SECONDS or _locked(folder):
+                continue
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _locked(folder: Path) -> bool:
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return True  # cannot tell: leave it
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # closing releases a lock this call took
+    return False
+
+
+def hold(folder: Path) -> int:
+    """Lock a temporary folder for as long as the returned descriptor is open (see remove_stale)."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
 
 
 def swap_into_place(built: Path, out: Path) -> None:
@@ -245,12 +311,42 @@ def _environment(name: str, value: str) -> Iterator[None]:
 
 
 def config_overrides(kb: KnowledgeBase, docs: Path) -> dict[str, Any]:
-    """What kb sets over the site configuration: the title and description, and the docs folder."""
+    """What kb sets over the site configuration: the title and description, the docs folder, and
+    the site's address when kb.yaml gives one (``site_url``: the sitemap lists pages only then)."""
     return {
         "site_name": attr(kb.config.title),  # themes insert it unescaped
         "site_description": attr(kb.config.description) or None,
         "docs_dir": str(docs),
+        "site_url": kb.config.site_url,  # None leaves the configuration's own
     }
+
+
+# Strings the theme writes with an absolute path on the 404 page when no site address is known
+# ("/assets/...", "/claims.html", a base of "/").
+_ROOT_PATH = re.compile(r'"/(?![/>])')
+
+
+def _site_fixes_plugin(site_name: str):
+    """Fixes to the theme's output: the site name escaped once in the logo's tooltip (the theme
+    escapes the already escaped name again), and, without a site address, a 404 page whose links
+    work from any folder the site is served from or opened in."""
+    from markupsafe import escape
+    from mkdocs.plugins import BasePlugin
+
+    twice = f'title="{escape(site_name)}"'
+    once = f'title="{site_name}"'
+
+    class SiteFixes(BasePlugin):
+        def on_post_page(self, output: str, **_: Any) -> str:
+            return output.replace(twice, once)
+
+        def on_post_template(self, output_content: str, template_name: str, config: Any) -> str:
+            output_content = output_content.replace(twice, once)
+            if template_name == "404.html" and not config.site_url:
+                output_content = _ROOT_PATH.sub('"', output_content.replace('"base": "/"', '"base": "."'))
+            return output_content
+
+    return SiteFixes()
 
 
 def load_mkdocs_config(config: Path, kb: KnowledgeBase, docs: Path, site: Path):
@@ -291,6 +387,7 @@ def render(
         mkdocs_config.plugins["kb-progress"] = _progress_plugin(advance)
         if cache is not None:
             mkdocs_config.plugins[rendercache.PLUGIN_NAME] = rendercache.make_plugin(cache / "html")
+        mkdocs_config.plugins["kb-site-fixes"] = _site_fixes_plugin(mkdocs_config.site_name)
         mkdocs_config.plugins.on_startup(command="build", dirty=False)
         try:
             build(mkdocs_config)
@@ -341,6 +438,7 @@ def _build(
     # that the next build writes and renders only what changed (kb.site.rendercache).
     cache = rendercache.cache_folder(out)
     with _cache_lock(cache):
+        remove_stale(out)
         docs = cache / "docs"
         docs.mkdir(exist_ok=True)
         built = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.new-"))

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from kb import __version__
+from kb.cache import read_sealed, seal
 from kb.output import write_atomic
 
 PLUGIN_NAME = "kb-render-cache"
@@ -121,7 +122,8 @@ def make_plugin(folder: Path) -> Any:
         # --- before the pages ---
 
         def on_config(self, config: Any) -> Any:
-            others = [name for name in config.plugins if name not in (PLUGIN_NAME, "kb-progress")]
+            ours = (PLUGIN_NAME, "kb-progress", "kb-site-fixes")
+            others = [name for name in config.plugins if name not in ours]
             self.enabled = not others
             return config
 
@@ -220,9 +222,13 @@ def make_plugin(folder: Path) -> Any:
             return self.folder / key[:2] / f"{key}.json"
 
         def _read(self, key: str) -> dict[str, Any] | None:
+            # only an entry this user's kb wrote and sealed (kb.cache), read as a regular file
+            data = read_sealed(self._path(key), self.folder)
+            if data is None:
+                return None
             try:
-                entry = json.loads(self._path(key).read_bytes())
-            except (OSError, ValueError):
+                entry = json.loads(data)
+            except (ValueError, RecursionError):
                 return None
             fields = {
                 "html": str,
@@ -237,7 +243,8 @@ def make_plugin(folder: Path) -> Any:
 
         def _write(self, key: str, entry: dict[str, Any]) -> None:
             with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
-                write_atomic(self._path(key), json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
+                text = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+                write_atomic(self._path(key), seal(text.encode("utf-8")))
 
         def _prune(self, used: set[str]) -> None:
             if not self.folder.is_dir():

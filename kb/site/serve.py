@@ -9,6 +9,7 @@ previous pages stay and the errors are printed, as ``kb validate`` prints them.
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import threading
@@ -138,7 +139,9 @@ def serve(
     from mkdocs.commands.serve import serve as mkdocs_serve
 
     config = site_build.config_file(kb_root)
+    site_build.remove_stale_temporary()
     docs = Path(tempfile.mkdtemp(prefix="kb-serve-docs-"))
+    held = site_build.hold(docs)  # a later kb build or serve leaves it alone while this one runs
     try:
         first = regenerate(kb_root, docs, config)
         report(first)
@@ -171,3 +174,4 @@ def serve(
         return 0
     finally:
         shutil.rmtree(docs, ignore_errors=True)
+        os.close(held)

@@ -1,0 +1,121 @@
+"""kb build's housekeeping and what it sets over the theme: stale folders, the site's address, the
+name in the logo's tooltip, the 404 page."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from kb.cli import cli
+from kb.site import build as site_build
+from tests.site_helpers import build_with_cli, copy_fixture
+
+# An absolute path in an attribute or the theme's settings, as "/assets/..." (not "//host/...").
+ROOT_PATH = re.compile(r'"/(?![/>])')
+
+
+def _set_config(kb: Path, **settings: str) -> None:
+    lines = [line for line in (kb / "kb.yaml").read_text().splitlines() if not line.startswith("title:")]
+    extra = [f"{key}: {value}" for key, value in settings.items()]
+    (kb / "kb.yaml").write_text("\n".join(extra + lines) + "\n")
+
+
+@pytest.fixture(scope="module")
+def plain_site(tmp_path_factory) -> Path:
+    """The fixture base titled 'Legs & Thighs', built without a site address."""
+    from click.testing import CliRunner
+
+    tmp = tmp_path_factory.mktemp("plain")
+    kb = copy_fixture(tmp)
+    _set_config(kb, title="'Legs & Thighs'")
+    build_with_cli(CliRunner(), kb, tmp / "out")
+    return tmp / "out"
+
+
+def test_the_site_name_is_escaped_once_in_the_logo_tooltip(plain_site: Path) -> None:
+    for page in ("index.html", "claims.html", "404.html"):
+        html = (plain_site / page).read_text()
+        assert 'title="Legs &amp; Thighs"' in html, page
+        assert "&amp;amp;" not in html, page
+
+
+def test_without_a_site_address_the_404_page_links_relatively(plain_site: Path) -> None:
+    html = (plain_site / "404.html").read_text()
+    assert not ROOT_PATH.search(html), ROOT_PATH.search(html)
+    # every link and resource of the 404 page exists when it is opened from the site's folder
+    targets = re.findall(r'(?:href|src)="([^"#:]+)"', html)
+    assert "assets/kb/kb.css" in targets and "index.html" in targets
+    for target in targets:
+        assert (plain_site / target).exists(), target
+
+
+def test_a_site_address_fills_the_sitemap_and_roots_the_404_page(tmp_path: Path, runner) -> None:
+    kb = copy_fixture(tmp_path)
+    _set_config(kb, site_url="https://example.org/legs/")
+    build_with_cli(runner, kb, tmp_path / "out")
+    sitemap = (tmp_path / "out" / "sitemap.xml").read_text()
+    assert "<loc>https://example.org/legs/claims.html</loc>" in sitemap
+    html = (tmp_path / "out" / "404.html").read_text()
+    assert 'href="/legs/assets/kb/kb.css"' in html
+    assert not re.search(r'"/(?![/>]|legs/)', html)
+
+
+def test_a_bad_site_address_is_refused_at_its_line(tmp_path: Path, runner) -> None:
+    kb = copy_fixture(tmp_path)
+    _set_config(kb, site_url="'javascript:alert(1)'")
+    result = runner.invoke(cli, ["validate", "--kb", str(kb)])
+    assert result.exit_code == 1
+    assert "kb.yaml:1:11: site_url: 'javascript:alert(1)' is not a site address" in result.stderr
+
+
+def _old(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "page.md").write_text("left behind")
+    past = time.time() - 2 * site_build.STALE_SECONDS
+    os.utime(folder, (past, past))
+    return folder
+
+
+def test_a_build_removes_what_killed_builds_left(tmp_path: Path, runner, monkeypatch) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    out = tmp_path / "out"
+    left = [_old(tmp_path / ".out.new-abc123"), _old(tmp_path / ".out.old-def456"), _old(temp / "kb-docs-x1")]
+    killed_serve = _old(temp / "kb-serve-docs-x2")
+    running_serve = _old(temp / "kb-serve-docs-x3")
+    young = temp / "kb-docs-x4"
+    young.mkdir()  # may belong to a kb that has not locked it yet
+    other = _old(tmp_path / ".elsewhere.new-x5")  # another site's
+    held = site_build.hold(running_serve)
+    try:
+        build_with_cli(runner, copy_fixture(tmp_path, "site"), out)
+    finally:
+        os.close(held)
+    assert not any(p.exists() for p in [*left, killed_serve])
+    assert running_serve.exists() and young.exists() and other.exists()
+    assert (out / "index.html").is_file()
+
+
+def test_an_edited_render_cache_is_not_served(tmp_path: Path, runner) -> None:
+    from kb.site import rendercache
+
+    kb = copy_fixture(tmp_path)
+    # the render cache works when kb's plugins are the only ones (not with MkDocs' search plugin)
+    default = (Path(site_build.__file__).parent / "mkdocs.yml").read_text()
+    (kb / "site").mkdir()
+    (kb / "site" / "mkdocs.yml").write_text(default.replace("plugins:\n  - search\n", "plugins: []\n"))
+    out = tmp_path / "out"
+    build_with_cli(runner, kb, out)
+    entries = list((rendercache.cache_folder(out) / "html").glob("*/*.json"))
+    assert entries
+    for entry in entries:  # edited as a person or a program would: the seal line left as it was
+        head, _, data = entry.read_bytes().partition(b"\n")
+        entry.write_bytes(head + b"\n" + data.replace(b"</body>", b"<p>EDITED</p></body>"))
+    build_with_cli(runner, kb, out)
+    assert not [p for p in out.rglob("*.html") if "EDITED" in p.read_text()]
