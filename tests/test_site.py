@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -22,7 +23,7 @@ from kb.load import load_valid
 from kb.site import build as site_build
 from kb.site import pages
 from kb.site.text import md, one_line, slug
-from kb.weigh import compute
+from kb.weigh import compute, shown, strength_words
 from tests.conftest import FIXTURES, REPO, check_golden
 from tests.site_helpers import (
     PWNED,
@@ -177,8 +178,52 @@ def test_agreement_page_shows_the_heat_map(site: Path, fixture_kb) -> None:
 def test_home_page_counts_and_guide(site: Path, fixture_kb) -> None:
     page = read_page(site, "index.html")
     assert f"{len(fixture_kb.sources)} sources, {len(fixture_kb.claims)} claims" in page.text
-    assert "The biggest disagreements" in page.text and "How to read a strength" in page.text
-    assert any(href.startswith("contradictions.html#c-") for href in page.links)
+    assert "How to read a strength" in page.text
+
+
+def test_home_page_leads_with_the_disputes_and_their_verdicts(site: Path, fixture_kb) -> None:
+    from kb.disputes import anchor
+
+    disputes = compute(fixture_kb).disputes
+    assert {d.kind for d in disputes} == {"contradicts", "yes-no"}
+    page = read_page(site, "index.html")
+    lead = page.text.index("Disputes and their verdicts")
+    assert lead < page.text.index("What it covers") < page.text.index("How to read a strength")
+    for d in disputes:
+        assert d.question in page.text
+        assert d.summary() in page.text
+        assert f"contradictions.html#{anchor(d)}" in page.links
+        for p in d.positions:
+            assert f"claims/{p.claim}.html" in page.links
+            assert f"{shown(p.strength):.2f} {strength_words(p.strength)}" in page.text
+        for source in d.verdict.hinges_on:
+            assert f"sources/{source}.html" in page.links
+    assert "No: A calorie deficit alone decides" in page.text  # a yes-no dispute's positions
+
+
+def test_disagreements_page_has_a_section_per_dispute_and_each_clash_once(site: Path, fixture_kb) -> None:
+    from kb.contradictions import find_contradictions
+    from kb.disputes import anchor
+
+    weights = compute(fixture_kb)
+    found = find_contradictions(fixture_kb, weights)
+    page = read_page(site, "contradictions.html")
+    for d in weights.disputes:
+        assert anchor(d) in page.ids and f"#{anchor(d)}" in page.links
+        assert d.summary() in page.text
+    # one item per dispute and pair of positions, each with a better-supported line
+    assert len({(c.dispute, c.claim_a, c.claim_b) for c in found}) == len(found)
+    assert page.text.count("Better supported:") == len(found)
+    html = (site / "contradictions.html").read_text(encoding="utf-8")
+    for number, c in enumerate(found, 1):
+        section = html.split(f'id="c-{number}"', 1)[1].split("Better supported", 1)[0]
+        for side, strength in ((c.sides_a, c.strength_a), (c.sides_b, c.strength_b)):
+            assert f"<strong>{shown(strength):.2f}</strong> {strength_words(strength)}" in section
+            for s in side:  # every source on the side, with its quote
+                assert f"sources/{s.source}.html#q-{s.claim}-{s.index}" in section
+    # strengths never show more than two decimals: a longer number is an evidence item's weight
+    long_numbers = re.findall(r"(\w+) \d\.\d{3,}", page.text)
+    assert long_numbers and set(long_numbers) == {"weight"}
 
 
 def test_pictures_are_well_formed_svg_with_escaped_labels(site: Path) -> None:
@@ -204,6 +249,8 @@ def test_generated_markdown_golden(fixture_kb) -> None:
     data = pages.site_data(fixture_kb, compute(fixture_kb), handwritten={"weighting.md"})
     files = pages.generate(data)
     check_golden(SITE_GOLDEN / "forum.md", files["sources/forum.md"])
+    check_golden(SITE_GOLDEN / "index.md", files["index.md"])
+    check_golden(SITE_GOLDEN / "contradictions.md", files["contradictions.md"])
 
 
 # --- text is data ---

@@ -18,9 +18,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from kb.contradictions import OPPOSED, find_contradictions
+from kb.disputes import anchor as dispute_anchor
 from kb.load import load_valid
 from kb.site.text import slug
-from kb.weigh import compute
+from kb.weigh import compute, shown, strength_words
 from tests.conftest import REPO
 from tests.site_helpers import SITE_FIXTURE, build_with_cli, html_pages
 
@@ -172,7 +173,7 @@ def test_a_disagreement_leads_to_both_sources(page, base_url, fixture_kb) -> Non
     titles = {s: fixture_kb.sources[s].title for s in clash.sources}
     for side in (clash.a, clash.b):
         page.goto(f"{base_url}contradictions.html#c-{number}")
-        table = page.locator(f"h2#c-{number} + div.kb-versus table")
+        table = page.locator(f"h3#c-{number} + div.kb-versus table")
         table.get_by_role("link", name=titles[side.source], exact=True).click()
         page.wait_for_url(f"**/sources/{side.source}.html")
         assert page.inner_text("article h1").startswith(titles[side.source])
@@ -180,8 +181,64 @@ def test_a_disagreement_leads_to_both_sources(page, base_url, fixture_kb) -> Non
         page.goto(f"{base_url}contradictions.html#c-{number}")
         table.locator(f'a[href$="sources/{side.source}.html#q-{side.claim}-{side.index}"]').click()
         page.wait_for_url(f"**/sources/{side.source}.html#q-{side.claim}-{side.index}")
-        marked = page.locator(f"#q-{side.claim}-{side.index} + mark")
+        # (the first highlighted passage after its anchor: a passage quoted twice has two anchors)
+        marked = page.locator(f"#q-{side.claim}-{side.index} ~ mark").first
         assert side.quote.split()[0].lower() in marked.inner_text().lower()
+
+
+def test_home_page_shows_the_disputes_with_their_verdicts(page, base_url, fixture_kb) -> None:
+    disputes = compute(fixture_kb).disputes
+    page.goto(base_url + "index.html")
+    article = page.locator("article")
+    headings = article.locator("h2").all_inner_texts()
+    assert headings[0].startswith("Disputes and their verdicts")
+    for d in disputes:
+        heading = article.locator("h3", has_text=d.question)
+        assert heading.count() == 1
+        verdict = heading.locator("xpath=following-sibling::p[1]")
+        assert f"kb-verdict-line--{d.verdict.label}" in (verdict.get_attribute("class") or "")
+        assert verdict.is_visible() and d.summary() in verdict.inner_text()
+        positions = heading.locator("xpath=following-sibling::div[1]").locator("li")
+        assert positions.count() == len(d.positions)
+        for p, item in zip(d.positions, positions.all(), strict=True):  # strongest first
+            text = item.inner_text()
+            assert p.statement in text and f"{shown(p.strength):.2f} {strength_words(p.strength)}" in text
+    # the question leads to the dispute on the Disagreements page
+    first = disputes_on_home(fixture_kb)[0]
+    article.locator("h3", has_text=first.question).get_by_role("link", name=first.question).click()
+    page.wait_for_url(f"**/contradictions.html#{dispute_anchor(first)}")
+    assert page.locator(f"h2#{dispute_anchor(first)}").is_visible()
+
+
+def disputes_on_home(kb):
+    from kb.site import pages
+
+    return pages.disputes_for_home(pages.site_data(kb, compute(kb)))
+
+
+def test_a_dispute_shows_both_sides_with_strengths_and_the_better_one(page, base_url, fixture_kb) -> None:
+    found = find_contradictions(fixture_kb, compute(fixture_kb))
+    number, clash = next((n, c) for n, c in enumerate(found, 1) if c.kind != OPPOSED)
+    page.goto(f"{base_url}contradictions.html#c-{number}")
+    table = page.locator(f"h3#c-{number} + div.kb-versus table")
+    assert table.is_visible()
+    cells = {
+        row.locator("td").first.inner_text(): row.locator("td") for row in table.locator("tbody tr").all()
+    }
+    for column, claim, strength in (
+        (1, clash.claim_a, clash.strength_a),
+        (2, clash.claim_b, clash.strength_b),
+    ):
+        assert fixture_kb.claims[claim].statement in cells["position"].nth(column).inner_text()
+        assert (
+            f"{shown(strength):.2f} {strength_words(strength)}" in cells["strength"].nth(column).inner_text()
+        )
+    # the two sides sit side by side, not one under the other
+    a, b = cells["strength"].nth(1).bounding_box(), cells["strength"].nth(2).bounding_box()
+    assert a and b and abs(a["y"] - b["y"]) < 2 and b["x"] > a["x"] + a["width"] - 2
+    better = page.locator(f"h3#c-{number} ~ p", has_text="Better supported:").first
+    expected = {"a": "side A", "b": "side B", None: "neither"}[clash.better_supported]
+    assert expected in better.inner_text()
 
 
 HOSTILE = [

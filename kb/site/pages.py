@@ -31,14 +31,16 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from kb import contradictions as disagreement
+from kb import disputes as dispute_views
 from kb import schema as schemas
 from kb.contradictions import OPPOSED, AgreementMatrix, Contradiction, Side
+from kb.disputes import CLEAR_MARGIN, TIE_MARGIN, Dispute, Position
 from kb.export import to_json
 from kb.graph import build_graph
 from kb.model import Claim, KnowledgeBase, Source
 from kb.site import svg
 from kb.site.text import attr, front_matter_title, md, md_keep_spaces, safe_id, safe_url, slug
-from kb.weigh import DOUBTFUL, SUPPORTED, ClaimWeight, Weights
+from kb.weigh import ClaimWeight, Voice, Weights, shown, strength_words
 
 # Pages every site has; hand-written pages may add to them but not replace them.
 HOME = "index.md"
@@ -52,8 +54,8 @@ WEIGHTING = "weighting.md"  # hand-written: the weighting model, linked when the
 GRAPHS = "assets/kb/graphs"
 HEATMAP = "assets/kb/agreement.svg"
 
-# How many disagreements the home page shows.
-TOP_DISAGREEMENTS = 5
+# How many disputes the home page shows (the ones most sources take part in).
+TOP_DISPUTES = 8
 
 READING_BANDS = (
     ("0.80 to 1", "well supported"),
@@ -62,6 +64,12 @@ READING_BANDS = (
     ("above 0.20, to 0.40", "doubtful"),
     ("0 to 0.20", "very doubtful"),
 )
+VERDICT_MEANING = {
+    "clear": f"one position leads by {CLEAR_MARGIN:.2f} or more and no single source decides it",
+    "leaning": f"one position leads, by less than {CLEAR_MARGIN:.2f} or only on one source's word",
+    "open": f"the positions are within {TIE_MARGIN:.2f} of each other, or none has more evidence for it"
+    " than against it",
+}
 CONSENSUS_MEANING = {
     "agreed": "two or more sources back it and none argues against it",
     "contested": "sources take both sides, directly or by backing a claim that contradicts it",
@@ -69,20 +77,6 @@ CONSENSUS_MEANING = {
     "single-source": "only one source speaks to it",
     "no-evidence": "no source speaks to it yet",
 }
-
-
-def strength_words(strength: float) -> str:
-    """A reading of a strength in words: five equal bands, whose middle one is the undecided band of
-    the topic verdicts (kb.weigh's SUPPORTED and DOUBTFUL), so a page and its verdict never disagree."""
-    if strength >= 0.8:
-        return "well supported"
-    if strength >= SUPPORTED:
-        return "supported"
-    if strength > DOUBTFUL:
-        return "undecided"
-    if strength > 0.2:
-        return "doubtful"
-    return "very doubtful"
 
 
 def claim_page(claim_id: str) -> str:
@@ -164,7 +158,7 @@ def badge(consensus: str) -> str:
 def strength_bar(strength: float) -> str:
     percent = round(max(0.0, min(1.0, strength)) * 100)
     return (
-        f'<span class="kb-strength" title="strength {strength:.2f} of 1">'
+        f'<span class="kb-strength" title="strength {_num(strength)} of 1">'
         f'<span class="kb-strength__bar" style="width: {percent}%"></span></span>'
     )
 
@@ -299,7 +293,7 @@ def _source_link(data: SiteData, here: str, source_id: str) -> str:
 
 
 def _strength_cell(w: ClaimWeight) -> str:
-    return f"{w.strength:.2f} {badge(w.consensus)}"
+    return f"{_num(w.strength)} {badge(w.consensus)}"
 
 
 def _weighting_note(data: SiteData, here: str) -> str:
@@ -318,25 +312,124 @@ def _speaker(speaker: str | None) -> str:
     return md(speaker) if speaker else "the author"
 
 
-# --- home ---
+# --- disputes: the pieces every page that shows one uses ---
 
 
-def biggest_disagreements(data: SiteData, limit: int = TOP_DISAGREEMENTS) -> list[Contradiction]:
-    """The disagreements whose two sides weigh most (product of their evidence weights)."""
-    ranked = sorted(data.contradictions, key=lambda c: (-(c.a.weight * c.b.weight), data.number(c)))
+def _num(value: float) -> str:
+    """A strength as every page shows it: two decimals (kb.weigh.shown), never more."""
+    return f"{shown(value):.2f}"
+
+
+def verdict_badge(label: str) -> str:
+    known = label if label in VERDICT_MEANING else "unknown"
+    meaning = VERDICT_MEANING.get(label, "")
+    return f'<span class="kb-verdict kb-verdict--{known}" title="{attr(meaning)}">{md(label)}</span>'
+
+
+def _voice(data: SiteData, voice: Voice) -> str:
+    """A reader or other voice of a source, as theirs: "a reader of X"."""
+    return md(voice.describe(data.kb.sources[voice.source].title))
+
+
+def _backers(data: SiteData, here: str, sources: Iterable[str], voices: Iterable[Voice]) -> str:
+    named = [_source_link(data, here, s) for s in sources] + [_voice(data, v) for v in voices]
+    return ", ".join(named) or "\u2014"
+
+
+def _position_link(data: SiteData, here: str, p: Position) -> str:
+    claim = _claim_link(data, here, p.claim)
+    return {"yes": f"Yes: {claim}", "no": f"No: {claim}"}.get(p.answer or "", claim)
+
+
+def dispute_link(here: str, d: Dispute) -> str:
+    return link(here, CONTRADICTIONS, dispute_views.anchor(d))
+
+
+def verdict_line(data: SiteData, here: str, d: Dispute) -> str:
+    """The verdict: its sentence (which starts with its label) and the sources it hinges on, linked."""
+    text = f"**{md(d.summary())}**"
+    if d.verdict.hinges_on:
+        names = ", ".join(_source_link(data, here, s) for s in d.verdict.hinges_on)
+        text += f" Left out alone, {'this source' if len(d.verdict.hinges_on) == 1 else 'any of these'}"
+        text += f" would change the leader: {names}."
+    label = d.verdict.label if d.verdict.label in VERDICT_MEANING else "unknown"
+    return text + f"\n{{: .kb-verdict-line .kb-verdict-line--{label} }}\n"
+
+
+def positions_list(data: SiteData, here: str, d: Dispute) -> str:
+    """The positions, strongest first: strength and its words, consensus, claim, who backs it, who not."""
+    items = []
+    for i, p in enumerate(d.positions):
+        lead = " \u2190 leads" if d.verdict.leader == i else ""
+        backers = _backers(data, here, p.sources_for, p.voices_for)
+        against = _backers(data, here, p.sources_against, p.voices_against)
+        items.append(
+            f"- **{_num(p.strength)}** {strength_words(p.strength)} {badge(p.consensus)}"
+            f" {_position_link(data, here, p)}{lead}<br>"
+            f'<span class="kb-backers">backed by {backers}; argued against by {against}</span>'
+        )
+    return '<div class="kb-positions" markdown="1">\n\n' + "\n".join(items) + "\n\n</div>\n"
+
+
+def dispute_summary(data: SiteData, here: str, d: Dispute, level: int = 3) -> str:
+    """A dispute in short, for the home, topic and claim pages: its question (linked to it on the
+    Disagreements page), the verdict, and its positions with their strengths and sources."""
+    heading = f"{'#' * level} [{md(d.question)}]({dispute_link(here, d)}) {{: .kb-question }}\n"
+    return "\n".join((heading, verdict_line(data, here, d), positions_list(data, here, d)))
+
+
+def disputes_for_home(data: SiteData, limit: int = TOP_DISPUTES) -> list[Dispute]:
+    """The disputes most sources take part in first (then in the library's order), at most ``limit``."""
+    order = {d.id: n for n, d in enumerate(data.weights.disputes)}
+    ranked = sorted(data.weights.disputes, key=lambda d: (-len(d.sources), order[d.id]))
     return ranked[:limit]
 
 
+def _side_label(data: SiteData, here: str, c: Contradiction, which: str) -> str:
+    claim = c.claim_a if which == "a" else c.claim_b
+    if c.kind == OPPOSED:
+        return f"{'Yes' if which == 'a' else 'No'}: {_claim_link(data, here, claim)}"
+    return _claim_link(data, here, claim)
+
+
+def better_supported_line(data: SiteData, here: str, c: Contradiction) -> str:
+    a, b = _num(c.strength_a), _num(c.strength_b)
+    if c.better_supported is None:
+        return (
+            f"**Better supported:** neither: {a} against {b}, closer than {TIE_MARGIN:.2f},"
+            " a difference the evidence cannot carry."
+        )
+    which = c.better_supported
+    lead, other = (a, b) if which == "a" else (b, a)
+    margin = abs(shown(c.strength_a) - shown(c.strength_b))
+    return (
+        f"**Better supported:** side {which.upper()}, {_side_label(data, here, c, which)}"
+        f" ({lead} against {other}, by {margin:.2f})."
+    )
+
+
+# --- home ---
+
+
 def _sides_summary(data: SiteData, here: str, c: Contradiction) -> str:
-    """One line: who says what, with the claims in quotation marks."""
+    """One line: who says what, every source on each side, with the strengths and the better side."""
 
     def claim(claim_id: str) -> str:
         return f"\u201c{_claim_link(data, here, claim_id)}\u201d"
 
-    a, b = _source_link(data, here, c.a.source), _source_link(data, here, c.b.source)
+    def sources(sides: tuple[Side, ...]) -> str:
+        return ", ".join(_source_link(data, here, s.source) for s in sides)
+
+    a, b = _num(c.strength_a), _num(c.strength_b)
     if c.kind == OPPOSED:
-        return f"{claim(c.claim_a)}: {a} {c.a.stance} it, {b} {c.b.stance} it"
-    return f"{a} backs {claim(c.a.claim)}, while {b} backs {claim(c.b.claim)}"
+        text = f"{claim(c.claim_a)} ({a}): for it {sources(c.sides_a)}; against it {sources(c.sides_b)}"
+        better = {"a": "for it", "b": "against it"}.get(c.better_supported or "", "neither")
+    else:
+        text = (
+            f"{sources(c.sides_a)}: {claim(c.claim_a)} ({a}); {sources(c.sides_b)}: {claim(c.claim_b)} ({b})"
+        )
+        better = {"a": f"the first ({a})", "b": f"the second ({b})"}.get(c.better_supported or "", "neither")
+    return f"{text}; better supported: {better}"
 
 
 def _clash_items(data: SiteData, here: str, clashes: list[Contradiction]) -> list[str]:
@@ -365,6 +458,31 @@ def reading_guide(data: SiteData, here: str) -> str:
     )
 
 
+def home_disputes(data: SiteData, here: str = HOME) -> str:
+    """The home page's lead: the questions the sources answer differently and who the evidence favours."""
+    disputes = data.weights.disputes
+    out = ["## Disputes and their verdicts\n"]
+    if not disputes:
+        out.append("The sources answer no question differently yet.\n")
+        return "\n".join(out)
+    labels = [d.verdict.label for d in disputes]
+    counts = ", ".join(f"{labels.count(label)} {label}" for label in VERDICT_MEANING if label in labels)
+    shown_here = disputes_for_home(data)
+    which = (
+        "Each"
+        if len(shown_here) == len(disputes)
+        else f"The {len(shown_here)} most sources take part in, each"
+    )
+    meanings = "; ".join(f"{verdict_badge(label)} when {md(text)}" for label, text in VERDICT_MEANING.items())
+    out.append(
+        f"The sources answer {_plural(len(disputes), 'question')} differently ({counts}). {which} with its "
+        "verdict and its positions, strongest first "
+        f"([all of them, side by side]({link(here, CONTRADICTIONS)})). A verdict is {meanings}.\n"
+    )
+    out.extend(dispute_summary(data, here, d) for d in shown_here)
+    return "\n".join(out)
+
+
 def home_page(data: SiteData) -> str:
     kb, here = data.kb, HOME
     quotes = sum(len(c.evidence) for c in kb.claims.values())
@@ -374,6 +492,7 @@ def home_page(data: SiteData) -> str:
     out = [front_matter_title("Home"), f"# {md(kb.config.title)}\n"]
     if kb.config.description:
         out.append(md(kb.config.description) + "\n")
+    out.append(home_disputes(data, here))
     out.append("## What it covers\n")
     out.append(
         f"[{_plural(len(kb.sources), 'source')}]({link(here, SOURCES)}), "
@@ -399,18 +518,6 @@ def home_page(data: SiteData) -> str:
         )
     if rows:
         out.append(_table(("topic", "claims", "contested", "agreed", "sources"), rows))
-    out.append("## The biggest disagreements\n")
-    top = biggest_disagreements(data)
-    if top:
-        out.append(
-            "The clashes between two sources whose evidence weighs most on both sides "
-            f"([all of them]({link(here, CONTRADICTIONS)}), "
-            f"[source against source]({link(here, AGREEMENT)})):\n"
-        )
-        out.extend(_clash_items(data, here, top))
-        out.append("")
-    else:
-        out.append("No two sources disagree yet.\n")
     out.append("## How to read a strength\n")
     out.append(reading_guide(data, here))
     more = [
@@ -446,8 +553,8 @@ def claim_markdown(data: SiteData, claim: Claim) -> str:
     out = [front_matter_title(claim.statement), f"# {md(claim.statement)}\n"]
     tags = ", ".join(md(t) for t in claim.tags)
     out.append(
-        f"{badge(w.consensus)} {strength_bar(w.strength)} **strength {w.strength:.2f}**, "
-        f"{strength_words(w.strength)} (base {w.base:.2f})\n"
+        f"{badge(w.consensus)} {strength_bar(w.strength)} **strength {_num(w.strength)}**, "
+        f"{strength_words(w.strength)} (base {_num(w.base)})\n"
         "{: .kb-summary }\n"
     )
     out.append(
@@ -512,7 +619,7 @@ def claims_index(data: SiteData) -> str:
         rows = []
         for cid in summary.claims:
             w = data.weights.claims[cid]
-            rows.append((_claim_link(data, here, cid), f"{w.strength:.2f}", badge(w.consensus)))
+            rows.append((_claim_link(data, here, cid), f"{_num(w.strength)}", badge(w.consensus)))
         out.append(_table(("claim", "strength", "consensus"), rows))
     return "\n".join(out)
 
@@ -766,7 +873,7 @@ def topic_markdown(data: SiteData, topic: str) -> str:
         rows.append(
             (
                 _claim_link(data, here, cid),
-                f"{w.strength:.2f}",
+                f"{_num(w.strength)}",
                 badge(w.consensus),
                 ", ".join(_source_link(data, here, s) for s in w.sources_for) or "\u2014",
                 ", ".join(_source_link(data, here, s) for s in w.sources_against) or "\u2014",
@@ -801,51 +908,117 @@ def topics_index(data: SiteData) -> str:
 # --- disagreements ---
 
 
-def _side_cells(data: SiteData, here: str, side: Side) -> dict[str, str]:
-    return {
-        "source": _source_link(data, here, side.source),
-        "claim": _claim_link(data, here, side.claim),
-        "stance": md(side.stance),
-        "quote": _quote_link(data, here, side.claim, side.index),
-        "evidence": f"{md(side.kind)}, said by {_speaker(side.speaker)}, weight {side.weight:.3f}",
-    }
+def _said(data: SiteData, here: str, side: Side) -> str:
+    """One source on a side: its title, its quote (linked to the passage) and what kind of evidence it is."""
+    return (
+        f"{_source_link(data, here, side.source)}: {_quote_link(data, here, side.claim, side.index)} "
+        f"({md(side.kind)}, weight {side.weight:.3f})"
+    )
+
+
+def _voice_said(data: SiteData, here: str, claim_id: str, stance: str, voice: Voice) -> str:
+    """A reader or other voice on a side, as theirs, with what they said."""
+    claim = data.kb.claims[claim_id]
+    quotes = [
+        _quote_link(data, here, claim_id, i)
+        for i, ev in enumerate(claim.evidence)
+        if ev.source == voice.source and ev.stance == stance and (ev.speaker or "") == voice.speaker
+    ]
+    return f"{_voice(data, voice)}: {', '.join(quotes)}" if quotes else _voice(data, voice)
+
+
+def _versus_table(data: SiteData, here: str, c: Contradiction) -> str:
+    stances = ("supports", "opposes") if c.kind == OPPOSED else ("supports", "supports")
+    weights = data.weights.claims
+    rows = [("position", _side_label(data, here, c, "a"), _side_label(data, here, c, "b"))]
+    rows.append(
+        (
+            "strength",
+            f"**{_num(c.strength_a)}** {strength_words(c.strength_a)} {badge(weights[c.claim_a].consensus)}",
+            f"**{_num(c.strength_b)}** {strength_words(c.strength_b)} {badge(weights[c.claim_b].consensus)}",
+        )
+    )
+    rows.append(
+        (
+            "sources",
+            "<br>".join(_said(data, here, side) for side in c.sides_a),
+            "<br>".join(_said(data, here, side) for side in c.sides_b),
+        )
+    )
+    if c.voices_a or c.voices_b:
+        rows.append(
+            (
+                "other voices",
+                "<br>".join(_voice_said(data, here, c.claim_a, stances[0], v) for v in c.voices_a)
+                or "\u2014",
+                "<br>".join(_voice_said(data, here, c.claim_b, stances[1], v) for v in c.voices_b)
+                or "\u2014",
+            )
+        )
+    return '<div class="kb-versus" markdown="1">\n\n' + _table(("", "side A", "side B"), rows) + "\n</div>\n"
+
+
+def _clash_heading(data: SiteData, c: Contradiction) -> str:
+    statement = data.kb.claims
+    if c.kind == OPPOSED:
+        title = f"For and against \u201c{md(statement[c.claim_a].statement)}\u201d"
+    else:
+        title = (
+            f"\u201c{md(statement[c.claim_a].statement)}\u201d against"
+            f" \u201c{md(statement[c.claim_b].statement)}\u201d"
+        )
+    number = data.number(c)
+    return f"### {number}. {title} {{: #{contradiction_anchor(number)} }}\n"
+
+
+def clash_section(data: SiteData, here: str, c: Contradiction) -> str:
+    """One clash between sources, both sides side by side, and which side the evidence favours."""
+    return "\n".join(
+        (_clash_heading(data, c), _versus_table(data, here, c), better_supported_line(data, here, c) + "\n")
+    )
 
 
 def contradictions_page(data: SiteData) -> str:
     here = CONTRADICTIONS
     found = data.contradictions
-    opposed = sum(1 for c in found if c.kind == OPPOSED)
-    out = [front_matter_title("Where sources disagree"), "# Where sources disagree\n"]
-    out.append(
-        f"{_plural(len(found), 'disagreement')} between two sources: {opposed} where one source backs a "
-        f"claim and another argues against it, {len(found) - opposed} where two sources back claims that "
-        f"cannot both be true. Each side shows the source's strongest quote. [Source against source]"
-        f"({link(here, AGREEMENT)}).\n"
-    )
+    disputes = data.weights.disputes
+    by_dispute: dict[str, list[Contradiction]] = defaultdict(list)
     for c in found:
-        number = data.number(c)
-        if c.kind == OPPOSED:
-            title = f"{number}. Opposed: {md(data.kb.claims[c.claim_a].statement)}"
-        else:
-            title = (
-                f"{number}. Contradicting claims: {md(data.kb.claims[c.claim_a].statement)} / "
-                f"{md(data.kb.claims[c.claim_b].statement)}"
-            )
-        out.append(f"## {title} {{: #{contradiction_anchor(number)} }}\n")
-        a, b = _side_cells(data, here, c.a), _side_cells(data, here, c.b)
-        rows = [("source", a["source"], b["source"])]
-        if c.kind != OPPOSED:
-            rows.append(("backs", a["claim"], b["claim"]))
-        else:
-            rows.append(("claim", a["claim"], b["claim"]))
-        rows += [("stance", a["stance"], b["stance"]), ("quote", a["quote"], b["quote"])]
-        rows.append(("evidence", a["evidence"], b["evidence"]))
-        out.append(
-            '<div class="kb-versus" markdown="1">\n\n'
-            + _table(("", "one side", "the other side"), rows)
-            + "\n</div>\n"
+        by_dispute[c.dispute].append(c)
+    out = [front_matter_title("Where sources disagree"), "# Where sources disagree\n"]
+    note = _weighting_note(data, here)
+    out.append(
+        f"{_plural(len(disputes), 'question')} the sources answer differently, each with its verdict and "
+        f"its positions, then every clash between sources in it side by side "
+        f"({_plural(len(found), 'clash', 'clashes')} in all): each side with its strength, every source on "
+        "it with its quote, and the side the evidence favours. Only a source's author puts it on a side; "
+        "readers and people it quotes are shown as voices of their own. "
+        f"[Source against source]({link(here, AGREEMENT)})"
+        + (f", {note[0].lower()}{note[1:]}" if note else "")
+        + ".\n"
+    )
+    if disputes:
+        out.extend(
+            f"1. [{md(d.question)}](#{dispute_views.anchor(d)}) {verdict_badge(d.verdict.label)}"
+            for d in disputes
         )
-    if not found:
+        out.append("")
+    placed = set()
+    for d in disputes:
+        out.append(f"## {md(d.question)} {{: #{dispute_views.anchor(d)} .kb-question }}\n")
+        out.append(verdict_line(data, here, d))
+        out.append(positions_list(data, here, d))
+        clashes = by_dispute.get(d.id, [])
+        if not clashes:
+            out.append("No two sources' authors clash in this dispute.\n")
+        for c in clashes:
+            out.append(clash_section(data, here, c))
+            placed.add(id(c))
+    rest = [c for c in found if id(c) not in placed]
+    if rest:  # a clash outside every dispute: kb.disputes finds one for each, but show it all the same
+        out.append("## Other disagreements\n")
+        out.extend(clash_section(data, here, c) for c in rest)
+    if not found and not disputes:
         out.append("No two sources disagree.\n")
     return "\n".join(out)
 
