@@ -27,7 +27,7 @@ the source's author takes a stance on and ``disagree`` is 0.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,23 +91,60 @@ class Contradiction:
         }
 
 
+class PairCounts:
+    """A square table of counts by source id, kept sparse: only the pairs with a count are stored.
+
+    It reads like the pandas table it replaces where kb uses one: ``.at[a, b]`` (0 for a pair with
+    nothing in common), ``index`` and ``columns`` (the sorted source ids) and ``values`` (the dense
+    array, for small bases: it has a cell for every pair of sources).
+    """
+
+    def __init__(self, ids: list[str], cells: dict[tuple[str, str], int]) -> None:
+        self.ids = ids
+        self.cells = cells  # both (a, b) and (b, a)
+
+    @property
+    def at(self) -> PairCounts:
+        return self
+
+    def __getitem__(self, pair: tuple[str, str]) -> int:
+        return self.cells.get(pair, 0)
+
+    @property
+    def index(self) -> pd.Index:
+        return pd.Index(self.ids, name="source")
+
+    columns = index
+
+    @property
+    def values(self) -> Any:
+        import numpy as np
+
+        at = {s: i for i, s in enumerate(self.ids)}
+        dense = np.zeros((len(self.ids), len(self.ids)), dtype=np.int64)
+        for (a, b), n in self.cells.items():
+            dense[at[a], at[b]] = n
+        return dense
+
+    def rows(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = defaultdict(dict)
+        for (a, b), n in sorted(self.cells.items()):
+            out[a][b] = n
+        return out
+
+
 @dataclass(frozen=True)
 class AgreementMatrix:
-    """Counts for every pair of sources; index and columns are the sorted source ids."""
+    """Counts for every pair of sources (sparse: pairs with nothing in common are not stored)."""
 
-    agree: pd.DataFrame
-    disagree: pd.DataFrame
+    agree: PairCounts
+    disagree: PairCounts
 
     def pairs(self) -> pd.DataFrame:
-        """One row per unordered pair of different sources: source_a, source_b, agree, disagree."""
-        ids = list(self.agree.index)
-        agree, disagree = self.agree.to_numpy(), self.disagree.to_numpy()
-        rows = [
-            (a, b, int(agree[i, j]), int(disagree[i, j]))
-            for i, a in enumerate(ids)
-            for j, b in enumerate(ids)
-            if j > i
-        ]
+        """One row per unordered pair of different sources with something in common (claims they agree
+        on or clashes between them), sorted: source_a, source_b, agree, disagree."""
+        keys = sorted({(a, b) for a, b in (*self.agree.cells, *self.disagree.cells) if a < b})
+        rows = [(a, b, self.agree[a, b], self.disagree[a, b]) for a, b in keys]
         return pd.DataFrame(rows, columns=["source_a", "source_b", "agree", "disagree"])
 
 
@@ -193,35 +230,29 @@ def agreement_matrix(
 ) -> AgreementMatrix:
     """For every pair of sources, the claims their authors agree on and the clashes between them.
 
-    ``contradictions`` may be passed when already computed (all of them, unfiltered).
+    Counted from each claim's sources and each clash's pairs, never over every pair of sources, so
+    a base of thousands of sources costs what its claims and clashes cost. ``contradictions`` may
+    be passed when already computed (all of them, unfiltered).
     """
-    import numpy as np
-
-    ids = sorted(kb.sources)
-    at = {s: i for i, s in enumerate(ids)}
-    agree = np.zeros((len(ids), len(ids)), dtype=np.int64)
-    disagree = np.zeros_like(agree)
+    agree: Counter[tuple[str, str]] = Counter()
+    disagree: Counter[tuple[str, str]] = Counter()
     for cid in kb.claims:
         w = weights.claims[cid]
         for backers in (w.sources_for, w.sources_against):
             for i, a in enumerate(backers):
                 for b in backers[i + 1 :]:
-                    agree[at[a], at[b]] += 1
-                    agree[at[b], at[a]] += 1
+                    agree[(a, b)] += 1
+                    agree[(b, a)] += 1
         for s in set(w.sources_for) | set(w.sources_against):
-            agree[at[s], at[s]] += 1
+            agree[(s, s)] += 1
     if contradictions is None:
         contradictions = find_contradictions(kb, weights)
     for c in contradictions:
         for a, b in c.pairs():
-            disagree[at[a], at[b]] += 1
-            disagree[at[b], at[a]] += 1
-    index = pd.Index(ids, name="source")
-    columns = pd.Index(ids, name="source")
-    return AgreementMatrix(
-        pd.DataFrame(agree, index=index, columns=columns),
-        pd.DataFrame(disagree, index=index, columns=columns),
-    )
+            disagree[(a, b)] += 1
+            disagree[(b, a)] += 1
+    ids = sorted(kb.sources)
+    return AgreementMatrix(PairCounts(ids, dict(agree)), PairCounts(ids, dict(disagree)))
 
 
 # --- views: data for --json, text for a terminal ---
@@ -264,18 +295,14 @@ def contradiction_to_dict(kb: KnowledgeBase, c: Contradiction) -> dict[str, Any]
 
 
 def matrix_to_dict(matrix: AgreementMatrix) -> dict[str, Any]:
-    """``sources`` and, source by source, the ``agree`` and ``disagree`` counts."""
-    ids = list(matrix.agree.index)
+    """``sources`` and, source by source, the ``agree`` and ``disagree`` counts it has with other
+    sources; a pair with nothing in common is left out (its counts are 0)."""
+    agree, disagree = matrix.agree.rows(), matrix.disagree.rows()
+    ids = list(matrix.agree.ids)
     return {
         "sources": ids,
-        "agree": {
-            a: dict(zip(ids, map(int, row), strict=True))
-            for a, row in zip(ids, matrix.agree.to_numpy(), strict=True)
-        },
-        "disagree": {
-            a: dict(zip(ids, map(int, row), strict=True))
-            for a, row in zip(ids, matrix.disagree.to_numpy(), strict=True)
-        },
+        "agree": {a: agree.get(a, {}) for a in ids},
+        "disagree": {a: disagree.get(a, {}) for a in ids},
     }
 
 
