@@ -286,9 +286,19 @@ def _positions_frame(kb: KnowledgeBase, d: Dispute, claim_ref: Callable[[str], s
     return pd.DataFrame(rows, columns=columns)
 
 
+MAX_LISTED_POSITIONS = 6
+
+
+def _listed(items: list[str]) -> str:
+    """At most MAX_LISTED_POSITIONS items, then how many more (a dispute can have thousands)."""
+    shown_items = items[:MAX_LISTED_POSITIONS]
+    more = len(items) - len(shown_items)
+    return "; ".join(shown_items) + (f"; and {more} more" if more else "")
+
+
 def _disputes_frame(disputes: tuple[Dispute, ...]) -> pd.DataFrame:
     rows = [
-        (d.question, d.verdict.label, "; ".join(f"{p.label} ({p.strength:.2f})" for p in d.positions),
+        (d.question, d.verdict.label, _listed([f"{p.label} ({p.strength:.2f})" for p in d.positions]),
          f"{d.verdict.margin:.2f}", "yes" if d.verdict.robust else "no", _joined(d.verdict.hinges_on))
         for d in disputes
     ]  # fmt: skip
@@ -334,12 +344,17 @@ def md(text: str) -> str:
 
 
 def _md_table(frame: pd.DataFrame, raw: tuple[str, ...] = (), ref: Callable[[str], str] = md) -> str:
-    """A pipe table, every cell escaped; the ``raw`` columns hold claim ids, rendered by ``ref``."""
-    safe = frame.map(md)
-    for column in raw:
-        safe[column] = frame[column].map(ref)
-    safe.columns = [md(c) for c in frame.columns]
-    return safe.to_markdown(index=False, tablefmt="pipe", disable_numparse=True)
+    """A pipe table, every cell escaped; the ``raw`` columns hold claim ids, rendered by ``ref``.
+
+    Cells are not padded to a common width: padding every row to the widest cell makes a table
+    with one long cell grow with rows x width, and Markdown does not need it.
+    """
+    columns = list(frame.columns)
+    render = [ref if c in raw else md for c in columns]
+    lines = ["| " + " | ".join(md(c) for c in columns) + " |", "|" + "|".join(":---" for _ in columns) + "|"]
+    for row in frame.itertuples(index=False, name=None):
+        lines.append("| " + " | ".join(f(v) for f, v in zip(render, row, strict=True)) + " |")
+    return "\n".join(lines)
 
 
 def to_markdown(
@@ -376,6 +391,9 @@ def to_markdown(
                 f"**Verdict.** {md(d.summary())}",
                 "",
             ]
+            if d.topic != section.topic:  # a dispute's positions are listed once, under its own topic
+                out += [f"Its positions are listed under the topic {md(d.topic)}.", ""]
+                continue
             out += [_md_table(_positions_frame(kb, d), raw=("claim",), ref=ref), ""]
         out += ["### Claims by strength", "", _md_table(_claims_frame(section), raw=("claim",), ref=ref), ""]
         out += ["### Sources for and against, with their key quotes", ""]
@@ -474,6 +492,9 @@ def to_html(kb: KnowledgeBase, weights: Weights, report: Report, weighting_link:
         for d in section.disputes:
             out.append(f"<h3>Dispute: {e(d.question)}</h3>")
             out.append(f'<p class="verdict"><strong>Verdict.</strong> {e(d.summary())}</p>')
+            if d.topic != section.topic:  # a dispute's positions are listed once, under its own topic
+                out.append(f"<p>Its positions are listed under the topic {e(d.topic)}.</p>")
+                continue
             out.append(_html_table(_positions_frame(kb, d)))
         out += ["<h3>Claims by strength</h3>", _html_table(_claims_frame(section))]
         out.append("<h3>Sources for and against, with their key quotes</h3>")

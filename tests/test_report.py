@@ -286,3 +286,36 @@ def test_invalid_base_is_reported_without_a_traceback(runner) -> None:
     result = runner.invoke(cli, ["report", "--kb", str(FIXTURES / "invalid" / "bad-enum")])
     assert result.exit_code == 1
     assert "claims/a.yaml:5:13:" in result.stderr and result.stdout == ""
+
+
+def test_a_dispute_across_topics_lists_its_positions_once() -> None:
+    """A dispute whose claims sit in several topics is shown in each, its positions table only under its
+    own topic: a dispute of thousands of claims must not be repeated in every topic it touches."""
+    from tests.test_disputes import SOURCES, claim, ev
+    from tests.test_weigh import make_kb
+
+    kb = make_kb(
+        SOURCES,
+        [
+            claim("shrinks", [ev("trial", kind="study")], ("builds",), topic="running"),
+            claim("builds", [ev("post")], topic="cycling"),
+            claim("tones", [ev("review")], ("shrinks",), topic="running"),
+        ],
+    )
+    weights = compute(kb)
+    (d,) = weights.disputes
+    assert d.topic == "running"
+    for fmt, pointer in (
+        ("md", "Its positions are listed under the topic running."),
+        ("html", "Its positions"),
+    ):
+        text = report.render(kb, weights, fmt)
+        assert text.count(pointer) == 1, fmt
+        assert text.count("Dispute: ") == 2, fmt  # under each topic it touches
+    md_text = report.render(kb, weights, "md")
+    cycling = md_text[md_text.index("## Topic: cycling") :]
+    cycling = cycling[: cycling.index("### Claims by strength")]
+    assert (
+        "| claim | position |" not in cycling
+        and "Its positions are listed under the topic running." in cycling
+    )
