@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from kb import schema, yamlfile
 from kb.errors import KbError, UsageError
-from kb.files import excerpt
+from kb.files import FileProblem, excerpt, read_bounded
 from kb.load import ID_PATTERN
 from kb.model import LIMITS, SOURCE_KINDS, Claim, KbConfig, Source, printable
 from kb.output import write_all
@@ -305,11 +305,10 @@ def read_document(path: Path) -> Document:
         kinds = ", ".join(TEXT_SUFFIXES + HTML_SUFFIXES)
         raise UsageError(f"{path}: cannot read {suffix or 'files without a suffix'}; kb reads {kinds}")
     try:
-        if path.stat().st_size > MAX_DOCUMENT_BYTES:
-            raise KbError(f"{path}: larger than {MAX_DOCUMENT_BYTES // 1_000_000} MB")
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise KbError(f"{path}: cannot read: {exc.strerror}") from exc
+        # a regular file, read no further than the limit (a link to /dev/zero must not fill memory)
+        raw = read_bounded(path, MAX_DOCUMENT_BYTES)
+    except FileProblem as exc:
+        raise KbError(f"{path}: cannot read it: {exc.message}") from exc
     if suffix in HTML_SUFFIXES:
         return html_to_document(_decode_html(raw).replace("\r\n", "\n"))
     try:

@@ -409,3 +409,12 @@ def test_add_source_refuses_a_title_that_is_not_utf8(tmp_path: Path) -> None:
     assert (
         subprocess.run([sys.executable, "-m", "kb", "validate", "--kb", str(root)], cwd=REPO).returncode == 0
     )
+
+
+def test_add_source_refuses_a_document_that_is_a_device(tmp_path: Path, runner, deadline) -> None:
+    root = _base(tmp_path)
+    doc = tmp_path / "endless.txt"
+    doc.symlink_to("/dev/zero")
+    result = runner.invoke(cli, ["add-source", str(doc), "--kb", str(root)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "is a device, not a regular file" in result.stderr

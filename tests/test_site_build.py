@@ -119,3 +119,18 @@ def test_an_edited_render_cache_is_not_served(tmp_path: Path, runner) -> None:
         entry.write_bytes(head + b"\n" + data.replace(b"</body>", b"<p>EDITED</p></body>"))
     build_with_cli(runner, kb, out)
     assert not [p for p in out.rglob("*.html") if "EDITED" in p.read_text()]
+
+
+def test_a_handwritten_page_linked_from_outside_is_refused_unread(tmp_path: Path, runner) -> None:
+    kb = copy_fixture(tmp_path)
+    secret = tmp_path / "secret.md"
+    secret.write_text("AWS_SECRET_ACCESS_KEY=do-not-publish\n")
+    (kb / "site" / "docs").mkdir(parents=True)
+    (kb / "site" / "mkdocs.yml").write_text((Path(site_build.__file__).parent / "mkdocs.yml").read_text())
+    (kb / "site" / "docs" / "notes.md").symlink_to(secret)
+    out = tmp_path / "out"
+    result = runner.invoke(cli, ["build", "--kb", str(kb), "--out", str(out)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "notes.md: is a link to a file outside the knowledge-base folder" in result.stderr
+    assert "do-not-publish" not in result.output
+    assert not out.exists()

@@ -32,6 +32,8 @@ from typing import Any
 
 from kb import progress as progress_bars
 from kb.errors import KbError, UsageError
+from kb.files import FileProblem, inside, read_bounded, walk
+from kb.load import MAX_TEXT_BYTES
 from kb.model import KnowledgeBase
 from kb.site import pages, rendercache
 from kb.site.text import attr
@@ -74,16 +76,36 @@ def default_out(kb_root: Path) -> Path:
 
 
 def handwritten_pages(config: Path) -> dict[str, Path]:
-    """Relative path -> file, for every file in the ``docs/`` folder beside the configuration."""
+    """Relative path -> file, for every file in the ``docs/`` folder beside the configuration.
+
+    Like everything kb reads, these are regular files inside the folder holding the site's
+    configuration folder (the knowledge base, for its own ``site/``): a link to a file elsewhere
+    (that would publish it), a FIFO or a device is a ``SiteBuildError`` naming it.
+    """
     folder = config.parent / HANDWRITTEN
     if not folder.is_dir():
         return {}
-    found = {}
-    for path in sorted(folder.rglob("*")):
-        rel = path.relative_to(folder)
-        if path.is_file() and not any(part.startswith(".") for part in rel.parts):
-            found[rel.as_posix()] = path
-    return found
+    found, refused = walk(folder, config.parent.parent)
+    if refused:
+        first = refused[0]
+        raise SiteBuildError(f"{first.path}: {first.message}")
+    pages = {}
+    for path in found:
+        if not inside(path, config.parent.parent):
+            raise SiteBuildError(
+                f"{path}: is a link to a file outside the knowledge-base folder; kb does not read it"
+            )
+        pages[path.relative_to(folder).as_posix()] = path
+    return pages
+
+
+def read_page(path: Path) -> bytes:
+    """A hand-written page's bytes, read as a regular file of bounded size (handwritten_pages
+    checked where it lies)."""
+    try:
+        return read_bounded(path, MAX_TEXT_BYTES)
+    except FileProblem as exc:
+        raise SiteBuildError(f"{path}: {exc.message}") from exc
 
 
 def input_files(kb_root: Path, config: Path) -> list[Path]:
@@ -217,7 +239,7 @@ def sync_docs(
     """Make the docs folder hold exactly the generated and hand-written pages, writing only what changed."""
     from kb.site.serve import sync_folder
 
-    wanted: dict[str, str | bytes] = {rel: path.read_bytes() for rel, path in handwritten.items()}
+    wanted: dict[str, str | bytes] = {rel: read_page(path) for rel, path in handwritten.items()}
     wanted.update(files)
     folder.mkdir(parents=True, exist_ok=True)
     return sync_folder(folder, wanted)

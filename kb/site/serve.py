@@ -67,7 +67,7 @@ def regenerate(kb_root: Path, docs: Path, config: Path, *, directory_urls: bool 
     files: dict[str, str | bytes] = dict(
         site_build.generated_files(kb, compute(kb), handwritten, directory_urls)
     )
-    files.update({rel: path.read_bytes() for rel, path in handwritten.items()})
+    files.update({rel: site_build.read_page(path) for rel, path in handwritten.items()})
     written, removed = sync_folder(docs, files)
     return Refresh(problems=problems, written=written, removed=removed, kb=kb)
 
