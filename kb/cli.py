@@ -16,7 +16,7 @@ import click
 from kb import __version__, progress
 from kb.errors import InvalidKnowledgeBase, KbError, Problem, UsageError
 from kb.load import load, load_valid
-from kb.model import SOURCE_KINDS
+from kb.model import EVIDENCE_KINDS, SOURCE_KINDS, STANCES
 from kb.output import write_all, write_atomic, write_output
 
 # The largest --limit accepted (more than any knowledge base holds; SQLite takes 64-bit numbers only).
@@ -266,6 +266,93 @@ def extract(kb_dir: Path, source_id: str, limit: int, force: bool, embeddings: b
         "next: read each draft, edit it, move the ones to keep into claims/<topic>/ (or add their quote to "
         "the claim they repeat), delete the rest, then run kb validate"
     )
+
+
+def _shown(kb_dir: Path, path: Path) -> str:
+    try:
+        return path.relative_to(kb_dir).as_posix()
+    except ValueError:
+        return str(path)
+
+
+@cli.command("add-evidence")
+@kb_option
+@click.argument("claim_id")
+@click.option("--source", "source_id", required=True, help="The source id the quote is from.")
+@click.option("--quote", required=True, help="The words, verbatim from the source's text.")
+@click.option("--stance", type=click.Choice(STANCES), default="supports", show_default=True)
+@click.option("--kind", type=click.Choice(EVIDENCE_KINDS), required=True, help="What sort of evidence.")
+@click.option(
+    "--speaker",
+    default="author",
+    show_default=True,
+    help="Who says it inside the source: author, 'reader NAME', or another voice.",
+)
+@reports_errors
+def add_evidence(
+    kb_dir: Path, claim_id: str, source_id: str, quote: str, stance: str, kind: str, speaker: str
+) -> None:
+    """Add a quote from a source to an existing claim, checked against the source's text first.
+
+    The claim's file is edited in place (comments and layout kept) and replaced whole."""
+    from kb import edit
+    from kb.model import Evidence
+
+    evidence = Evidence(source=source_id, stance=stance, kind=kind, quote=quote, speaker=speaker or None)  # type: ignore[arg-type]
+    path = edit.add_evidence(kb_dir, claim_id, [evidence])
+    click.echo(f"added {stance} evidence from {source_id!r} to {_shown(kb_dir, path)}")
+
+
+@cli.command("link")
+@kb_option
+@click.argument("claim_id")
+@click.argument("relation", type=click.Choice(["supports", "contradicts"]))
+@click.argument("other_id")
+@reports_errors
+def link_command(kb_dir: Path, claim_id: str, relation: str, other_id: str) -> None:
+    """Record that CLAIM_ID supports or contradicts OTHER_ID (in CLAIM_ID's file)."""
+    from kb import edit
+
+    path = edit.link(kb_dir, claim_id, relation, other_id)
+    click.echo(f"{claim_id} {relation} {other_id}: wrote {_shown(kb_dir, path)}")
+
+
+@cli.command("accept")
+@kb_option
+@click.argument("draft", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--into", "into", help="An existing claim to add the draft's quote to (else: a new claim).")
+@click.option("--stance", type=click.Choice(STANCES), help="With --into: the stance (default: the draft's).")
+@click.option("--kind", type=click.Choice(EVIDENCE_KINDS), help="The evidence kind (default: the draft's).")
+@click.option("--speaker", help="Who says it inside the source (default: the draft's).")
+@click.option("--statement", help="As a new claim: its statement, in place of the draft's sentence.")
+@click.option("--topic", help="As a new claim: its topic (and folder), in place of the draft's.")
+@reports_errors
+def accept(
+    kb_dir: Path,
+    draft: Path,
+    into: str | None,
+    stance: str | None,
+    kind: str | None,
+    speaker: str | None,
+    statement: str | None,
+    topic: str | None,
+) -> None:
+    """Keep a draft from kb extract: add its quote to an existing claim (--into CLAIM), or move it
+    into claims/TOPIC/ as a new claim. Quotes are checked first; the draft is then deleted."""
+    from kb import edit
+
+    if into is not None:
+        if statement or topic:
+            raise UsageError(
+                "--statement and --topic are for a new claim; with --into the claim keeps its own"
+            )
+        path = edit.accept_into(kb_dir, draft, into, stance=stance, kind=kind, speaker=speaker)
+        click.echo(f"added the quote of {draft.name} to {_shown(kb_dir, path)}; deleted the draft")
+        return
+    if stance or kind or speaker:
+        raise UsageError("--stance, --kind and --speaker go with --into; edit the draft for a new claim")
+    path = edit.accept_as_new(kb_dir, draft, statement=statement, topic=topic)
+    click.echo(f"new claim {_shown(kb_dir, path)}; deleted the draft")
 
 
 @cli.group()

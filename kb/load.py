@@ -414,9 +414,8 @@ def _check_references(
                 continue  # the source file or its text is invalid; that error is reported there
             found = _find_quote(col, ev.quote, ev.source, texts[ev.source])
             if found is None:
-                hint = quotes.closest_passage(ev.quote, texts[ev.source])
                 message = f"evidence[{i}].quote: not found in the text of source {ev.source!r}"
-                message += f"; closest passage: {hint!r}" if hint else ""
+                message += quotes.not_found_message(ev.quote, texts[ev.source])
                 col.at(claim.path, located, ("evidence", i, "quote"), message)
             else:
                 spans[(claim.id, i)] = found

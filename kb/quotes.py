@@ -169,3 +169,54 @@ def closest_passage(quote: str, text: str, limit: int = 160) -> str | None:
     if best is None or best_score < 0.3:
         return None
     return best if len(best) <= limit else best[: limit - 1] + "\u2026"
+
+
+_EDGE_PUNCTUATION = "\"'.,;:!?()[]"
+
+
+def _bare(word: str) -> str:
+    return word.strip(_EDGE_PUNCTUATION)
+
+
+def word_difference(quote: str, passage: str, limit: int = 4) -> str | None:
+    """The words in which ``quote`` differs from ``passage`` (the part of it the quote covers).
+
+    ``'lose' where the source has 'shrink'``, ``'really' not in the source``, ``the source
+    has 'long' here``; ``None`` when they differ only in punctuation or not at all. Words
+    of the passage before and after the quote's stretch of it are not differences.
+    """
+    mine = " ".join(fragments(quote)).split()
+    theirs = normalise(passage.rstrip("\u2026")).split()
+    bare_mine, bare_theirs = [_bare(w) for w in mine], [_bare(w) for w in theirs]
+    matcher = difflib.SequenceMatcher(a=bare_mine, b=bare_theirs, autojunk=False)
+    ops = [op for op in matcher.get_opcodes() if op[0] != "equal"]
+    # passage words outside the quote's stretch are context, not differences
+    if ops and ops[0][0] == "insert" and ops[0][1] == 0:
+        ops = ops[1:]
+    if ops and ops[-1][0] == "insert" and ops[-1][1] == len(mine):
+        ops = ops[:-1]
+    notes = []
+    for tag, i1, i2, j1, j2 in ops:
+        ours, source = " ".join(mine[i1:i2]), " ".join(theirs[j1:j2])
+        if tag == "replace":
+            notes.append(f"{ours!r} where the source has {source!r}")
+        elif tag == "delete":
+            notes.append(f"{ours!r} not in the source")
+        else:
+            notes.append(f"the source has {source!r} here")
+    if not notes:
+        return None
+    more = f" and {len(notes) - limit} more" if len(notes) > limit else ""
+    return "; ".join(notes[:limit]) + more
+
+
+def not_found_message(quote: str, text: str) -> str:
+    """What to say of a quote not in ``text``: the closest passage and the words that differ."""
+    hint = closest_passage(quote, text)
+    if not hint:
+        return ""
+    message = f"; closest passage: {hint!r}"
+    difference = word_difference(quote, hint)
+    if difference:
+        message += f"; differs in: {difference}"
+    return message

@@ -1,3 +1,5 @@
+import pytest
+
 from kb import quotes
 
 
@@ -55,3 +57,33 @@ def test_closest_passage_bounds_its_work(monkeypatch) -> None:
     quotes.closest_passage("zebra quagga " * 8000, "word7 " * 200_000)
     assert 0 < len(compared) <= quotes.HINT_CANDIDATES
     assert all(a <= 2 * quotes.HINT_QUOTE_CHARS and b <= quotes.HINT_QUOTE_CHARS for a, b in compared)
+
+
+@pytest.mark.parametrize(
+    ("quote", "passage", "difference"),
+    [
+        ("Running shrinks the legs", "We know that running shrinks legs fast.", "'the' not in the source"),
+        (
+            "Long runs really shrink legs",
+            "Long runs do not shrink legs.",
+            "'really' where the source has 'do not'",
+        ),
+        ("Long runs shrink legs", "Long runs do not shrink legs.", "the source has 'do not' here"),
+        (
+            "eat less protein for small legs",
+            "Eat less protein for smaller legs.",
+            "'small' where the source has 'smaller'",
+        ),
+        ("Long runs do not shrink, legs", "Long runs do not shrink legs.", None),  # punctuation only
+    ],
+)
+def test_word_difference(quote: str, passage: str, difference: str | None) -> None:
+    assert quotes.word_difference(quote, passage) == difference
+
+
+def test_not_found_message_names_the_passage_and_the_words() -> None:
+    text = "Intro. Sprinting builds muscle in the legs. Long runs do not shrink legs at all."
+    assert quotes.not_found_message("Sprinting builds big muscle", text) == (
+        "; closest passage: 'Sprinting builds muscle in the legs.'; differs in: 'big' not in the source"
+    )
+    assert quotes.not_found_message("zzz qqq", text) == ""
