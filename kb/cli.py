@@ -250,21 +250,27 @@ def extract(kb_dir: Path, source_id: str, limit: int, force: bool, embeddings: b
         write_atomic(path, text)
     authoring.ensure_schemas(kb_dir)
     counts = {
-        s: sum(1 for c in result.candidates if c.suggestion == s) for s in ("same", "contradicts", "new")
+        s: sum(1 for c in result.candidates if c.suggestion == s)
+        for s in ("same", "opposes", "contradicts", "new")
     }
     folder = extraction.review_folder(kb_dir, source_id).relative_to(kb_dir).as_posix()
     click.echo(
         f"{len(result.candidates)} candidate claims from {result.sentences} sentences of {source_id!r} "
-        f"in {folder}/: {counts['same']} same as an existing claim, {counts['contradicts']} contradicting "
-        f"one, {counts['new']} new"
+        f"in {folder}/: {counts['same']} same as an existing claim, {counts['opposes']} opposing one, "
+        f"{counts['contradicts']} contradicting one, {counts['new']} new"
     )
     for candidate in result.candidates:
         about = f" {candidate.target}" if candidate.target else ""
         about = f" (related: {candidate.target})" if candidate.suggestion == "new" and about else about
-        click.echo(f"  {candidate.id}.yaml  {candidate.suggestion}{about}  (topic {candidate.topic})")
+        central = "  [central assertion]" if candidate.central else ""
+        click.echo(
+            f"  {candidate.id}.yaml  {candidate.suggestion}{about}  (topic {candidate.topic}){central}"
+        )
+    skipped_file = f"{folder}/{extraction.SKIPPED_FILE}"
+    click.echo(f"{len(result.skipped_sentences)} sentences skipped, each with why, in {skipped_file}")
     click.echo(
-        "next: read each draft, edit it, move the ones to keep into claims/<topic>/ (or add their quote to "
-        "the claim they repeat), delete the rest, then run kb validate"
+        f"next: read each draft; keep one with kb accept {folder}/ID.yaml [--into CLAIM | --statement S], "
+        "link claims with kb link, delete the rest, then run kb validate"
     )
 
 

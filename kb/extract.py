@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +49,12 @@ SIMILAR_COUNT = 3
 # Cosine similarities (0..1) from trying the heuristics on the shipped knowledge base.
 SAME_CLAIM_SIMILARITY = 0.45
 RELATED_SIMILARITY = 0.25
+# A claim of the draft's own topic is offered from this similarity on, and at most this many claims.
+TOPIC_SIMILARITY = 0.12
+MAX_RELATIONS = 6
+COMMON_SHARE = 0.2
+# A sentence with this many of the base's words is a candidate even without an assertion cue.
+ASSERTION_WORDS = 4
 # With --embeddings the similarity is the mean of the TF-IDF cosine and the embedding cosine;
 # an embedding model rates any two sentences on one subject at 0.4 or more, hence higher bars.
 BLENDED_SAME_CLAIM_SIMILARITY = 0.5
@@ -58,7 +64,7 @@ BLENDED_RELATED_SIMILARITY = 0.35
 Embedder = Callable[[list[str]], "np.ndarray"]
 FALLBACK_TOPIC = "unsorted"
 
-Suggestion = Literal["same", "contradicts", "new"]
+Suggestion = Literal["same", "opposes", "contradicts", "new"]
 
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been before being
@@ -83,7 +89,7 @@ SIZE_DOWN = (
     "decreases reduce reduces reduction less fewer lessen thin thinner atrophy trim burn burns"
 )
 ADVICE_DO = "do start try include keep recommend"
-ADVICE_AVOID = "avoid stop skip quit"
+ADVICE_AVOID = "avoid stop skip quit giveup givingup cutout stayawayfrom getridof"
 MODAL_OR_ADVICE = frozenset(
     "should must need needs can cannot can't will won't may might avoid try stop start recommend best key "
     "important essential always never don't".split()
@@ -93,7 +99,7 @@ CAUSAL = frozenset(
     "make makes made cause causes lead leads build builds building shrink shrinks burn burns help helps "
     "reduce reduces increase increases decrease decreases gain gains lose loses grow grows slim slims tone "
     "tones bulk prevent prevents improve improves affect affects trigger triggers result results keep "
-    "keeps".split()
+    "keeps raise raises raised lower lowers switch matter matters harm harms protect protects used".split()
 )
 COMPARATIVES = frozenset(
     "more less fewer than bigger smaller larger leaner slimmer thinner thicker better worse".split()
@@ -291,6 +297,9 @@ class Index:
     core: frozenset[str]
     vocabulary: frozenset[str]
     idf: Callable[[str], float]
+    # words in more than a fifth of the claims: what the whole base is about ("leg", "muscle"),
+    # so sharing one says nothing about two texts speaking of the same thing
+    common: frozenset[str] = frozenset()
 
     def similarity(self, text: str, other: dict[str, float]) -> float:
         """Cosine of ``other`` with the text or with its best clause: a long sentence often
@@ -329,6 +338,7 @@ def build_index(kb: KnowledgeBase) -> Index:
         core=frozenset(core),
         vocabulary=frozenset(core | quoted),
         idf=idf,
+        common=frozenset(t for t, count in df.items() if n >= 5 and count > COMMON_SHARE * n),
     )
 
 
@@ -337,31 +347,71 @@ def build_index(kb: KnowledgeBase) -> Index:
 
 @dataclass(frozen=True)
 class Polarity:
-    """Direction per axis after negation, and the words that set it (for the explanation)."""
+    """Direction per axis after negation; per axis, the words that set it (quoted in reasons)
+    and the other content words of the clauses they are in (what the direction is about)."""
 
     axes: dict[str, int]
-    cues: tuple[str, ...]
+    cues: dict[str, tuple[str, ...]]
+    about: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 # Words and marks that end a clause: a negation does not reach past them.
 CLAUSE_BREAKS = frozenset("because but while although though whereas unless which since so".split())
+# A clause after these gives a reason or concedes a point: its direction counts half
+# ("will not make your legs bigger, because it is too light to be a growth signal").
+SUBORDINATORS = frozenset("because while although though whereas unless which since".split())
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[,;:()\u2014\u2013]| - ")
+# Phrases read as one word before directions are looked up ("give up coffee" is "quit coffee").
+PHRASES = (
+    (re.compile(r"\bgive up\b"), "giveup"),
+    (re.compile(r"\bgiving up\b"), "givingup"),
+    (re.compile(r"\bcut out\b"), "cutout"),
+    (re.compile(r"\bstay(?:s|ing)? away from\b"), "stayawayfrom"),
+    (re.compile(r"\bget rid of\b"), "getridof"),
+    (re.compile(r"\bno need to\b"), "noneedto"),
+)
+# The phrases as they are written, for reasons that quote them.
+PHRASE_WORDS = {
+    "giveup": "give up",
+    "givingup": "giving up",
+    "cutout": "cut out",
+    "stayawayfrom": "stay away from",
+    "getridof": "get rid of",
+    "noneedto": "no need to",
+}
+# Words that deny what follows them in their clause, like a negation: "I disagree with the advice
+# to give up the bike" advises keeping it.
+DENIALS = frozenset("disagree disagrees wrong myth false untrue".split())
+# "keeps muscle from growing", "prevents growth": the direction after them is blocked, not taken.
+PREVENTERS = frozenset("keep keeps kept stop stops stopped prevent prevents prevented".split())
+
+
+def marked_clauses(text: str) -> list[tuple[list[str], bool]]:
+    """The words of ``text`` grouped by clause (cut at punctuation and at because/but/while...),
+    each marked True when it gives a reason or a concession (after because, since, although...)."""
+    normal = quotes.normalise(text)
+    for pattern, replacement in PHRASES:
+        normal = pattern.sub(replacement, normal)
+    out: list[tuple[list[str], bool]] = [([], False)]
+    for token in _TOKEN.findall(normal):
+        if token.strip() in ",;:()\u2014\u2013-" or token in CLAUSE_BREAKS:
+            subordinate = token in SUBORDINATORS
+            if out[-1][0]:
+                out.append(([], subordinate))
+            elif subordinate:
+                out[-1] = (out[-1][0], True)
+        else:
+            out[-1][0].append(token)
+    return [(c, sub) for c, sub in out if c]
 
 
 def clauses(text: str) -> list[list[str]]:
     """The words of ``text`` grouped by clause (cut at punctuation and at because/but/while...)."""
-    out: list[list[str]] = [[]]
-    for token in _TOKEN.findall(quotes.normalise(text)):
-        if token.strip() in ",;:()\u2014\u2013-" or token in CLAUSE_BREAKS:
-            if out[-1]:
-                out.append([])
-        else:
-            out[-1].append(token)
-    return [c for c in out if c]
+    return [c for c, _ in marked_clauses(text)]
 
 
 def _negation(token: str) -> bool:
-    return token in NEGATIONS or token.endswith("n't")
+    return token in NEGATIONS or token.endswith("n't") or token == "noneedto"
 
 
 def _rejected_alternative(clause: list[str]) -> int:
@@ -372,30 +422,175 @@ def _rejected_alternative(clause: list[str]) -> int:
     return len(clause)
 
 
+def _direction(clause: list[str], position: int) -> tuple[str, int] | None:
+    token = clause[position]
+    found = DIRECTIONS.get(stem(token))
+    if found is None:
+        return None
+    axis, sign = found
+    if axis == "advice" and token in PREVENTERS and "from" in clause[position + 1 : position + 5]:
+        return None  # "keeps muscle from growing": the verb blocks what follows, it advises nothing
+    return axis, sign
+
+
+def _flips(clause: list[str], position: int) -> list[str]:
+    """The negations and denials that reverse the direction word at ``position``."""
+    before = [t for t in clause[:position] if _negation(t) or t in DENIALS or t.startswith("prevent")]
+    if "from" in clause[:position]:
+        at = max(i for i, t in enumerate(clause[:position]) if t == "from")
+        if any(t in PREVENTERS for t in clause[:at]):
+            before.append("from")  # "keeps muscle from growing" is not growing
+    return before
+
+
 def polarity(text: str) -> Polarity:
-    """Which way a text points on each axis.
+    """Which way a text points on each axis, with the words that say so.
 
     In each clause the last direction word of an axis counts (the effect usually comes last:
-    "less protein makes legs smaller"), flipped when a negation comes before it in the same
-    clause; the clauses then add up. What follows "rather than" or "instead of" is the
-    alternative the clause rejects ("builds muscle rather than shrinking it"), so it sets
-    no direction.
+    "less protein makes legs smaller"), flipped by each negation or denial before it in the
+    same clause; the clauses then add up. What follows "rather than" or "instead of" is the
+    alternative the clause rejects ("builds muscle rather than shrinking it"), so it sets no
+    direction; what follows "keeps
+    ... from" or "prevents" is blocked ("keeps muscle from growing" points down); a clause with
+    "whether" reports a question and sets none; a clause giving a reason or conceding a point
+    (after because, since, although...) counts half.
     """
-    totals: Counter[str] = Counter()
-    cues: list[str] = []
-    for clause in clauses(text):
-        clause = clause[: _rejected_alternative(clause)]
+    totals: dict[str, float] = defaultdict(float)
+    cues: dict[str, list[str]] = {}
+    about: dict[tuple[str, bool], set[str]] = {}
+    for whole, subordinate in marked_clauses(text):
+        clause = whole[: _rejected_alternative(whole)]
+        if "whether" in clause:
+            continue  # "asks whether the bike will give her bigger thighs" asserts nothing
+        weight = 0.5 if subordinate else 1.0
         last: dict[str, tuple[int, int]] = {}
-        for position, token in enumerate(clause):
-            found = DIRECTIONS.get(stem(token))
+        for position in range(len(clause)):
+            found = _direction(clause, position)
             if found:
                 last[found[0]] = (position, found[1])
         for axis, (position, sign) in last.items():
-            negations = [t for t in clause[:position] if _negation(t)]
-            totals[axis] += -sign if len(negations) % 2 else sign
-            cues.extend([*negations, clause[position]])
+            flips = _flips(clause, position)
+            totals[axis] += (-sign if len(flips) % 2 else sign) * weight
+            shown = [PHRASE_WORDS.get(w, w) for w in [*flips, clause[position]]]
+            cues.setdefault(axis, []).append(" ".join(shown))
+            # the rejected alternative is part of what the clause is about
+            others = [w for i, w in enumerate(whole) if i != position and w not in DENIALS]
+            about.setdefault((axis, subordinate), set()).update(content_stems(" ".join(others)))
     axes = {axis: 1 if total > 0 else -1 for axis, total in totals.items() if total}
-    return Polarity(axes, tuple(cues))
+    # what a direction is about: its main clauses' words, or the reason's when only a reason has one
+    topics = {axis: frozenset(about.get((axis, False)) or about.get((axis, True), ())) for axis in axes}
+    return Polarity(axes, {axis: tuple(cues[axis]) for axis in axes}, topics)
+
+
+# The negations that deny a whole assertion ("without" only qualifies one).
+TRUTH_NEGATIONS = frozenset("not no never cannot nor neither".split())
+
+
+def negated_assertion(text: str, about: Iterable[str]) -> tuple[bool, str] | None:
+    """Whether the clause of ``text`` that shares most content words with ``about`` is denied,
+    and the words that deny it; None unless a clause shares four content words, half of its own."""
+    wanted = set(about)
+    best: tuple[int, list[str]] | None = None
+    for clause in clauses(text):
+        stems = set(content_stems(" ".join(clause)))
+        shared = len(stems & wanted)
+        if shared >= 4 and 2 * shared >= len(stems) and (best is None or shared > best[0]):
+            best = (shared, clause)
+    if best is None:
+        return None
+    flips = [t for t in best[1] if t in TRUTH_NEGATIONS or t.endswith("n't") or t in DENIALS]
+    return len(flips) % 2 == 1, " ".join(flips)
+
+
+_AMOUNT = re.compile(
+    r"(\d+(?:\.\d+)?)(?:\s*(?:to|-|\u2013|or)\s*(\d+(?:\.\d+)?))?\s*%?\s*([a-z]+)"
+    r"(?:\s+(?:per|a|an|each)\s+([a-z]+))?"
+)
+NUMBER_WORDS = {
+    w: i
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen".split()
+    )
+} | {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "hundred": 100, "thousand": 1000}
+_NUMBER_WORD = re.compile(r"\b(?:" + "|".join(NUMBER_WORDS) + r")\b")
+_AMOUNT_SKIP_UNITS = frozenset("to or and of the times".split())
+# Words just before an amount that make it a bound: a floor ("at least 1.2 g", "never below 1.2 g")
+# or a ceiling ("up to four cups", "no more than 400 mg").
+_FLOOR = re.compile(r"(?:at least|no less than|not (?:go )?below|never (?:go )?below|over)\s+(?:about\s+)?$")
+_CEILING = re.compile(
+    r"(?:up to|no more than|at most|not (?:go )?above|never (?:go )?above|under)\s+(?:about\s+)?$"
+)
+
+
+@dataclass(frozen=True)
+class Amount:
+    unit: str
+    per: str | None
+    low: float
+    high: float
+    bound: Literal["floor", "ceiling"] | None
+    words: str
+
+
+def amounts(text: str) -> list[Amount]:
+    """The numbers of a text with their unit; "300 to 500 calories" is a range, "at least 1.2 g"
+    a floor and "up to four cups" (in digits) a ceiling."""
+    out: list[Amount] = []
+    normal = _NUMBER_WORD.sub(lambda m: str(NUMBER_WORDS[m.group()]), quotes.normalise(text))
+    for match in _AMOUNT.finditer(normal):
+        low, high, unit, per = match.groups()
+        if unit in _AMOUNT_SKIP_UNITS:
+            continue
+        before = normal[max(0, match.start() - 30) : match.start()]
+        bound = "floor" if _FLOOR.search(before) else "ceiling" if _CEILING.search(before) else None
+        a, b = float(low), float(high or low)
+        words_ = (before.split()[-2:] if bound else []) + [match.group().strip()]
+        out.append(
+            Amount(stem(unit), stem(per) if per else None, min(a, b), max(a, b), bound, " ".join(words_))
+        )
+    return out
+
+
+def _conflict(a: Amount, b: Amount) -> bool:
+    if a.bound == "floor":
+        return b.high < a.low
+    if a.bound == "ceiling":
+        return b.low > a.high
+    if b.bound:
+        return _conflict(b, a)
+    # two plain amounts conflict when far apart: more than half again outside each other's range
+    return a.high * 1.5 < b.low or b.high * 1.5 < a.low
+
+
+def same_amount(a: str, b: str) -> tuple[str, str] | None:
+    """The first amounts of the same unit that ``a`` and ``b`` both give (within a fifth of each
+    other, or one inside the other's range or near its bound), as the words of each; None if none."""
+    for mine in amounts(a):
+        for theirs in amounts(b):
+            same_unit = mine.unit == theirs.unit and (
+                mine.per == theirs.per or None in (mine.per, theirs.per)
+            )
+            near = max(mine.low, theirs.low) - min(mine.high, theirs.high) <= 0.2 * max(
+                mine.high, theirs.high
+            )
+            if same_unit and near and not _conflict(mine, theirs) and not (mine.bound and theirs.bound):
+                return mine.words, theirs.words
+    return None
+
+
+def different_amount(a: str, b: str) -> tuple[str, str] | None:
+    """The first amounts of the same unit on which ``a`` and ``b`` disagree (one outside the other's
+    bound, or two plain amounts far apart), as the words of each; None if none do."""
+    for mine in amounts(a):
+        for theirs in amounts(b):
+            same_unit = mine.unit == theirs.unit and (
+                mine.per == theirs.per or None in (mine.per, theirs.per)
+            )
+            if same_unit and mine.bound and theirs.bound:
+                continue  # two bounds: whether they clash depends on more than the numbers
+            if same_unit and _conflict(mine, theirs):
+                return mine.words, theirs.words
+    return None
 
 
 def _sides_of_than(text: str) -> tuple[set[str], set[str]] | None:
@@ -418,9 +613,64 @@ def comparison_swapped(a: str, b: str) -> bool:
     return bool(sides_a[0] & sides_b[1]) and bool(sides_a[1] & sides_b[0])
 
 
-def opposite_axis(a: Polarity, b: Polarity) -> str | None:
-    """The first axis on which the two point in opposite directions, or None."""
-    return next((axis for axis in sorted(a.axes) if axis in b.axes and a.axes[axis] != b.axes[axis]), None)
+def _shared_axes(a: Polarity, b: Polarity, common: frozenset[str] = frozenset()) -> list[str]:
+    """The axes both texts point along about the same thing: the clauses holding the direction
+    words share a content word that is not one the whole base is about ("keep your protein"
+    and "should not go below" advise on different things)."""
+    return [
+        axis
+        for axis in sorted(a.axes)
+        if axis in b.axes and (not a.about or not b.about or (a.about[axis] & b.about[axis]) - common)
+    ]
+
+
+def opposite_axis(a: Polarity, b: Polarity, common: frozenset[str] = frozenset()) -> str | None:
+    """The first shared axis on which the two point in opposite directions, or None."""
+    return next((axis for axis in _shared_axes(a, b, common) if a.axes[axis] != b.axes[axis]), None)
+
+
+def same_axis(a: Polarity, b: Polarity, common: frozenset[str] = frozenset()) -> str | None:
+    """The first shared axis on which the two point the same way, or None."""
+    return next((axis for axis in _shared_axes(a, b, common) if a.axes[axis] == b.axes[axis]), None)
+
+
+Verdict = Literal["same", "opposite"]
+
+
+def compare(
+    sentence: str, statement: str, common: frozenset[str] = frozenset()
+) -> tuple[Verdict | None, str]:
+    """Whether a sentence and a claim's statement point the same way, opposite ways or neither
+    that can be told, with the reason: the words of each that show it, quoted.
+
+    In this order: a shared axis (size, advice) in opposite directions (unless the two only
+    put the same comparison the other way round) or an amount of the same unit that the other
+    contradicts is opposite; a shared axis in the same direction is the same; the clause they
+    share denied in one and not in the other is opposite; anything else cannot be told.
+    """
+    mine, theirs = polarity(sentence), polarity(statement)
+    axis = opposite_axis(mine, theirs, common)
+    if axis and not comparison_swapped(sentence, statement):
+        here, there = "; ".join(mine.cues[axis]), "; ".join(theirs.cues[axis])
+        return "opposite", f"opposite on {axis}: '{here}' here, '{there}' in the claim"
+    amount = different_amount(sentence, statement)
+    if amount:
+        return "opposite", f"a different amount: '{amount[0]}' here, '{amount[1]}' in the claim"
+    agreeing = same_axis(mine, theirs, common)
+    if agreeing:
+        here, there = "; ".join(mine.cues[agreeing]), "; ".join(theirs.cues[agreeing])
+        return "same", f"same way on {agreeing}: '{here}' here, '{there}' in the claim"
+    equal = same_amount(sentence, statement)
+    if equal:
+        return "same", f"the same amount: '{equal[0]}' here, '{equal[1]}' in the claim"
+    here_denied = negated_assertion(sentence, content_stems(statement))
+    there_denied = negated_assertion(statement, content_stems(sentence))
+    if here_denied and there_denied and here_denied[0] != there_denied[0]:
+        words_here = here_denied[1] or "no negation"
+        words_there = there_denied[1] or "no negation"
+        why = f"one denies what the other asserts: '{words_here}' here, '{words_there}' in the claim"
+        return "opposite", why
+    return None, ""
 
 
 def cue_score(sentence: str) -> tuple[int, list[str]]:
@@ -454,6 +704,21 @@ class Similar:
     score: float
 
 
+RelationKind = Literal["same", "opposes", "supports", "contradicts", "related"]
+
+
+@dataclass(frozen=True)
+class Relation:
+    """One existing claim a draft may relate to, and how: ``same`` (add the quote as supporting
+    evidence), ``opposes`` (add it as opposing evidence), ``supports`` or ``contradicts`` (a new
+    claim linked to it), or ``related`` (similar wording, no direction to tell which)."""
+
+    claim_id: str
+    kind: RelationKind
+    score: float
+    reason: str
+
+
 @dataclass
 class Candidate:
     id: str
@@ -468,6 +733,8 @@ class Candidate:
     evidence_kind: str
     evidence_kind_reason: str
     relevance: list[str] = field(default_factory=list)
+    relations: list[Relation] = field(default_factory=list)
+    central: bool = False
 
 
 def _evidence_kind(kb: KnowledgeBase, source_id: str, sentence: str) -> tuple[str, str]:
@@ -483,38 +750,66 @@ def _evidence_kind(kb: KnowledgeBase, source_id: str, sentence: str) -> tuple[st
     return "expert-opinion", "default for an author's statement"
 
 
-def _suggest(
+def _negation_parity(text: str) -> bool:
+    return sum(1 for w in words(text) if w in TRUTH_NEGATIONS or w.endswith("n't")) % 2 == 1
+
+
+def relations_for(
     kb: KnowledgeBase,
     sentence: str,
-    similar: list[Similar],
+    ranked: list[Similar],
+    topic: str,
     same_bar: float = SAME_CLAIM_SIMILARITY,
     related_bar: float = RELATED_SIMILARITY,
-) -> tuple[Suggestion, str | None, str]:
-    """Same claim, contradicting claim or new claim, judged against the similar claims in rank order.
+    common: frozenset[str] = frozenset(),
+) -> list[Relation]:
+    """The claims of the whole base a sentence may relate to, best first, each with its relation.
 
-    A "new" suggestion may still name a related claim (close, same direction), which the
-    draft offers as a commented-out ``supports`` line.
+    A claim is a candidate when its wording is close (``related_bar``) or when it has the
+    draft's topic and some words in common (``TOPIC_SIMILARITY``). The relation's sign comes
+    only from ``compare``: never "same" or "supports" between two texts pointing opposite
+    ways, and never a sign without the words that show it, except "same" for a claim worded
+    almost like the sentence with nothing pointing the other way.
     """
-    mine = polarity(sentence)
-    related: Similar | None = None
-    for match in similar:
-        if match.score < related_bar:
+    out: list[Relation] = []
+    for match in ranked:
+        claim = kb.claims[match.claim_id]
+        close = match.score >= related_bar
+        if not close and not (claim.topic == topic and match.score >= TOPIC_SIMILARITY):
+            continue
+        verdict, why = compare(sentence, claim.statement, common)
+        kind: RelationKind
+        if verdict and not close and "amount" not in why:
+            # a claim only as near as its topic: direction words alone are too weak a sign
+            kind, why = "related", "same topic, few words in common: too far apart to tell how they relate"
+        elif verdict == "opposite":
+            kind = "opposes" if match.score >= same_bar else "contradicts"
+        elif verdict == "same":
+            kind = "same" if match.score >= same_bar else "supports"
+        elif match.score >= same_bar and _negation_parity(sentence) != _negation_parity(claim.statement):
+            kind, why = "related", "worded alike, but only one of the two is negated; read both"
+        elif match.score >= same_bar:
+            kind, why = "same", "worded alike, and no words point the other way"
+        else:
+            kind, why = "related", "similar wording; no direction words to compare"
+        out.append(Relation(claim.id, kind, match.score, f"similarity {match.score:.2f}; {why}"))
+        if len(out) >= MAX_RELATIONS:
             break
-        statement = kb.claims[match.claim_id].statement
-        theirs = polarity(statement)
-        axis = opposite_axis(mine, theirs)
-        if axis and not comparison_swapped(sentence, statement):
-            cues = f"{', '.join(mine.cues)} vs {', '.join(theirs.cues)}"
-            reason = f"similarity {match.score:.2f}, opposite direction on {axis} ({cues})"
-            return "contradicts", match.claim_id, reason
-        if match.score >= same_bar and related is None:
-            return "same", match.claim_id, f"similarity {match.score:.2f}, same direction"
-        related = related or match
-    if related is not None:
-        return "new", related.claim_id, f"related to '{related.claim_id}', similarity {related.score:.2f}"
-    if not similar:
-        return "new", None, "no existing claim shares its words"
-    return "new", None, f"the nearest claim has similarity {similar[0].score:.2f}"
+    return out
+
+
+def _suggest(relations: list[Relation]) -> tuple[Suggestion, str | None, str]:
+    """The draft's headline suggestion from its relations: the quote into a claim that says the
+    same or the opposite, else a new claim contradicting or supporting one, else a new claim."""
+    for kinds, suggestion in (
+        (("same", "opposes"), None),
+        (("contradicts",), "contradicts"),
+        (("supports", "related"), "new"),
+    ):
+        found = next((r for r in relations if r.kind in kinds), None)
+        if found is not None:
+            return suggestion or found.kind, found.claim_id, found.reason  # type: ignore[return-value]
+    return "new", None, "no existing claim is close in wording or topic"
 
 
 def _unique_id(base: str, taken: set[str]) -> str:
@@ -543,6 +838,48 @@ class Extraction:
     sentences: int
     skipped: Counter[str]
     similarity: str = "TF-IDF cosine"
+    # every sentence that is not a candidate, in text order, with why
+    skipped_sentences: list[tuple[Sentence, str]] = field(default_factory=list)
+
+
+# Words that say "here is my answer" in an article's opening.
+ANSWER_MARKERS = (
+    "short answer", "the answer", "in short", "in a word", "bottom line", "the truth is", "i think",
+    "i believe", "my advice", "in my view", "the verdict",
+)  # fmt: skip
+CENTRAL_WINDOW = 8
+GENERIC_TITLE_WORDS = frozenset(
+    "bad good best better worst true truth really actually guide tips ways way why how what note notes "
+    "coach question answer make makes need".split()
+)
+
+
+def central_sentence(title: str, found: list[Sentence]) -> Sentence | None:
+    """The document's central assertion: of its first sentences that are not headings or
+    questions, the one sharing most content words with the title (an answer marker such as
+    "the short answer" counts one more; the earliest wins a tie), if it shares at least two."""
+    title_stems = set(content_stems(title))
+    best: tuple[float, Sentence] | None = None
+    window = [s for s in found if skip_reason(s.text) not in ("heading", "question")][:CENTRAL_WINDOW]
+    for sentence in window:
+        if sentence.text.lower().startswith("by "):
+            continue  # a byline
+        shared = len(set(content_stems(sentence.text)) & title_stems)
+        if shared < 2:
+            continue
+        normal = quotes.normalise(sentence.text)
+        points = shared + (1 if any(m in normal for m in ANSWER_MARKERS) else 0)
+        if best is None or points > best[0]:
+            best = (points, sentence)
+    return best[1] if best else None
+
+
+def title_topic(title: str) -> str:
+    """A topic for a base that has none yet: the first telling word of the document's title."""
+    for word in words(title):
+        if word not in STOPWORDS and word not in GENERIC_TITLE_WORDS and len(word) > 2 and not word.isdigit():
+            return slugify(word) or FALLBACK_TOPIC
+    return FALLBACK_TOPIC
 
 
 def extract(
@@ -559,31 +896,45 @@ def extract(
     index = build_index(kb)
     quoted = _quoted_spans(kb, source_id)
     skipped: Counter[str] = Counter()
+    skipped_sentences: list[tuple[Sentence, str]] = []
     scored: list[tuple[float, Sentence, list[str], list[str]]] = []
     all_sentences = sentences(text)
+    central = central_sentence(kb.sources[source_id].title, all_sentences)
+
+    def skip(sentence: Sentence, reason: str) -> None:
+        skipped[reason.split(":")[0]] += 1
+        skipped_sentences.append((sentence, reason))
+
     for sentence in all_sentences:
         reason = skip_reason(sentence.text)
         if reason is None and any(a < sentence.end and sentence.start < b for a, b in quoted):
             reason = "already quoted"
-        if reason:
-            skipped[reason] += 1
+        if reason and sentence is not central:
+            skip(sentence, reason)
             continue
         stems = set(content_stems(sentence.text))
         relevant = sorted(stems & index.vocabulary)
         cues, cue_names = cue_score(sentence.text)
-        # with no claims yet there is no vocabulary: the cues alone decide
-        if index.vocabulary:
-            wanted = len(relevant) >= 2 and bool(stems & index.core) and cues >= 1
-        else:
-            wanted = cues >= 2
-        if not wanted:
-            skipped["off topic or no assertion"] += 1
+        if sentence is central:
+            cue_names = ["the document's central assertion (closest to its title)", *cue_names]
+            scored.append((math.inf, sentence, relevant, cue_names))
             continue
-        scored.append((len(relevant) + cues, sentence, relevant, cue_names))
+        # with no claims yet there is no vocabulary: the cues alone decide; a sentence full of
+        # the base's words needs no cue
+        if index.vocabulary and (len(relevant) < 2 or not stems & index.core):
+            skip(sentence, "off topic: fewer than two words of the base's claims")
+        elif cues < (1 if index.vocabulary else 2) and len(relevant) < ASSERTION_WORDS:
+            skip(sentence, "no assertion: no modal or advice verb, causal verb, comparative or number")
+        else:
+            scored.append((len(relevant) + cues, sentence, relevant, cue_names))
     if len(scored) > limit:
         keep = sorted(scored, key=lambda s: (-s[0], s[1].start))[:limit]
-        skipped["over the limit"] += len(scored) - limit
+        kept = {id(s[1]) for s in keep}
+        for _, sentence, _, _ in scored:
+            if id(sentence) not in kept:
+                skip(sentence, f"over the limit: {limit} candidates with more cues came first")
         scored = sorted(keep, key=lambda s: s[1].start)
+    skipped_sentences.sort(key=lambda item: item[0].start)
     taken = set(kb.claims)
     candidates = []
     claim_ids = list(kb.claims)
@@ -595,25 +946,26 @@ def extract(
         claim_vectors = embed([kb.claims[c].statement for c in claim_ids])
         semantic = np.asarray(sentence_vectors) @ np.asarray(claim_vectors).T
         same_bar, related_bar = BLENDED_SAME_CLAIM_SIMILARITY, BLENDED_RELATED_SIMILARITY
+    fallback_topic = title_topic(kb.sources[source_id].title)
     for row, (_score, sentence, relevant, cue_names) in enumerate(scored):
         quote = sentence.text
         if quotes.find(quote, text) is None:  # cannot happen for a sentence cut from the text; be sure
-            skipped["quote not found"] += 1
+            skip(sentence, "quote not found")
             continue
         vec = _vector(content_stems(sentence.text), index.idf)
         scores = {cid: index.similarity(sentence.text, index.claims[cid]) for cid in claim_ids}
         if semantic is not None:
             scores = {cid: (scores[cid] + float(semantic[row, j])) / 2 for j, cid in enumerate(claim_ids)}
         ranked = sorted(
-            (Similar(cid, round(score, 2)) for cid, score in scores.items()),
+            (Similar(cid, round(score, 2)) for cid, score in scores.items() if score > 0),
             key=lambda s: (-s.score, s.claim_id),
         )
-        similar = [s for s in ranked[:SIMILAR_COUNT] if s.score > 0]
         topics = sorted(
             ((round(cosine(vec, tv), 4), t) for t, tv in index.topics.items()), key=lambda x: (-x[0], x[1])
         )
-        topic = topics[0][1] if topics and topics[0][0] > 0 else FALLBACK_TOPIC
-        suggestion, target, reason = _suggest(kb, sentence.text, similar, same_bar, related_bar)
+        topic = topics[0][1] if topics and topics[0][0] > 0 else fallback_topic
+        relations = relations_for(kb, sentence.text, ranked, topic, same_bar, related_bar, index.common)
+        suggestion, target, reason = _suggest(relations)
         kind, kind_reason = _evidence_kind(kb, source_id, sentence.text)
         # negations stay in the id, in place, so that it does not say the opposite of the sentence
         words_for_id = [w for w in words(sentence.text) if w not in STOPWORDS or _negation(w)]
@@ -624,7 +976,7 @@ def extract(
                 sentence=sentence,
                 quote=quote,
                 topic=topic,
-                similar=similar,
+                similar=ranked[:SIMILAR_COUNT],
                 suggestion=suggestion,
                 target=target,
                 reason=reason,
@@ -632,10 +984,12 @@ def extract(
                 evidence_kind=kind,
                 evidence_kind_reason=kind_reason,
                 relevance=relevant,
+                relations=relations,
+                central=sentence is central,
             )
         )
     method = "mean of TF-IDF and embedding cosines" if semantic is not None else "TF-IDF cosine"
-    return Extraction(source_id, candidates, len(all_sentences), skipped, method)
+    return Extraction(source_id, candidates, len(all_sentences), skipped, method, skipped_sentences)
 
 
 # --- drafts ------------------------------------------------------------------------------------
@@ -655,50 +1009,79 @@ def evidence_lines(candidate: Candidate, source_id: str, indent: str = "  ") -> 
     ]
 
 
+_RELATION_WORDS = {
+    "same": "same claim",
+    "opposes": "opposes it",
+    "supports": "supports it",
+    "contradicts": "contradicts it",
+    "related": "related",
+}
+
+
+def _quoted_arg(text: str) -> str:
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
 def draft_yaml(kb: KnowledgeBase, draft_path: Path, extraction: Extraction, candidate: Candidate) -> str:
-    """One candidate as a claim file: the suggestion and similar claims as comments, then the claim."""
+    """One candidate as a claim file: the suggestion, the commands that act on it and the
+    candidate claims as comments, then the claim."""
     number = extraction.candidates.index(candidate) + 1
     source_id = extraction.source_id
     source = kb.sources[source_id]
+    draft = draft_path.relative_to(kb.root).as_posix()
     out = [schema.modeline(draft_path, kb.root, "claim")]
     out += _comment(
         f"Draft {number} of {len(extraction.candidates)} by kb extract, from source '{source_id}' "
         f"(sources/{source.text}, line {candidate.sentence.line})."
     )
+    if candidate.central:
+        out += _comment("The document's central assertion (the sentence closest to its title).")
     target = kb.claims[candidate.target] if candidate.target else None
-    if candidate.suggestion == "same" and target is not None:
-        out += _comment(f"Suggestion: same claim as '{target.id}' ({candidate.reason}).")
+    keep = f"kb accept {draft} --statement 'ONE CLEAR SENTENCE'"
+    if candidate.suggestion in ("same", "opposes") and target is not None:
+        stance = " --stance opposes" if candidate.suggestion == "opposes" else ""
+        what = "same claim as" if candidate.suggestion == "same" else "opposes"
+        out += _comment(f"Suggestion: {what} '{target.id}' ({candidate.reason}).")
         out += _comment(
-            f"  Add this quote as evidence to {target.path} and delete this draft; the item to paste:"
+            "  Add the quote to that claim (the draft is then deleted):\n"
+            f"    kb accept {draft} --into {target.id}{stance}"
         )
-        out += ["#   evidence:\n"] + [f"# {line}" for line in evidence_lines(candidate, source_id, "    ")]
-        out += _comment("  If the source says the opposite of that claim, paste it with stance: opposes.")
     elif candidate.suggestion == "contradicts" and target is not None:
-        out += _comment(f"Suggestion: contradicts '{target.id}' ({candidate.reason}).")
-        out += _comment("  Keep this as a new claim: the contradicts line below links the two.")
-        out += _comment(f"  If it is the same claim put the other way, add the quote to {target.path}")
-        out += _comment("  with stance: opposes instead, and delete this draft.")
+        out += _comment(f"Suggestion: a new claim that contradicts '{target.id}' ({candidate.reason}).")
+        out += _comment(f"  Keep it (the contradicts line below links the two):\n    {keep}")
+        out += _comment(
+            f"  If it is that claim put the other way, add the quote to it instead:\n"
+            f"    kb accept {draft} --into {target.id} --stance opposes"
+        )
     else:
         out += _comment(f"Suggestion: new claim ({candidate.reason}).")
-        if target is not None:
+        out += _comment(f"  Keep it:\n    {keep}")
+        if candidate.target is not None and target is not None:
+            kind = next((r.kind for r in candidate.relations if r.claim_id == target.id), "related")
+            if kind == "supports":
+                out += _comment(f"  It supports '{target.id}': uncomment the supports line below.")
+    if candidate.relations:
+        out += _comment(
+            f"Candidate claims in the base (same topic or similar wording; {extraction.similarity}, 0..1):"
+        )
+        for relation in candidate.relations:
+            claim = kb.claims[relation.claim_id]
             out += _comment(
-                f"  If this claim, if true, makes '{target.id}' more likely, uncomment the supports line."
+                f"  {_RELATION_WORDS[relation.kind]:<15} {relation.score:.2f}  {claim.id} ({claim.path}): "
+                f"{claim.statement}"
             )
-    if candidate.similar:
-        out += _comment(f"Most similar existing claims ({extraction.similarity}, 0..1):")
-        for match in candidate.similar:
-            claim = kb.claims[match.claim_id]
-            out += _comment(f"  {match.score:.2f}  {claim.id} ({claim.path}): {claim.statement}")
+            out += _comment(f"      why: {relation.reason.split('; ', 1)[-1]}")
+        out += _comment(
+            "  To link a kept claim to another: kb link THIS-ID supports|contradicts OTHER-ID;\n"
+            "  to add this quote to another claim: kb accept " + draft + " --into OTHER-ID [--stance opposes]"
+        )
     out += _comment(
         f"Why this sentence: about {', '.join(candidate.relevance) or 'the topics'}; "
-        f"{'; '.join(candidate.cues)}."
+        f"{'; '.join(candidate.cues) or 'many of the base words'}."
     )
     out += _comment(
-        f"Topic: the nearest existing topic by vocabulary. Kind: {candidate.evidence_kind_reason}."
-    )
-    out += _comment(
-        "To keep it: write the statement as one clear sentence, check topic, stance and kind,\n"
-        "then move this file into claims/<topic>/ and run kb validate."
+        f"Topic: the nearest existing topic by vocabulary (kb accept --topic to change it). "
+        f"Kind: {candidate.evidence_kind_reason}."
     )
     out += [
         f"statement: {yaml_scalar(candidate.quote)}\n",
@@ -708,9 +1091,24 @@ def draft_yaml(kb: KnowledgeBase, draft_path: Path, extraction: Extraction, cand
     ]
     if candidate.suggestion == "contradicts" and candidate.target:
         out.append(f"contradicts: {yaml_list([candidate.target])}\n")
-    elif candidate.suggestion == "new" and candidate.target:
+    elif any(r.kind == "supports" and r.claim_id == candidate.target for r in candidate.relations):
         out.append(f"# supports: {yaml_list([candidate.target])}\n")
     return "".join(out)
+
+
+SKIPPED_FILE = "skipped.txt"
+
+
+def skipped_text(extraction: Extraction) -> str:
+    """Every sentence kb extract did not propose, one a line: its line number, why, the sentence."""
+    lines = [
+        f"# The {len(extraction.skipped_sentences)} sentences of source '{extraction.source_id}' that kb "
+        "extract did not propose, with why:\n",
+        "# line: reason: sentence. Add any of them by hand with kb add-evidence or kb new claim.\n",
+    ]
+    for sentence, reason in extraction.skipped_sentences:
+        lines.append(f"{sentence.line}: {reason}: {sentence.text}\n")
+    return "".join(lines)
 
 
 def review_folder(kb_root: Path, source_id: str) -> Path:
@@ -723,6 +1121,7 @@ def plan_review(kb: KnowledgeBase, extraction: Extraction) -> NewFiles:
     for candidate in extraction.candidates:
         path = folder / f"{candidate.id}.yaml"
         planned.files[path] = draft_yaml(kb, path, extraction, candidate)
+    planned.files[folder / SKIPPED_FILE] = skipped_text(extraction)
     return planned
 
 

@@ -138,7 +138,7 @@ def test_extract_on_a_new_source(base: Path) -> None:
     suggestions = [(c.suggestion, c.target, c.topic) for c in result.candidates]
     assert suggestions == [
         ("same", "sprinting-builds-legs", "running"),
-        ("contradicts", "running-shrinks-legs", "running"),
+        ("opposes", "running-shrinks-legs", "running"),  # the same claim, negated
         ("same", "less-protein", "diet"),
         ("new", "sprinting-builds-legs", "running"),  # related, same direction: a supports hint
     ]
@@ -172,7 +172,8 @@ def test_drafts_are_claim_files_with_comments(runner, base: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "4 candidate claims" in result.stdout
     assert "1 same as an existing claim" not in result.stdout  # two are
-    assert "2 same as an existing claim, 1 contradicting one, 1 new" in result.stdout
+    assert "2 same as an existing claim, 1 opposing one, 0 contradicting one, 1 new" in result.stdout
+    assert f"6 sentences skipped, each with why, in review/{SWIM}/skipped.txt" in result.stdout
     drafts = sorted((base / "review" / SWIM).glob("*.yaml"))
     assert len(drafts) == 4
     validator = jsonschema.Draft7Validator(schema.claim_schema())
@@ -180,45 +181,64 @@ def test_drafts_are_claim_files_with_comments(runner, base: Path) -> None:
         text = draft.read_text()
         assert text.startswith("# yaml-language-server: $schema=../../schema/claim.schema.json\n")
         assert "# Suggestion: " in text
-        assert "# Most similar existing claims" in text
+        assert "# Candidate claims in the base (same topic or similar wording" in text
         data = yaml.safe_load(text)
         assert list(validator.iter_errors(data)) == []
         Claim.model_validate(data)
     drafts_folder = base / "review" / SWIM
-    contradicting = (drafts_folder / "long-distance-running-not-shrink-legs.yaml").read_text()
-    assert "# Suggestion: contradicts 'running-shrinks-legs'" in contradicting
-    assert contradicting.endswith("contradicts: [running-shrinks-legs]\n")
+    opposing = (drafts_folder / "long-distance-running-not-shrink-legs.yaml").read_text()
+    assert (
+        "# Suggestion: opposes 'running-shrinks-legs' (similarity 0.89; opposite on size: 'not shrink' here, "
+        "'shrinks' in the claim)." in opposing
+    )
+    draft = f"review/{SWIM}/long-distance-running-not-shrink-legs.yaml"
+    assert f"#     kb accept {draft} --into running-shrinks-legs --stance opposes\n" in opposing
     related = (drafts_folder / "cycling-hills-twice-week-build-thick.yaml").read_text()
-    assert "# Suggestion: new claim (related to 'sprinting-builds-legs'" in related
+    assert "# Suggestion: new claim (similarity 0.30; same way on size: 'thick' here, 'builds'" in related
+    assert "#   supports it     0.30  sprinting-builds-legs" in related
     assert related.endswith("# supports: [sprinting-builds-legs]\n")
+    skipped = (drafts_folder / "skipped.txt").read_text().splitlines()
+    off_topic = "off topic: fewer than two words of the base's claims"
+    assert skipped[2:] == [
+        "1: question: Does Swimming Make Your Legs Bigger?",
+        f"3: {off_topic}: Swimming is a full-body workout & a gentle one.",
+        "5: heading: What the pool does to your legs",
+        "9: question: Does kicking make legs bulky?",
+        "12: too short: Swim daily.",
+        f"14: {off_topic}: Stretching after a swim keeps the hips loose and comfortable for the next "
+        "session.",
+    ]
     same = (drafts_folder / "sprinting-pool-sprinting-land-builds.yaml").read_text()
     assert "same claim as 'sprinting-builds-legs'" in same
     assert "claims/running/sprinting-builds-legs.yaml" in same
 
 
-def test_review_folder_is_ignored_until_drafts_are_moved(runner, base: Path) -> None:
+def test_review_folder_is_ignored_until_drafts_are_accepted(runner, base: Path) -> None:
     assert runner.invoke(cli, ["extract", SWIM, "--kb", str(base)]).exit_code == 0
     (base / "review" / SWIM / "broken.yaml").write_text("statement: [unclosed\n")
     (base / "schema" / "junk.yaml").write_text("suports: 1\n")
     result = runner.invoke(cli, ["validate", "--kb", str(base)])
     assert result.exit_code == 0, result.output
     assert "3 sources, 3 claims" in result.stdout
-    # move every draft into claims/<topic>/ as a person would: the base takes them in
     (base / "review" / SWIM / "broken.yaml").unlink()
-    for draft in (base / "review" / SWIM).glob("*.yaml"):
-        topic = yaml.safe_load(draft.read_text())["topic"]
-        target = base / "claims" / topic / draft.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        draft.rename(target)
+    # accept every draft as its suggestion says, with kb accept: no YAML by hand
+    kb = load_valid(base)
+    for candidate in extract.extract(kb, SWIM).candidates:
+        draft = str(base / "review" / SWIM / f"{candidate.id}.yaml")
+        args = ["accept", draft, "--kb", str(base)]
+        if candidate.suggestion in ("same", "opposes"):
+            args += ["--into", str(candidate.target)]
+            args += ["--stance", "opposes"] if candidate.suggestion == "opposes" else []
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (base / "review" / SWIM).iterdir()) == ["skipped.txt"]
     kb, problems = load(base)
     assert kb is not None, problems
     assert problems == []  # the new source is cited now
-    assert len(kb.claims) == 7
-    assert (
-        "long-distance-running-not-shrink-legs",
-        "running-shrinks-legs",
-        "contradicts",
-    ) in kb.relations()
+    assert len(kb.claims) == 4
+    stances = {(ev.source, ev.stance) for ev in kb.claims["running-shrinks-legs"].evidence}
+    assert (SWIM, "opposes") in stances
+    assert kb.claims["cycling-hills-twice-week-build-thick"].topic == "running"
 
 
 def test_extract_refuses_to_overwrite_drafts_without_force(runner, base: Path) -> None:
@@ -249,7 +269,7 @@ def test_drafts_are_deterministic_and_written_atomically(monkeypatch, base: Path
     monkeypatch.setattr("kb.cli.write_atomic", recording)
     result = CliRunner().invoke(cli, ["extract", SWIM, "--kb", str(base)])
     assert result.exit_code == 0, result.output
-    assert sorted(written) == sorted((base / "review" / SWIM).glob("*.yaml"))
+    assert sorted(written) == sorted((base / "review" / SWIM).iterdir())
 
 
 def test_empty_base_relies_on_cues(tmp_path: Path) -> None:
@@ -287,7 +307,7 @@ def test_embeddings_blend_with_the_lexical_similarity(base: Path) -> None:
             if match.claim_id in plain_scores:
                 assert match.score == pytest.approx((plain_scores[match.claim_id] + 1) / 2, abs=0.011)
     draft = extract.draft_yaml(kb, base / "review" / SWIM / "x.yaml", blended, blended.candidates[0])
-    assert "(mean of TF-IDF and embedding cosines, 0..1)" in draft
+    assert "mean of TF-IDF and embedding cosines, 0..1):" in draft
 
 
 def test_embeddings_without_the_extra_is_a_clear_error(runner, base: Path, monkeypatch) -> None:
@@ -321,3 +341,84 @@ def test_sentence_splitting_is_linear_on_runs_of_stops(text: str) -> None:
     found = extract.sentences(text)
     assert time.perf_counter() - started < 5
     assert found and "".join(s.text for s in found).replace(" ", "") == text.replace(" ", "")
+
+
+def test_central_sentence_answers_the_title() -> None:
+    text = (
+        "Does Cycling Make Your Legs Bigger?\n\nBy Rae Tan\n\n"
+        "Every spring a rider asks whether the bike will give her bigger thighs. "
+        "The short answer is no: steady cycling does not make the legs bigger.\n"
+    )
+    found = extract.sentences(text)
+    central = extract.central_sentence("Does Cycling Make Your Legs Bigger?", found)
+    assert central is not None and central.text.startswith("The short answer is no")
+    assert extract.central_sentence("Pasta recipes", found) is None
+
+
+def test_a_base_without_claims_takes_its_topic_from_the_title(tmp_path: Path) -> None:
+    root = tmp_path / "kb"
+    (root / "claims").mkdir(parents=True)
+    (root / "sources").mkdir()
+    (root / "sources" / "s.txt").write_text(
+        "Is Coffee Bad for Your Blood Pressure?\nBy Sam Keller\n\n"
+        "Coffee is completely harmless for your blood pressure.\n"
+        "Drinking coffee every day will raise blood pressure more than decaf.\n"
+    )
+    (root / "sources" / "s.yaml").write_text(
+        "title: Is Coffee Bad for Your Blood Pressure?\nkind: blog\ntext: s.txt\n"
+    )
+    result = extract.extract(load_valid(root), "s")
+    assert [c.quote[:30] for c in result.candidates] == [
+        "Coffee is completely harmless ",  # no cue at all, but the central assertion
+        "Drinking coffee every day will",
+    ]
+    assert result.candidates[0].central
+    assert {c.topic for c in result.candidates} == {"coffee"}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "statement", "verdict", "reason"),
+    [
+        (
+            "Keep your protein at about 1.6 g per kg of body weight.",
+            "Lower protein to about the RDA minimum of 0.8 g per kg of body weight a day.",
+            "opposite",
+            "a different amount: '1.6 g per kg' here, '0.8 g per kg' in the claim",
+        ),
+        (
+            "Never go below 1.2 g of protein per kg a day.",
+            "Lower protein to 0.8 g per kg a day.",
+            "opposite",
+            "a different amount: 'go below 1.2 g' here, '0.8 g per kg' in the claim",
+        ),
+        (
+            "A modest deficit of about 400 calories a day is enough.",
+            "A daily deficit of 300 to 500 calories below maintenance is enough.",
+            "same",
+            "the same amount: '400 calories a day' here, '300 to 500 calories' in the claim",
+        ),
+        (
+            "Long-term studies have not found that daily coffee drinking causes hypertension.",
+            "Drinking coffee every day causes long-term high blood pressure (hypertension).",
+            "opposite",
+            "one denies what the other asserts: 'not' here, 'no negation' in the claim",
+        ),
+        (
+            "So I disagree with the advice to give up the bike altogether.",
+            "Stop riding the bike to slim the legs.",
+            "opposite",
+            "opposite on advice: 'disagree give up' here, 'stop' in the claim",
+        ),
+        # a question reported with "whether" asserts nothing
+        (
+            "A rider asks whether the bike will give her bigger thighs.",
+            "Cycling builds bigger thighs.",
+            None,
+            "",
+        ),
+        # a direction about something else is no relation: "keep your protein" vs "go below"
+        ("Keep your protein intake high.", "Stop all direct leg training.", None, ""),
+    ],
+)
+def test_compare_says_why_with_the_words_of_both(sentence: str, statement: str, verdict, reason: str) -> None:
+    assert extract.compare(sentence, statement) == (verdict, reason)
