@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from kb import quotes, yamlfile
+from kb import quotes, yamlfile, yamlhints
 from kb.authoring import existing_claim_file, yaml_scalar
 from kb.errors import KbError, UsageError
 from kb.model import EVIDENCE_KINDS, STANCES, Claim, Evidence
@@ -51,7 +51,8 @@ def _parse(path: Path, text: str, shown: str) -> dict[str, Any]:
     try:
         located = yamlfile.parse(text)
     except yamlfile.YamlError as exc:
-        raise KbError(f"{shown}:{exc.line}:{exc.col}: {exc.message}; fix it first (kb validate)") from None
+        message = exc.message + yamlhints.hint(exc.message, text, exc.line)
+        raise KbError(f"{shown}:{exc.line}:{exc.col}: {message}; fix it first") from None
     if not isinstance(located.data, dict):
         raise KbError(f"{shown}:1:1: not a mapping of fields; fix it first (kb validate)")
     return located.data

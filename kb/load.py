@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from kb import files, quotes, yamlfile
+from kb import files, quotes, yamlfile, yamlhints
 from kb.cache import LoadCache, digest
 from kb.errors import InvalidKnowledgeBase, Problem
 from kb.files import FileProblem, excerpt
@@ -27,6 +27,8 @@ from kb.model import LIMITS, LOADER_FIELDS, Claim, KbConfig, KnowledgeBase, Sour
 from kb.progress import Advance, Progress, ignore_progress, quiet
 
 MAX_TEXT_BYTES = 20_000_000
+# Statements that are still what kb new claim wrote, or a note to come back.
+PLACEHOLDERS = ("todo", "tbd", "fixme", "xxx")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 _TYPE_NAMES = {
@@ -174,7 +176,8 @@ def _read_yaml(col: _Collector, file: Path) -> yamlfile.Located | None:
         col.add(rel, 1, 1, f"file is not UTF-8 text (bad byte at offset {exc.start})")
         return None
     except yamlfile.YamlError as exc:
-        col.add(rel, exc.line, exc.col, exc.message)
+        text = yamlfile.decode(raw) if exc.message.startswith("YAML syntax error") else ""
+        col.add(rel, exc.line, exc.col, exc.message + yamlhints.hint(exc.message, text, exc.line))
         return None
     if located.data is None:
         col.add(rel, 1, 1, "file is empty; expected a mapping of fields")
@@ -323,17 +326,31 @@ def _load_sources(
             continue
         rel = col.rel(file)
         source = _validate(col, Source, located, rel, id=file.stem, path=rel, line=1)
-        if source is None:
+        if source is not None:
+            sources[source.id] = source
+            text_of: Source | _TextOnly = source
+        elif isinstance(located.data.get("text"), str) and located.data["text"].strip():
+            # another field is wrong: the text is still read, so that quotes from it are checked
+            text_of = _TextOnly(file.stem, rel, located.data["text"].strip())
+        else:
             continue
-        sources[source.id] = source
-        text = _read_text(col, root, folder, source, located)
+        text = _read_text(col, root, folder, text_of, located)
         if text is not None:
-            texts[source.id] = text
+            texts[file.stem] = text
     return sources, texts
 
 
+@dataclass(frozen=True)
+class _TextOnly:
+    """The fields of a source that failed validation which its text needs."""
+
+    id: str
+    path: str
+    text: str
+
+
 def _read_text(
-    col: _Collector, root: Path, folder: Path, source: Source, located: yamlfile.Located
+    col: _Collector, root: Path, folder: Path, source: Source | _TextOnly, located: yamlfile.Located
 ) -> str | None:
     target = (folder / source.text).resolve()
     if not target.is_relative_to(root.resolve()):
@@ -371,11 +388,59 @@ def _unique_id(col: _Collector, file: Path, first_path: dict[str, str], what: st
     return False
 
 
+@dataclass(frozen=True)
+class _Refs:
+    """What a claim file refers to: its quotes' sources and its relations' targets. Read from the
+    file's data when a field is invalid too, so that one run reports every problem of every kind."""
+
+    id: str
+    path: str
+    evidence: tuple[tuple[int, str, str], ...]  # (index, source id, quote)
+    relations: tuple[tuple[str, int, str], ...]  # (supports|contradicts, index, target id)
+    valid: bool
+
+
+def _refs_of_claim(claim: Claim) -> _Refs:
+    return _Refs(
+        claim.id,
+        claim.path,
+        tuple((i, ev.source, ev.quote) for i, ev in enumerate(claim.evidence)),
+        tuple(
+            (kind, j, t) for kind in ("supports", "contradicts") for j, t in enumerate(getattr(claim, kind))
+        ),
+        True,
+    )
+
+
+def _well_formed(value: Any, field: str) -> bool:
+    """A text the model would take (its own errors are reported by the model's check)."""
+    return isinstance(value, str) and 0 < len(value.strip()) <= LIMITS[field]
+
+
+def _refs_of_data(claim_id: str, path: str, data: dict[str, Any]) -> _Refs:
+    """The well-formed references of a claim file that failed validation (the rest is reported)."""
+    evidence = []
+    items = data.get("evidence")
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        if isinstance(item, dict):
+            source, quote = item.get("source"), item.get("quote")
+            if _well_formed(source, "id") and _well_formed(quote, "quote"):
+                evidence.append((i, source.strip(), quote.strip()))
+    relations = []
+    for kind in ("supports", "contradicts"):
+        targets = data.get(kind)
+        for j, target in enumerate(targets if isinstance(targets, list) else []):
+            if _well_formed(target, "id"):
+                relations.append((kind, j, target.strip()))
+    return _Refs(claim_id, path, tuple(evidence), tuple(relations), False)
+
+
 def _load_claims(
     col: _Collector, claim_files: list[Path]
-) -> tuple[dict[str, Claim], dict[str, yamlfile.Located]]:
+) -> tuple[dict[str, Claim], dict[str, yamlfile.Located], list[_Refs]]:
     claims: dict[str, Claim] = {}
     where: dict[str, yamlfile.Located] = {}
+    refs: list[_Refs] = []
     first_path: dict[str, str] = {}
     for file in claim_files:
         col.advance(1)
@@ -386,15 +451,44 @@ def _load_claims(
         if located is None:
             continue
         claim = _validate(col, Claim, located, rel, id=file.stem, path=rel, line=1)
+        where[file.stem] = located
         if claim is not None:
             claims[claim.id] = claim
-            where[claim.id] = located
-    return claims, where
+            refs.append(_refs_of_claim(claim))
+            _claim_warnings(col, claim, located)
+        else:
+            refs.append(_refs_of_data(file.stem, rel, located.data))
+    return claims, where, refs
+
+
+def _claim_warnings(col: _Collector, claim: Claim, located: yamlfile.Located) -> None:
+    """Warnings for a valid claim that is not finished: a placeholder statement, no evidence, a
+    topic other than its folder's."""
+
+    def warn(loc: tuple[str, ...], message: str) -> None:
+        line, c = located.position(loc)
+        col.add(claim.path, line, c, message, "warning")
+
+    if claim.statement.lower().startswith(PLACEHOLDERS):
+        warn(
+            ("statement",),
+            f"statement: {claim.statement!r} is a placeholder; state the claim in one sentence",
+        )
+    if not claim.evidence:
+        warn(("evidence",), "no evidence yet: add a quote with kb add-evidence " + claim.id)
+    parts = claim.path.split("/")
+    # only a topic that could be a folder name is expected to be one
+    if len(parts) > 2 and parts[1] != claim.topic and ID_PATTERN.match(claim.topic):
+        warn(
+            ("topic",),
+            f"topic: {claim.topic!r}, but the file is in claims/{parts[1]}/; "
+            f"move it to claims/{claim.topic}/ or change the topic",
+        )
 
 
 def _check_references(
     col: _Collector,
-    claims: dict[str, Claim],
+    refs: list[_Refs],
     where: dict[str, yamlfile.Located],
     sources: dict[str, Source],
     texts: dict[str, str],
@@ -402,31 +496,29 @@ def _check_references(
     known_sources: set[str],
 ) -> dict[tuple[str, int], list[Span]]:
     spans: dict[tuple[str, int], list[Span]] = {}
-    for claim in claims.values():
-        located = where[claim.id]
-        for i, ev in enumerate(claim.evidence):
-            if ev.source not in known_sources:
-                hint = did_you_mean(ev.source, sources)
-                message = f"evidence[{i}].source: unknown source {ev.source!r}{hint}"
-                col.at(claim.path, located, ("evidence", i, "source"), message)
+    for ref in refs:
+        located = where[ref.id]
+        for i, source, quote in ref.evidence:
+            if source not in known_sources:
+                hint = did_you_mean(source, sources)
+                message = f"evidence[{i}].source: unknown source {source!r}{hint}"
+                col.at(ref.path, located, ("evidence", i, "source"), message)
                 continue
-            if ev.source not in texts:
-                continue  # the source file or its text is invalid; that error is reported there
-            found = _find_quote(col, ev.quote, ev.source, texts[ev.source])
+            if source not in texts:
+                continue  # the source's text cannot be read; that error is reported there
+            found = _find_quote(col, quote, source, texts[source])
             if found is None:
-                message = f"evidence[{i}].quote: not found in the text of source {ev.source!r}"
-                message += quotes.not_found_message(ev.quote, texts[ev.source])
-                col.at(claim.path, located, ("evidence", i, "quote"), message)
-            else:
-                spans[(claim.id, i)] = found
-        for kind in ("supports", "contradicts"):
-            for j, target in enumerate(getattr(claim, kind)):
-                if target == claim.id:
-                    col.at(claim.path, located, (kind, j), f"{kind}[{j}]: a claim cannot {kind[:-1]} itself")
-                elif target not in known_claims:
-                    message = f"{kind}[{j}]: unknown claim {target!r}{did_you_mean(target, known_claims)}"
-                    col.at(claim.path, located, (kind, j), message)
-    _check_conflicting_relations(col, claims, where)
+                message = f"evidence[{i}].quote: not found in the text of source {source!r}"
+                message += quotes.not_found_message(quote, texts[source])
+                col.at(ref.path, located, ("evidence", i, "quote"), message)
+            elif ref.valid:
+                spans[(ref.id, i)] = found
+        for kind, j, target in ref.relations:
+            if target == ref.id:
+                col.at(ref.path, located, (kind, j), f"{kind}[{j}]: a claim cannot {kind[:-1]} itself")
+            elif target not in known_claims:
+                message = f"{kind}[{j}]: unknown claim {target!r}{did_you_mean(target, known_claims)}"
+                col.at(ref.path, located, (kind, j), message)
     return spans
 
 
@@ -497,11 +589,13 @@ def _load(
     claim_files = _yaml_files(col, root / "claims")
     with show_progress("validating", len(source_files) + len(claim_files)) as col.advance:
         sources, texts = _load_sources(col, root, source_files)
-        claims, where = _load_claims(col, claim_files)
+        claims, where, refs = _load_claims(col, claim_files)
     # Claims whose file failed to validate still exist: relations to them are not "unknown".
     known_claims = set(claims) | {p.stem for p in claim_files}
     known_sources = {p.stem for p in source_files}
-    spans = _check_references(col, claims, where, sources, texts, known_claims, known_sources)
+    # every claim's quotes and relations are checked, valid or not: all problems in one run
+    spans = _check_references(col, refs, where, sources, texts, known_claims, known_sources)
+    _check_conflicting_relations(col, claims, where)
     _check_disputes(col, config, config_located, claims, known_claims)
     if not any(p.severity == "error" for p in col.problems):
         # only meaningful when every claim file could be read

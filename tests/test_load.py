@@ -98,3 +98,25 @@ def test_progress_is_reported_per_file_and_silent_when_piped(runner) -> None:
     # through the CLI, output is not a terminal: no bar, just the result
     result = runner.invoke(cli, ["validate", "--kb", str(FIXTURES / "valid")])
     assert result.stderr == ""
+
+
+def test_unfinished_claims_are_warnings_not_errors(runner) -> None:
+    """A placeholder statement, a claim without evidence and a topic other than the folder's are
+    reported, and kb validate still succeeds."""
+    case = FIXTURES / "warnings"
+    result = runner.invoke(cli, ["validate", "--kb", str(case)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "ok: 1 sources, 3 claims, 1 quotes verified, 1 relations, 4 warnings\n"
+    check_golden(case / "expected.txt", result.stderr)
+
+
+def test_one_run_reports_every_kind_of_problem() -> None:
+    """Field errors do not hide the quote and reference checks of the same file (one-pass)."""
+    kb, problems = load(FIXTURES / "invalid" / "one-pass")
+    assert kb is None
+    messages = [(p.path.rsplit("/", 1)[-1], p.message.split(":")[0]) for p in problems]
+    assert ("slow-running-shrinks.yaml", "evidence[0].stance") in messages  # a field error...
+    assert ("slow-running-shrinks.yaml", "evidence[0].quote") in messages  # ...and its quote checked
+    assert ("slow-running-shrinks.yaml", "supports[0]") in messages  # ...and its relations
+    assert ("running-builds-muscle.yaml", "evidence[0].quote") in messages  # a quote beside a type error
+    assert ("one.yaml", "kind") in messages  # the source's text is still read for the quotes
