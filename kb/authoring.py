@@ -58,12 +58,21 @@ def slugify(text: str, max_length: int = MAX_ID_LENGTH) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     words = re.findall(r"[a-z0-9]+", ascii_text.lower())
     slug = ""
+    kept: list[str] = []
     for word in words:
         candidate = f"{slug}-{word}" if slug else word
         if len(candidate) > max_length:
+            # cut short: a dangling "a", "the", "of"... at the end says nothing
+            while len(kept) > 1 and kept[-1] in _DANGLING:
+                kept.pop()
+            slug = "-".join(kept)
             break
         slug = candidate
+        kept.append(word)
     return slug or (words[0][:max_length] if words else "")
+
+
+_DANGLING = frozenset("a an the of and or to for in on at by with from your my our their is are".split())
 
 
 def check_id(value: str, what: str) -> str:

@@ -101,6 +101,8 @@ CAUSAL = frozenset(
     "tones bulk prevent prevents improve improves affect affects trigger triggers result results keep "
     "keeps raise raises raised lower lowers switch matter matters harm harms protect protects used".split()
 )
+# Words by which an author takes a side on what others say.
+STANCE_WORDS = frozenset("agree agrees disagree disagrees wrong right myth true false untrue".split())
 COMPARATIVES = frozenset(
     "more less fewer than bigger smaller larger leaner slimmer thinner thicker better worse".split()
 )
@@ -676,15 +678,17 @@ def compare(
 def cue_score(sentence: str) -> tuple[int, list[str]]:
     """How much a sentence asserts or advises: one point per kind of cue, with the cues found."""
     tokens = words(sentence)
+    phrased = [t for clause in clauses(sentence) for t in clause]  # "give up" read as one word
     found = []
-    for name, table in (
-        ("modal/advice", MODAL_OR_ADVICE),
-        ("causal verb", CAUSAL),
-        ("comparative", COMPARATIVES),
+    for name, table, among in (
+        ("modal/advice", MODAL_OR_ADVICE | set(PHRASE_WORDS), phrased),
+        ("causal verb", CAUSAL, tokens),
+        ("comparative", COMPARATIVES, tokens),
+        ("stance", STANCE_WORDS, tokens),
     ):
-        hit = next((t for t in tokens if t in table), None)
+        hit = next((t for t in among if t in table), None)
         if hit:
-            found.append(f"{name} '{hit}'")
+            found.append(f"{name} '{PHRASE_WORDS.get(hit, hit)}'")
     if not any("comparative" in f for f in found):
         hit = next((t for t in tokens if re.fullmatch(r"[a-z]{3,}er", t) and "than" in tokens), None)
         if hit:

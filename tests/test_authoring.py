@@ -261,7 +261,7 @@ def test_author_from_byline_in_text_markdown_and_html(tmp_path: Path) -> None:
 def test_ids_are_short_and_cut_at_a_word() -> None:
     title = "Does cycling make your legs bigger? A coach's notes on the bike and leg size"
     slug = authoring.slugify(title)
-    assert slug == "does-cycling-make-your-legs-bigger-a"
+    assert slug == "does-cycling-make-your-legs-bigger"  # not "...-bigger-a"
     assert len(slug) <= authoring.MAX_ID_LENGTH == 40
     assert title.lower().replace("?", "").startswith(slug.replace("-", " "))
 
