@@ -332,6 +332,10 @@ def link_command(kb_dir: Path, claim_id: str, relation: str, other_id: str) -> N
 @click.option("--speaker", help="Who says it inside the source (default: the draft's).")
 @click.option("--statement", help="As a new claim: its statement, in place of the draft's sentence.")
 @click.option("--topic", help="As a new claim: its topic (and folder), in place of the draft's.")
+@click.option("--id", "claim_id", help="As a new claim: its id (default: the draft's file name).")
+@click.option(
+    "--keep-draft", is_flag=True, help="With --into: keep the draft, to add its quote elsewhere too."
+)
 @reports_errors
 def accept(
     kb_dir: Path,
@@ -342,22 +346,31 @@ def accept(
     speaker: str | None,
     statement: str | None,
     topic: str | None,
+    claim_id: str | None,
+    keep_draft: bool,
 ) -> None:
     """Keep a draft from kb extract: add its quote to an existing claim (--into CLAIM), or move it
     into claims/TOPIC/ as a new claim. Quotes are checked first; the draft is then deleted."""
     from kb import edit
 
+    if not draft.exists() and (kb_dir / draft).exists():
+        draft = kb_dir / draft  # as the drafts name themselves: relative to the knowledge base
     if into is not None:
-        if statement or topic:
+        if statement or topic or claim_id:
             raise UsageError(
-                "--statement and --topic are for a new claim; with --into the claim keeps its own"
+                "--statement, --topic and --id are for a new claim; with --into it keeps its own"
             )
-        path = edit.accept_into(kb_dir, draft, into, stance=stance, kind=kind, speaker=speaker)
-        click.echo(f"added the quote of {draft.name} to {_shown(kb_dir, path)}; deleted the draft")
+        path = edit.accept_into(
+            kb_dir, draft, into, stance=stance, kind=kind, speaker=speaker, keep=keep_draft
+        )
+        kept = "kept the draft" if keep_draft else "deleted the draft"
+        click.echo(f"added the quote of {draft.name} to {_shown(kb_dir, path)}; {kept}")
         return
-    if stance or kind or speaker:
-        raise UsageError("--stance, --kind and --speaker go with --into; edit the draft for a new claim")
-    path = edit.accept_as_new(kb_dir, draft, statement=statement, topic=topic)
+    if stance or kind or speaker or keep_draft:
+        raise UsageError(
+            "--stance, --kind, --speaker and --keep-draft go with --into; edit the draft instead"
+        )
+    path = edit.accept_as_new(kb_dir, draft, statement=statement, topic=topic, claim_id=claim_id)
     click.echo(f"new claim {_shown(kb_dir, path)}; deleted the draft")
 
 

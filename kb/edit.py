@@ -353,24 +353,32 @@ def accept_into(
     stance: str | None = None,
     kind: str | None = None,
     speaker: str | None = None,
+    keep: bool = False,
 ) -> Path:
-    """Add a draft's evidence to an existing claim, then delete the draft; the claim's path."""
+    """Add a draft's evidence to an existing claim, then delete the draft (unless ``keep``);
+    the claim's path."""
     draft = read_draft(kb_root, draft_path)
     items = _draft_evidence(draft, {"stance": stance, "kind": kind, "speaker": speaker})
     path = add_evidence(kb_root, claim_id, items)
-    draft_path.unlink()
+    if not keep:
+        draft_path.unlink()
     return path
 
 
 def accept_as_new(
-    kb_root: Path, draft_path: Path, *, statement: str | None = None, topic: str | None = None
+    kb_root: Path,
+    draft_path: Path,
+    *,
+    statement: str | None = None,
+    topic: str | None = None,
+    claim_id: str | None = None,
 ) -> Path:
     """Move a draft into ``claims/<topic>/`` as a new claim (its statement and topic replaced
     when given); its quotes and relations are checked first. The new file's path."""
     from kb.authoring import check_id
 
     draft = read_draft(kb_root, draft_path)
-    claim_id = check_id(draft.path.stem, "claim id")
+    claim_id = check_id(claim_id or draft.path.stem, "claim id")
     taken = existing_claim_file(kb_root, claim_id)
     if taken is not None:
         raise KbError(f"{_rel(kb_root, taken)} already has the id {claim_id!r}; rename the draft first")

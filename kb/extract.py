@@ -783,7 +783,7 @@ def relations_for(
             continue
         verdict, why = compare(sentence, claim.statement, common)
         kind: RelationKind
-        if verdict and not close and "amount" not in why:
+        if not close and not (verdict and "amount" in why):
             # a claim only as near as its topic: direction words alone are too weak a sign
             kind, why = "related", "same topic, few words in common: too far apart to tell how they relate"
         elif verdict == "opposite":
@@ -904,6 +904,7 @@ def extract(
     scored: list[tuple[float, Sentence, list[str], list[str]]] = []
     all_sentences = sentences(text)
     central = central_sentence(kb.sources[source_id].title, all_sentences)
+    subject = set(content_stems(f"{kb.sources[source_id].title} {kb.config.title} {kb.config.description}"))
 
     def skip(sentence: Sentence, reason: str) -> None:
         skipped[reason.split(":")[0]] += 1
@@ -923,14 +924,24 @@ def extract(
             cue_names = ["the document's central assertion (closest to its title)", *cue_names]
             scored.append((math.inf, sentence, relevant, cue_names))
             continue
-        # with no claims yet there is no vocabulary: the cues alone decide; a sentence full of
-        # the base's words needs no cue
-        if index.vocabulary and (len(relevant) < 2 or not stems & index.core):
-            skip(sentence, "off topic: fewer than two words of the base's claims")
-        elif cues < (1 if index.vocabulary else 2) and len(relevant) < ASSERTION_WORDS:
+        # a sentence full of the base's words needs no cue
+        if index.vocabulary:
+            if len(relevant) < 2 or not stems & index.core:
+                skip(sentence, "off topic: fewer than two words of the base's claims")
+            elif cues < 1 and len(relevant) < ASSERTION_WORDS:
+                skip(sentence, "no assertion: no modal or advice verb, causal verb, comparative or number")
+            else:
+                scored.append((len(relevant) + cues, sentence, relevant, cue_names))
+            continue
+        # with no claims yet, the subject is the document's title (and the base's): a sentence
+        # on it needs one cue, any other two
+        on_subject = sorted(stems & subject)
+        if cues >= 2 or (on_subject and cues >= 1):
+            scored.append((len(on_subject) + cues, sentence, on_subject, cue_names))
+        elif on_subject:
             skip(sentence, "no assertion: no modal or advice verb, causal verb, comparative or number")
         else:
-            scored.append((len(relevant) + cues, sentence, relevant, cue_names))
+            skip(sentence, "off topic, and fewer than two assertion cues: no word of the title")
     if len(scored) > limit:
         keep = sorted(scored, key=lambda s: (-s[0], s[1].start))[:limit]
         kept = {id(s[1]) for s in keep}

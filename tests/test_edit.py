@@ -307,3 +307,25 @@ def test_add_evidence_and_link_commands(runner, base: Path) -> None:
     kb, problems = load(base)
     assert kb is not None, problems
     assert ("give-up-the-bike", "easy-cycling-no-bulk", "contradicts") in kb.relations()
+
+
+def test_accept_into_two_claims_with_keep_draft_and_a_new_id(runner, base: Path) -> None:
+    path = draft(base)
+    relative = path.relative_to(base).as_posix()  # as the drafts name themselves
+    first = ["accept", relative, "--kb", str(base), "--into", "hard-cycling-builds-quads", "--keep-draft"]
+    result = runner.invoke(cli, first)
+    assert result.exit_code == 0, result.output
+    assert "kept the draft" in result.stdout and path.exists()
+    second = ["accept", relative, "--kb", str(base), "--into", "give-up-the-bike", "--stance", "opposes"]
+    assert runner.invoke(cli, second).exit_code == 0
+    assert not path.exists()
+    kb, problems = load(base)
+    assert kb is not None, problems
+    assert kb.claims["give-up-the-bike"].evidence[-1].stance == "opposes"
+    # a new claim under an id of its own
+    path = draft(base)
+    result = runner.invoke(cli, ["accept", str(path), "--kb", str(base), "--id", "hills-build-quads-2"])
+    assert result.exit_code == 0, result.output
+    assert (base / "claims" / "running" / "hills-build-quads-2.yaml").is_file()
+    wrong = runner.invoke(cli, ["accept", str(draft(base)), "--kb", str(base), "--into", "x", "--id", "y"])
+    assert wrong.exit_code == 2
