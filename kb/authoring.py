@@ -334,7 +334,7 @@ def _same_text_key(text: str) -> str:
     return " ".join(text.split())
 
 
-def _source_texts(kb_root: Path) -> dict[str, Path]:
+def source_text_files(kb_root: Path) -> dict[str, Path]:
     """Each source id with the file its ``text`` field names (only the readable, safe ones)."""
     folder = kb_root / "sources"
     found: dict[str, Path] = {}
@@ -357,7 +357,7 @@ def _source_texts(kb_root: Path) -> dict[str, Path]:
 def duplicate_source(kb_root: Path, text: str) -> str | None:
     """The id of a source whose text is ``text`` up to white space, or None."""
     key = _same_text_key(text)
-    for source_id, path in _source_texts(kb_root).items():
+    for source_id, path in source_text_files(kb_root).items():
         try:
             if path.stat().st_size > MAX_DOCUMENT_BYTES:
                 continue

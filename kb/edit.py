@@ -79,7 +79,7 @@ def read_claim_path(kb_root: Path, path: Path) -> ClaimFile:
 
 def source_text(kb_root: Path, source_id: str) -> str:
     """The text of source ``source_id``, read the way kb validate reads it."""
-    from kb.authoring import _source_texts
+    from kb.authoring import source_text_files
 
     yaml_file = kb_root / "sources" / f"{source_id}.yaml"
     if not yaml_file.is_file():
@@ -87,7 +87,7 @@ def source_text(kb_root: Path, source_id: str) -> str:
         from kb.load import did_you_mean
 
         raise UsageError(f"no source {source_id!r} in sources/{did_you_mean(source_id, known)}")
-    path = _source_texts(kb_root).get(source_id)
+    path = source_text_files(kb_root).get(source_id)
     if path is None:
         raise KbError(f"sources/{source_id}.yaml: its text file cannot be read; run kb validate")
     try:
