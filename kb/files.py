@@ -15,6 +15,8 @@ every entry that is not a regular file or a folder into a problem, never a silen
 
 from __future__ import annotations
 
+import errno
+import functools
 import os
 import stat
 from dataclasses import dataclass
@@ -53,21 +55,36 @@ def _kind(mode: int) -> str:
 
 def inside(path: Path, root: Path) -> bool:
     """Whether ``path``, links resolved, lies inside ``root`` (links resolved too)."""
-    return path.resolve().is_relative_to(root.resolve())
+    return path.resolve().is_relative_to(_resolved(str(root)))
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved(root: str) -> Path:
+    return Path(root).resolve()
 
 
 def read_bounded(path: Path, limit: int, root: Path | None = None) -> bytes:
     """The bytes of the regular file at ``path``; ``FileProblem`` for anything else.
 
-    With ``root``, the file (links resolved) must lie inside that folder. More than
-    ``limit`` bytes is a ``FileProblem`` too, found without reading past ``limit + 1``.
+    With ``root``, a file that is a link must point inside that folder (links resolved); the
+    folders leading to ``path`` are the caller's to vouch for (``walk`` refuses links to folders).
+    More than ``limit`` bytes is a ``FileProblem`` too, found without reading past ``limit + 1``.
     """
-    target = path.resolve()
-    if root is not None and not target.is_relative_to(root.resolve()):
-        raise FileProblem("is a link to a file outside the knowledge-base folder; kb does not read it")
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
+    nofollow = getattr(os, "O_NOFOLLOW", 0) if root is not None else 0
     try:
-        fd = os.open(target, flags)
+        try:
+            fd = os.open(path, flags | nofollow)
+        except OSError as exc:
+            if not nofollow or exc.errno != errno.ELOOP:
+                raise
+            # the file is a link: followed only when it stays inside the folder
+            target = path.resolve()
+            if not target.is_relative_to(_resolved(str(root))):
+                raise FileProblem(
+                    "is a link to a file outside the knowledge-base folder; kb does not read it"
+                ) from None
+            fd = os.open(target, flags)
     except FileNotFoundError as exc:
         raise FileProblem("file not found") from exc
     except OSError as exc:
@@ -118,37 +135,38 @@ def walk(folder: Path, root: Path) -> tuple[list[Path], list[Unreadable]]:
     """
     files: list[Path] = []
     problems: list[Unreadable] = []
-
-    def failed(exc: OSError) -> None:
-        name = Path(exc.filename) if exc.filename else folder
-        problems.append(Unreadable(name, f"cannot read folder: {exc.strerror or exc}"))
-
-    for here, dirs, names in os.walk(folder, onerror=failed):
-        kept = []
-        for name in dirs:
-            if name.startswith("."):
+    todo = [str(folder)]
+    while todo:
+        here = todo.pop()
+        try:
+            with os.scandir(here) as entries:
+                listed = list(entries)
+        except OSError as exc:
+            problems.append(Unreadable(Path(here), f"cannot read folder: {exc.strerror or exc}"))
+            continue
+        for entry in listed:
+            if entry.name.startswith("."):
                 continue
-            path = Path(here, name)
-            if path.is_symlink():
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    todo.append(entry.path)
+                    continue
+                if not entry.is_symlink() and entry.is_file(follow_symlinks=False):
+                    files.append(Path(entry.path))  # the common case: no further system call
+                    continue
+                mode = os.stat(entry.path).st_mode  # a link, or something odd: what it points at
+            except OSError as exc:
+                message = "is a broken link" if entry.is_symlink() else f"cannot read: {exc.strerror}"
+                problems.append(Unreadable(Path(entry.path), message))
+                continue
+            path = Path(entry.path)
+            if stat.S_ISREG(mode):
+                files.append(path)
+            elif stat.S_ISDIR(mode):
                 where = "inside" if inside(path, root) else "outside"
                 message = f"is a link to a folder {where} the knowledge-base folder; kb does not follow it"
                 problems.append(Unreadable(path, message))
             else:
-                kept.append(name)
-        dirs[:] = kept
-        for name in names:
-            if name.startswith("."):
-                continue
-            path = Path(here, name)
-            try:
-                mode = path.stat().st_mode  # follows a link: what matters is what it points at
-            except OSError as exc:
-                message = "is a broken link" if path.is_symlink() else f"cannot read: {exc.strerror}"
-                problems.append(Unreadable(path, message))
-                continue
-            if stat.S_ISREG(mode):
-                files.append(path)
-            elif not stat.S_ISDIR(mode):
                 problems.append(
                     Unreadable(path, f"is {_kind(mode)}; a knowledge base holds regular files only")
                 )

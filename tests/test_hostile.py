@@ -418,3 +418,13 @@ def test_add_source_refuses_a_document_that_is_a_device(tmp_path: Path, runner, 
     result = runner.invoke(cli, ["add-source", str(doc), "--kb", str(root)])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert "is a device, not a regular file" in result.stderr
+
+
+def test_claim_linked_from_inside_the_folder_is_read(tmp_path: Path, runner) -> None:
+    root = _base(tmp_path)
+    claim = root / "claims" / "running" / "running-shrinks-legs.yaml"
+    (root / "drafts").mkdir()
+    claim.rename(root / "drafts" / "kept.yaml")
+    claim.symlink_to(Path("..") / ".." / "drafts" / "kept.yaml")
+    result = runner.invoke(cli, ["validate", "--kb", str(root)])
+    assert result.exit_code == 0, result.output
