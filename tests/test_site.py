@@ -160,6 +160,49 @@ def test_contradictions_page_shows_both_sides_with_links_to_both_sources(site: P
     assert len(found) >= 2
 
 
+def test_topic_page_leads_with_its_disputes_then_agreement_then_one_source(site: Path, fixture_kb) -> None:
+    from kb.disputes import anchor
+
+    weights = compute(fixture_kb)
+    for topic in ("running", "diet"):
+        page = read_page(site, f"topics/{topic}.html")
+        sections = ("Disputes", "What the sources agree on", "On one source's word", "Every claim")
+        order = [page.text.index(h) for h in sections]
+        assert order == sorted(order)
+        disputes = [d for d in weights.disputes if d.id in weights.topics[topic].disputes]
+        assert disputes
+        for d in disputes:
+            assert d.question in page.text and d.summary() in page.text
+            assert f"../contradictions.html#{anchor(d)}" in page.links
+            for p in d.positions:
+                assert f"{shown(p.strength):.2f} {strength_words(p.strength)}" in page.text
+    # a claim only one source speaks to, in no dispute, is listed as resting on that source's word
+    diet = read_page(site, "topics/diet.html")
+    one_source = diet.text.rsplit("On one source's word", 1)[1].rsplit("Every claim", 1)[0]
+    assert "A calorie deficit is needed to slim the legs." in one_source
+    assert "A calorie deficit alone decides" not in one_source  # in a dispute
+
+
+def test_claim_page_shows_its_disputes_rivals_verdict_and_voices(site: Path, fixture_kb) -> None:
+    from kb.disputes import anchor
+
+    weights = compute(fixture_kb)
+    (dispute,) = [d for d in weights.disputes if "jogging-builds-thighs" in d.claims]
+    page = read_page(site, "claims/jogging-builds-thighs.html")
+    assert page.text.index("In dispute") < page.text.index("Evidence for")
+    assert dispute.question in page.text and dispute.summary() in page.text
+    assert f"../contradictions.html#{anchor(dispute)}" in page.links
+    for rival in dispute.positions:
+        if rival.claim != "jogging-builds-thighs":
+            assert f"{rival.claim}.html" in page.links
+        assert f"{shown(rival.strength):.2f} {strength_words(rival.strength)}" in page.text
+    # a reader's evidence is shown as the reader's, not as the source's own word
+    reader = read_page(site, "claims/deficit-needed.html")
+    assert "said by a reader of Runners' forum thread (reader Sam)" in reader.text
+    assert "Other voices" in reader.text and "a reader of Runners' forum thread, for" in reader.text
+    assert "In dispute" not in reader.text
+
+
 def test_agreement_page_shows_the_heat_map(site: Path, fixture_kb) -> None:
     page = read_page(site, "agreement.html")
     assert [img["src"] for img in page.images] == ["assets/kb/agreement.svg"]
@@ -251,6 +294,8 @@ def test_generated_markdown_golden(fixture_kb) -> None:
     check_golden(SITE_GOLDEN / "forum.md", files["sources/forum.md"])
     check_golden(SITE_GOLDEN / "index.md", files["index.md"])
     check_golden(SITE_GOLDEN / "contradictions.md", files["contradictions.md"])
+    check_golden(SITE_GOLDEN / "topic-diet.md", files["topics/diet.md"])
+    check_golden(SITE_GOLDEN / "claim-jogging-builds-thighs.md", files["claims/jogging-builds-thighs.md"])
 
 
 # --- text is data ---

@@ -356,11 +356,12 @@ def verdict_line(data: SiteData, here: str, d: Dispute) -> str:
     return text + f"\n{{: .kb-verdict-line .kb-verdict-line--{label} }}\n"
 
 
-def positions_list(data: SiteData, here: str, d: Dispute) -> str:
+def positions_list(data: SiteData, here: str, d: Dispute, this_claim: str | None = None) -> str:
     """The positions, strongest first: strength and its words, consensus, claim, who backs it, who not."""
     items = []
     for i, p in enumerate(d.positions):
         lead = " \u2190 leads" if d.verdict.leader == i else ""
+        lead += " (this claim)" if p.claim == this_claim else ""
         backers = _backers(data, here, p.sources_for, p.voices_for)
         against = _backers(data, here, p.sources_against, p.voices_against)
         items.append(
@@ -371,11 +372,13 @@ def positions_list(data: SiteData, here: str, d: Dispute) -> str:
     return '<div class="kb-positions" markdown="1">\n\n' + "\n".join(items) + "\n\n</div>\n"
 
 
-def dispute_summary(data: SiteData, here: str, d: Dispute, level: int = 3) -> str:
+def dispute_summary(
+    data: SiteData, here: str, d: Dispute, level: int = 3, this_claim: str | None = None
+) -> str:
     """A dispute in short, for the home, topic and claim pages: its question (linked to it on the
     Disagreements page), the verdict, and its positions with their strengths and sources."""
     heading = f"{'#' * level} [{md(d.question)}]({dispute_link(here, d)}) {{: .kb-question }}\n"
-    return "\n".join((heading, verdict_line(data, here, d), positions_list(data, here, d)))
+    return "\n".join((heading, verdict_line(data, here, d), positions_list(data, here, d, this_claim)))
 
 
 def disputes_for_home(data: SiteData, limit: int = TOP_DISPUTES) -> list[Dispute]:
@@ -541,10 +544,25 @@ def _evidence_item(data: SiteData, here: str, claim: Claim, index: int) -> str:
     return (
         f"> {_quote_link(data, here, claim.id, index)}\n\n"
         f"{_source_link(data, here, source.id)} ({md(source.kind)}) \u00b7 {md(ev.kind)} \u00b7 said by "
-        f"{_speaker(ev.speaker)} \u00b7 weight **{ew.weight:.3f}** \u00b7 moves the base score by "
+        f"{_said_by(data, ev.source, ev.speaker, ew.speaker_role)} \u00b7 weight **{ew.weight:.3f}**"
+        " \u00b7 moves the base score by "
         f"{ew.effect:+.3f}\n"
         f'{{: .kb-evidence-meta }}\n\n<small class="kb-explanation">{md(ew.explanation)}</small>\n'
     )
+
+
+def _said_by(data: SiteData, source: str, speaker: str | None, role: str) -> str:
+    """Who says it: the source's author, or a voice of its own ("a reader of X"), which never puts the
+    source on a side."""
+    if role == "author":
+        return _speaker(speaker)
+    voice = _voice(data, Voice(source, speaker or "", role))
+    named = f" ({md(speaker)})" if speaker and md(speaker) not in voice else ""
+    return f"{voice}{named}, a voice of its own, not the source's author"
+
+
+def claim_disputes(data: SiteData, claim_id: str) -> list[Dispute]:
+    return [d for d in data.weights.disputes if claim_id in d.claims]
 
 
 def claim_markdown(data: SiteData, claim: Claim) -> str:
@@ -562,6 +580,14 @@ def claim_markdown(data: SiteData, claim: Claim) -> str:
         + (f" \u00b7 tags: {tags}" if tags else "")
         + f" \u00b7 id `{claim.id}`\n"
     )
+    disputes = claim_disputes(data, claim.id)
+    if disputes:
+        out.append("## In dispute\n")
+        out.append(
+            f"This claim is a position in {_plural(len(disputes), 'dispute')}: the question, the verdict, "
+            "and every position with its strength (this claim's rivals among them).\n"
+        )
+        out.extend(dispute_summary(data, here, d, this_claim=claim.id) for d in disputes)
     for stance, heading in (("supports", "Evidence for"), ("opposes", "Evidence against")):
         items = [i for i, ev in enumerate(claim.evidence) if ev.stance == stance]
         out.append(f"## {heading} ({len(items)})\n")
@@ -591,6 +617,12 @@ def claim_markdown(data: SiteData, claim: Claim) -> str:
         f"For: {', '.join(_source_link(data, here, s) for s in w.sources_for) or 'no source'}. "
         f"Against: {', '.join(_source_link(data, here, s) for s in w.sources_against) or 'no source'}.\n"
     )
+    voices = [("for", v) for v in w.voices_for] + [("against", v) for v in w.voices_against]
+    if voices:
+        listed = "; ".join(f"{_voice(data, v)}, {side}" for side, v in voices)
+        out.append(
+            f"Other voices (they weigh, at a discount, but never put their source on a side): {listed}.\n"
+        )
     note = _weighting_note(data, here)
     if note:
         out.append(note + ".\n")
@@ -600,7 +632,7 @@ def claim_markdown(data: SiteData, claim: Claim) -> str:
             f"[{data.number(c)}]({link(here, CONTRADICTIONS, contradiction_anchor(data.number(c)))})"
             for c in clashes
         )
-        out.append(f"Sources disagree over this claim: see disagreements {numbers}.\n")
+        out.append(f"Sources clash over this claim: see the clashes {numbers}, side by side.\n")
 
     out.append("## Neighbourhood in the graph\n")
     out.append(
@@ -861,31 +893,66 @@ def sources_index(data: SiteData) -> str:
 # --- topics ---
 
 
+def _claim_item(data: SiteData, here: str, w: ClaimWeight) -> str:
+    """A claim in a list: its strength with its words and consensus, the claim, who backs it."""
+    backers = _backers(data, here, w.sources_for, w.voices_for)
+    return (
+        f"- **{_num(w.strength)}** {strength_words(w.strength)} {badge(w.consensus)}"
+        f' {_claim_link(data, here, w.id)}<br><span class="kb-backers">backed by {backers}</span>'
+    )
+
+
+def topic_disputes(data: SiteData, topic: str) -> list[Dispute]:
+    """The disputes with a position in this topic, the main ones first (as its verdict has them)."""
+    by_id = {d.id: d for d in data.weights.disputes}
+    return [by_id[i] for i in data.weights.topics[topic].disputes]
+
+
 def topic_markdown(data: SiteData, topic: str) -> str:
+    """A topic: its disputes with their verdicts first, then what the sources agree on, then what rests
+    on one source's word, then every claim."""
     here = topic_page(topic)
     summary = data.weights.topics[topic]
-    out = [front_matter_title(f"Topic: {topic}"), f"# Topic: {md(topic)}\n", md(summary.verdict) + "\n"]
+    weights = data.weights.claims
+    out = [front_matter_title(f"Topic: {topic}"), f"# Topic: {md(topic)}\n"]
     counts = ", ".join(f"{n} {label}" for label, n in summary.consensus_counts.items() if n)
     out.append(f"{_plural(len(summary.claims), 'claim')}: {counts}.\n")
+    disputes = topic_disputes(data, topic)
+    out.append("## Disputes\n")
+    if disputes:
+        out.extend(dispute_summary(data, here, d) for d in disputes)
+    else:
+        out.append("The sources answer no question of this topic differently.\n")
+    out.append("## What the sources agree on\n")
+    agreed = [weights[c] for c in summary.claims if weights[c].consensus == "agreed"]
+    if agreed:
+        out.append("\n".join(_claim_item(data, here, w) for w in agreed) + "\n")
+    else:
+        out.append("No claim of this topic is backed by two sources with none against it.\n")
+    out.append("## On one source's word\n")
+    in_dispute = {c for d in disputes for c in d.claims}
+    single = [
+        weights[c] for c in summary.claims if weights[c].consensus == "single-source" and c not in in_dispute
+    ]
+    if single:
+        out.append("Claims only one source speaks to, strongest first:\n")
+        out.append("\n".join(_claim_item(data, here, w) for w in single) + "\n")
+    else:
+        out.append("No claim of this topic rests on one source alone.\n")
+    out.append("## Every claim\n")
     rows = []
     for cid in summary.claims:
-        w = data.weights.claims[cid]
+        w = weights[cid]
         rows.append(
             (
                 _claim_link(data, here, cid),
-                f"{_num(w.strength)}",
+                f"{_num(w.strength)} {strength_words(w.strength)}",
                 badge(w.consensus),
-                ", ".join(_source_link(data, here, s) for s in w.sources_for) or "\u2014",
-                ", ".join(_source_link(data, here, s) for s in w.sources_against) or "\u2014",
+                _backers(data, here, w.sources_for, w.voices_for),
+                _backers(data, here, w.sources_against, w.voices_against),
             )
         )
-    out.append(_table(("claim", "strength", "consensus", "sources for", "sources against"), rows))
-    members = set(summary.claims)
-    clashes = [c for c in data.contradictions if c.claim_a in members or c.claim_b in members]
-    if clashes:
-        out.append("## Disagreements\n")
-        out.extend(_clash_items(data, here, clashes))
-        out.append("")
+    out.append(_table(("claim", "strength", "consensus", "backed by", "argued against by"), rows))
     out.append("## Sources\n")
     out.append(", ".join(_source_link(data, here, s) for s in summary.sources) + "\n")
     return "\n".join(out)
