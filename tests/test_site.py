@@ -21,7 +21,7 @@ from kb.cli import cli
 from kb.errors import UsageError
 from kb.load import load_valid
 from kb.site import build as site_build
-from kb.site import pages
+from kb.site import pages, svg
 from kb.site.text import md, one_line, slug
 from kb.weigh import compute, shown, strength_words
 from tests.conftest import FIXTURES, REPO, check_golden
@@ -203,19 +203,75 @@ def test_claim_page_shows_its_disputes_rivals_verdict_and_voices(site: Path, fix
     assert "In dispute" not in reader.text
 
 
-def test_agreement_page_shows_the_heat_map(site: Path, fixture_kb) -> None:
-    page = read_page(site, "agreement.html")
-    assert [img["src"] for img in page.images] == ["assets/kb/agreement.svg"]
-    heatmap = ET.parse(site / "assets/kb/agreement.svg").getroot()
-    cells = heatmap.findall("{http://www.w3.org/2000/svg}rect")
-    n = len(fixture_kb.sources)
-    assert len(cells) >= n * n
-    labels = "".join(heatmap.itertext())
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _heatmap_labels(root: ET.Element) -> list[str]:
+    """The texts of a heat map, each <text> with its lines joined by spaces."""
+    texts = root.iter(f"{SVG}text")
+    return [
+        " ".join(" ".join(t.itertext() if len(t) == 0 else (s.text or "" for s in t)).split()) for t in texts
+    ]
+
+
+def test_agreement_page_draws_the_heat_map_with_whole_labels_and_linked_cells(site: Path, fixture_kb) -> None:
     from kb.contradictions import agreement_matrix
 
     matrix = agreement_matrix(fixture_kb, compute(fixture_kb))
-    pair = f"{matrix.agree.at['coach', 'forum']} / {matrix.disagree.at['coach', 'forum']}"
-    assert "Runners' forum thread" in labels and pair in labels
+    html = (site / "agreement.html").read_text(encoding="utf-8")
+    inline = html.split('<div class="kb-heatmap"', 1)[1].split(">", 1)[1].split("</div>", 1)[0]
+    page = read_page(site, "agreement.html")
+    assert "../assets/kb/agreement.svg" not in page.links and "assets/kb/agreement.svg" in page.links
+    for root in (ET.fromstring(inline), ET.parse(site / "assets/kb/agreement.svg").getroot()):
+        labels = _heatmap_labels(root)
+        for number, source in enumerate(sorted(fixture_kb.sources), 1):
+            # whole titles, however long (the hostile one is markup, shown as text)
+            assert f"{number}. {' '.join(fixture_kb.sources[source].title.split())}" in labels
+        assert not any("\u2026" in label for label in labels)
+        pair = f"{matrix.agree.at['coach', 'forum']} / {matrix.disagree.at['coach', 'forum']}"
+        assert pair in labels
+        sizes = [float(t.get("font-size", "0")) for t in root.iter(f"{SVG}text")]
+        assert min(sizes) >= svg.HEATMAP_MIN_FONT
+    # every pair that shares a claim links to what the two say on the Disagreements page; the diagonal
+    # to the source
+    links = [a.get("href") for a in ET.fromstring(inline).iter(f"{SVG}a")]
+    shared = [(x, y) for x, y in matrix.pairs()[["source_a", "source_b"]].itertuples(index=False)]
+    shared = [(x, y) for x, y in shared if matrix.agree.at[x, y] or matrix.disagree.at[x, y]]
+    assert shared
+    for x, y in shared:
+        assert links.count(f"contradictions.html#{pages.pair_anchor(x, y)}") == 2  # both cells of the pair
+    for source in fixture_kb.sources:
+        assert f"sources/{source}.html" in links
+    disagreements = read_page(site, "contradictions.html")
+    for x, y in shared:
+        assert pages.pair_anchor(x, y) in disagreements.ids
+    # the picture's own file links from where it is
+    file_links = [a.get("href") for a in ET.parse(site / "assets/kb/agreement.svg").getroot().iter(f"{SVG}a")]
+    for href in file_links:
+        target, fragment = resolve("assets/kb/agreement.svg", href)
+        assert (site / target).is_file(), href
+        assert not fragment or fragment in read_page(site, target).ids, href
+
+
+def test_disagreements_page_says_what_each_pair_of_sources_clash_and_agree_on(site: Path, fixture_kb) -> None:
+    from kb.contradictions import find_contradictions
+
+    found = find_contradictions(fixture_kb, compute(fixture_kb))
+    html = (site / "contradictions.html").read_text(encoding="utf-8")
+    section = html.split(f'id="{pages.pair_anchor("coach", "forum")}"', 1)[1].split("<h3", 1)[0]
+    clashes = [n for n, c in enumerate(found, 1) if ("coach", "forum") in c.pairs()]
+    assert clashes and f"They clash {len(clashes)} times" in section
+    for number in clashes:
+        assert f'href="#c-{number}"' in section
+
+
+def test_report_page_is_full_width_and_links_every_claim_id(site: Path, fixture_kb) -> None:
+    markdown = pages.report_page(pages.site_data(fixture_kb, compute(fixture_kb)))
+    front = markdown.split("---\n", 2)[1]
+    assert "hide:" in front and '- "navigation"' in front and '- "toc"' in front
+    page = read_page(site, "report.html")
+    for claim in fixture_kb.claims:
+        assert f"claims/{claim}.html" in page.links, claim
 
 
 def test_home_page_counts_and_guide(site: Path, fixture_kb) -> None:

@@ -153,7 +153,7 @@ def test_every_kind_of_page_renders_with_its_pictures(page, base_url, fixture_kb
     page.goto(base_url + "claims/jogging-slims-thighs.html")
     assert _image_loaded(page, "img.kb-graph")
     page.goto(base_url + "agreement.html")
-    assert _image_loaded(page, "img.kb-heatmap")
+    assert page.locator("div.kb-heatmap svg").is_visible()
 
 
 def test_search_finds_a_claim(page, base_url) -> None:
@@ -239,6 +239,70 @@ def test_a_dispute_shows_both_sides_with_strengths_and_the_better_one(page, base
     better = page.locator(f"h3#c-{number} ~ p", has_text="Better supported:").first
     expected = {"a": "side A", "b": "side B", None: "neither"}[clash.better_supported]
     assert expected in better.inner_text()
+
+
+def test_report_page_is_wider_than_a_column_and_its_claim_ids_lead_to_claim_pages(page, base_url) -> None:
+    page.goto(base_url + "report.html")
+    article = page.locator("article").bounding_box()
+    assert article and article["width"] > 720
+    # no table spills out of the page: a wide one scrolls inside its own box
+    assert page.evaluate("() => document.scrollingElement.scrollWidth") <= 1280
+    rights = page.evaluate(
+        "() => [...document.querySelectorAll('article table')].map(t => t.getBoundingClientRect().right)"
+    )
+    assert rights and max(rights) <= article["x"] + article["width"] + 1
+    links = page.locator('article a[href^="claims/"]')
+    assert links.count() > 0
+    claim_id = links.first.inner_text()
+    links.first.click()
+    page.wait_for_url(f"**/claims/{claim_id}.html")
+    assert page.inner_text("article h1").strip()
+
+
+# For every text of the heat map: its words, and the size it is drawn at on the screen, in pixels.
+HEATMAP_TEXTS = """() => [...document.querySelectorAll('.kb-heatmap svg text')].map(t => {
+  const spans = [...t.querySelectorAll('tspan')];
+  const words = spans.length ? spans.map(s => s.textContent).join(' ') : t.textContent;
+  const size = parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a;
+  return [words.split(/\\s+/).join(' ').trim(), size];
+})"""
+
+
+def test_heat_map_on_a_phone_has_whole_readable_labels_and_cells_that_lead_somewhere(
+    browser, base_url
+) -> None:
+    fixture = load_valid(SITE_FIXTURE)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, service_workers="block")
+    try:
+        page = context.new_page()
+        page.goto(base_url + "agreement.html")
+        texts = page.evaluate(HEATMAP_TEXTS)
+        assert texts and min(size for _, size in texts) >= 10
+        words = [text for text, _ in texts]
+        for number, source in enumerate(sorted(fixture.sources), 1):
+            assert f"{number}. {' '.join(fixture.sources[source].title.split())}" in words
+        # the page itself does not scroll sideways; the heat map's box does
+        assert page.evaluate("() => document.scrollingElement.scrollWidth") <= 390
+        box = page.locator("div.kb-heatmap").bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390
+        hrefs = page.eval_on_selector_all(
+            ".kb-heatmap svg a", "links => links.map(a => a.href.baseVal ?? a.getAttribute('href'))"
+        )
+        assert hrefs
+        for href in sorted(set(hrefs)):
+            target = base_url + href if not href.startswith("http") else href
+            response = page.goto(target)
+            assert response is not None and response.status == 200, href
+            if "#" in href:
+                assert page.locator(f"[id='{href.split('#', 1)[1]}']").count() == 1, href
+            page.goto(base_url + "agreement.html")
+        # a cell, tapped, leads to what the two sources say
+        page.locator(".kb-heatmap svg a[href*='#p-']").first.click()
+        page.wait_for_url("**/contradictions.html#p-*")
+        fragment = page.url.split("#", 1)[1]
+        assert page.locator(f"h3#{fragment}").is_visible()
+    finally:
+        context.close()
 
 
 HOSTILE = [

@@ -104,6 +104,12 @@ def contradiction_anchor(number: int) -> str:
     return f"c-{number}"
 
 
+def pair_anchor(a: str, b: str) -> str:
+    """The id of what two sources say to each other on the Disagreements page (the lower id first)."""
+    first, second = sorted((a, b))
+    return f"p-{safe_id(first)}--{safe_id(second)}"
+
+
 @functools.lru_cache(maxsize=4096)
 def _relative(from_dir: str, to_page: str) -> str:
     """``to_page`` relative to the folder ``from_dir`` (both relative to the docs root, no '..')."""
@@ -209,10 +215,53 @@ class SiteData:
     def number(self, contradiction: Contradiction) -> int:
         return self.numbers[id(contradiction)]
 
+    def heatmap_target(self, a: str, b: str) -> tuple[str, str] | None:
+        """(page, anchor) a heat-map cell leads to: what the two sources say, or the source itself."""
+        if a == b:
+            return source_page(a), ""
+        if (a, b) in self.shared:
+            return CONTRADICTIONS, pair_anchor(a, b)
+        return None
+
     @functools.cached_property
     def heatmap(self) -> tuple[str, list[str]]:
-        """The agreement heat map as SVG and the sources it shows: drawn once, for its file and its page."""
-        return svg.heatmap_svg(self.kb, self.matrix.agree, self.matrix.disagree)
+        """The agreement heat map as an SVG file (its cells link from where the file is) and the sources
+        it shows."""
+        folder = posixpath.dirname(HEATMAP)
+
+        def href(a: str, b: str) -> str | None:
+            target = self.heatmap_target(a, b)
+            if target is None:
+                return None
+            url = page_url(target[0], self.directory_urls)
+            rel = posixpath.relpath(url or ".", folder) + ("/" if url.endswith("/") else "")
+            return rel + (f"#{target[1]}" if target[1] else "")
+
+        return svg.heatmap_svg(self.kb, self.matrix.agree, self.matrix.disagree, href)
+
+    @functools.cached_property
+    def heatmap_inline(self) -> str:
+        """The heat map for the agreement page itself, its cells linked from that page."""
+
+        def href(a: str, b: str) -> str | None:
+            target = self.heatmap_target(a, b)
+            return html_link(AGREEMENT, target[0], self.directory_urls, target[1]) if target else None
+
+        return svg.heatmap_svg(self.kb, self.matrix.agree, self.matrix.disagree, href)[0]
+
+    @functools.cached_property
+    def pair_agreements(self) -> dict[tuple[str, str], list[str]]:
+        """(source, other source), the lower id first -> the claims both their authors back or both argue
+        against (as the agreement matrix counts them)."""
+        out: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for cid in self.kb.claims:
+            w = self.weights.claims[cid]
+            for backers in (w.sources_for, w.sources_against):
+                ordered = sorted(backers)
+                for i, a in enumerate(ordered):
+                    for b in ordered[i + 1 :]:
+                        out[(a, b)].append(cid)
+        return dict(out)
 
 
 def site_data(
@@ -228,8 +277,13 @@ def site_data(
     found = disagreement.find_contradictions(kb, weights)
     matrix = disagreement.agreement_matrix(kb, weights, found)
     weighting_link = link(REPORT, WEIGHTING) if WEIGHTING in handwritten else None
-    report_md = report.render(
-        kb, weights, "md", weighting_link=weighting_link, contradictions=found, agreement=matrix
+    # the site's copy of the report links every claim id to the claim's page
+    report_md = report.to_markdown(
+        kb,
+        weights,
+        report.build(kb, weights, found, matrix),
+        weighting_link,
+        claim_link=lambda claim_id: link(REPORT, claim_page(claim_id)),
     )
     return SiteData(
         kb=kb,
@@ -1087,6 +1141,41 @@ def contradictions_page(data: SiteData) -> str:
         out.extend(clash_section(data, here, c) for c in rest)
     if not found and not disputes:
         out.append("No two sources disagree.\n")
+    out.append(pairs_section(data, here))
+    return "\n".join(out)
+
+
+def pairs_section(data: SiteData, here: str) -> str:
+    """For every two sources that speak to a claim in common: where they clash and what they agree on (the
+    cells of the heat map lead here)."""
+    out = ["## Pair by pair {: #pairs }\n"]
+    pairs = sorted((a, b) for a, b in data.shared if a < b)
+    if not pairs:
+        out.append("No two sources speak to the same claim.\n")
+        return "\n".join(out)
+    out.append(
+        f"What each two sources that speak to the same claims say to each other ([source against source]"
+        f"({link(here, AGREEMENT)})).\n"
+    )
+    clashes: dict[tuple[str, str], list[Contradiction]] = defaultdict(list)
+    for c in data.contradictions:
+        for pair in sorted(c.pairs()):
+            clashes[pair].append(c)
+    for a, b in pairs:
+        title_a, title_b = md(data.kb.sources[a].title), md(data.kb.sources[b].title)
+        out.append(f"### {title_a} and {title_b} {{: #{pair_anchor(a, b)} }}\n")
+        theirs = clashes.get((a, b), [])
+        if theirs:
+            listed = ", ".join(f"[{data.number(c)}](#{contradiction_anchor(data.number(c))})" for c in theirs)
+            out.append(f"They clash {len(theirs)} {'time' if len(theirs) == 1 else 'times'}: {listed}.\n")
+        else:
+            out.append("They do not clash.\n")
+        agreed = data.pair_agreements.get((a, b), [])
+        if agreed:
+            listed = "; ".join(_claim_link(data, here, cid) for cid in agreed)
+            out.append(f"They agree on {_plural(len(agreed), 'claim')}: {listed}\n")
+        else:
+            out.append("They agree on no claim.\n")
     return "\n".join(out)
 
 
@@ -1101,7 +1190,16 @@ def agreement_page(data: SiteData) -> str:
     _, shown = data.heatmap
     if len(shown) < len(kb.sources):
         out.append(f"The picture shows the {len(shown)} sources that speak to most claims.\n")
-    out.append(f"![Heat map of agreement between sources]({link(here, HEATMAP)}){{: .kb-heatmap }}\n")
+    # drawn into the page, so that its cells are links; at its own size in a box that scrolls sideways,
+    # so that its labels stay whole and readable on a phone
+    out.append(
+        f'<div class="kb-heatmap" role="figure" aria-label="Heat map of agreement between sources">\n'
+        f"{data.heatmap_inline.strip()}\n</div>\n"
+    )
+    out.append(
+        "A cell leads to what the two sources say to each other; a source's own cell to its page. "
+        f"[The picture as a file]({link(here, HEATMAP)}).\n"
+    )
     rows = []
     for pair in data.matrix.pairs().itertuples(index=False):
         if pair.agree or pair.disagree:
@@ -1122,6 +1220,8 @@ def agreement_page(data: SiteData) -> str:
 
 
 def report_page(data: SiteData) -> str:
-    """kb.report's Markdown (which escapes the knowledge base's text itself) with the page's title."""
+    """kb.report's Markdown (which escapes the knowledge base's text itself) with the page's title, full
+    width: no navigation or table of contents beside it, and its wide tables scroll inside the page."""
     # the report repeats every claim and quote: in search it would crowd out the claim pages themselves
-    return front_matter_title("Consensus report", searchable=False) + data.report_md
+    title = front_matter_title("Consensus report", searchable=False, hide=("navigation", "toc"))
+    return title + '<div class="kb-report" markdown="1">\n\n' + data.report_md + "\n</div>\n"

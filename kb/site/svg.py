@@ -8,6 +8,7 @@ show the pictures with ``<img>``, where an SVG can run nothing anyway.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import networkx as nx
@@ -250,66 +251,127 @@ def agreement_colour(agree: int, disagree: int) -> str:
     return _mix("#f5f5f5", "#e57373", -share * strength)
 
 
-def heatmap_svg(kb: KnowledgeBase, agree, disagree) -> tuple[str, list[str]]:
+def wrap_whole(text: str, width: int) -> list[str]:
+    """Every word of ``text`` on lines of at most ``width`` characters (a longer word on a line of its own):
+    nothing is cut."""
+    lines: list[str] = []
+    for word in " ".join(str(text).split()).split(" "):
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+# The heat map: cells of HEATMAP_CELL pixels, row labels wrapped at HEATMAP_LABEL_CHARS characters on
+# lines HEATMAP_LINE apart. Drawn at its own size (a page shows it in a box that scrolls sideways), so no
+# text is smaller than HEATMAP_MIN_FONT pixels on any screen.
+HEATMAP_CELL = 64
+HEATMAP_LABEL_CHARS = 28
+HEATMAP_LINE = 15
+HEATMAP_MIN_FONT = 11
+_CHAR_WIDTH = 6.9  # a generous average width of a character of the 12 px labels
+
+
+def _lines(
+    x: float, y: float, lines: list[str], size: float, anchor: str, colour: str, weight: str = ""
+) -> str:
+    bold = f' font-weight="{weight}"' if weight else ""
+    spans = "".join(
+        f'<tspan x="{_fmt(x)}" dy="{0 if i == 0 else HEATMAP_LINE}">{_x(line)}</tspan>'
+        for i, line in enumerate(lines)
+    )
+    return (
+        f'<text x="{_fmt(x)}" y="{_fmt(y)}" font-size="{size}"{bold} text-anchor="{anchor}" fill="{colour}">'
+        f"{spans}</text>"
+    )
+
+
+def heatmap_svg(
+    kb: KnowledgeBase, agree, disagree, href: Callable[[str, str], str | None] | None = None
+) -> tuple[str, list[str]]:
     """Source against source: agreements and disagreements per pair; returns (svg, sources shown).
 
     ``agree`` and ``disagree`` are square tables indexed by source id (pandas DataFrames
     or anything with ``.at[a, b]``); the diagonal counts the claims each source speaks to.
+    Rows carry the sources' whole titles, numbered; columns carry the same numbers. ``href(a, b)``,
+    when given, is where the cell of sources ``a`` and ``b`` links to (None: no link).
     """
     ids = sorted(kb.sources)
     if len(ids) > MAX_HEATMAP_SOURCES:
         ids = sorted(ids, key=lambda s: (-int(agree.at[s, s]), s))[:MAX_HEATMAP_SOURCES]
         ids.sort()
     n = len(ids)
-    cell = 64
-    label_width = 230
-    header = 150
-    width = label_width + n * cell + 20
-    height = header + n * cell + 60
-    body: list[str] = []
-    for j, sid in enumerate(ids):
+    cell = HEATMAP_CELL
+    labels = [
+        wrap_whole(f"{i + 1}. {kb.sources[sid].title}", HEATMAP_LABEL_CHARS) for i, sid in enumerate(ids)
+    ]
+    longest = max((len(line) for lines in labels for line in lines), default=10)
+    label_width = round(24 + _CHAR_WIDTH * longest)
+    heights = [max(cell, HEATMAP_LINE * len(lines) + 18) for lines in labels]
+    top = 58
+    body: list[str] = [
+        f'<text x="20" y="18" font-size="{HEATMAP_MIN_FONT}" fill="{MUTED}">'
+        "Columns: the sources, numbered as the rows</text>"
+    ]
+    for j in range(n):
         x = label_width + j * cell + cell / 2
         body.append(
-            f'<text transform="translate({_fmt(x + 4)},{header - 8}) rotate(-40)" font-size="11" '
-            f'fill="{INK}">{_x(shorten(kb.sources[sid].title, 26))}</text>'
+            f'<text x="{_fmt(x)}" y="{top - 10}" font-size="13" font-weight="600" text-anchor="middle" '
+            f'fill="{INK}">{j + 1}</text>'
         )
+    y = float(top)
     for i, a in enumerate(ids):
-        y = header + i * cell
-        body.append(
-            f'<text x="{label_width - 8}" y="{_fmt(y + cell / 2 + 4)}" font-size="11" text-anchor="end" '
-            f'fill="{INK}">{_x(shorten(kb.sources[a].title, 34))}</text>'
-        )
+        height = heights[i]
+        first = y + height / 2 - (len(labels[i]) - 1) * HEATMAP_LINE / 2 + 4
+        body.append(_lines(label_width - 10, first, labels[i], 12, "end", INK))
         for j, b in enumerate(ids):
             x = label_width + j * cell
             n_agree, n_disagree = int(agree.at[a, b]), int(disagree.at[a, b])
             if a == b:
                 fill, text, sub = "#e0e0e0", f"{n_agree}", "claims"
+                tip = f"{kb.sources[a].title}: speaks to {n_agree} claims"
             else:
                 fill, text, sub = agreement_colour(n_agree, n_disagree), f"{n_agree} / {n_disagree}", ""
-            body.append(
-                f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="{fill}" stroke="#ffffff" '
-                f'stroke-width="2"/>'
-            )
-            body.append(
-                f'<text x="{_fmt(x + cell / 2)}" y="{_fmt(y + cell / 2 + 4)}" font-size="13" '
-                f'text-anchor="middle" fill="{INK}">{text}</text>'
-            )
-            if sub:
-                body.append(
-                    f'<text x="{_fmt(x + cell / 2)}" y="{_fmt(y + cell / 2 + 17)}" font-size="9" '
-                    f'text-anchor="middle" fill="{MUTED}">{sub}</text>'
+                tip = (
+                    f"{kb.sources[a].title} and {kb.sources[b].title}: agree on {n_agree}, "
+                    f"clash on {n_disagree}"
                 )
-    legend_y = header + n * cell + 24
-    body.append(
-        f'<text x="20" y="{legend_y}" font-size="11" fill="{MUTED}">Each cell: claims both sources '
-        "support or both oppose / claim pairs on which they clash.</text>"
+            parts = [
+                f"<title>{_x(tip)}</title>",
+                f'<rect x="{x}" y="{_fmt(y)}" width="{cell}" height="{_fmt(height)}" fill="{fill}" '
+                f'stroke="#ffffff" stroke-width="2"/>',
+                f'<text x="{_fmt(x + cell / 2)}" y="{_fmt(y + height / 2 + 4)}" font-size="13" '
+                f'text-anchor="middle" fill="{INK}">{text}</text>',
+            ]
+            if sub:
+                parts.append(
+                    f'<text x="{_fmt(x + cell / 2)}" y="{_fmt(y + height / 2 + 18)}" '
+                    f'font-size="{HEATMAP_MIN_FONT}" text-anchor="middle" fill="{MUTED}">{sub}</text>'
+                )
+            target = href(a, b) if href is not None else None
+            if target:
+                body.append(f'<a href="{_x(target)}" class="kb-heatmap-cell">{"".join(parts)}</a>')
+            else:
+                body.append(f"<g>{''.join(parts)}</g>")
+        y += height
+    legend = wrap_whole(
+        "Each cell: claims both sources support or both oppose / claim pairs on which they clash"
+        + (". A cell leads to what the two sources say." if href is not None else "."),
+        56,
     )
+    legend_y = y + 24
+    body.append(_lines(20, legend_y, legend, HEATMAP_MIN_FONT, "start", MUTED))
     swatches = (("mostly agree", agreement_colour(6, 0)), ("mostly clash", agreement_colour(0, 6)))
     swatches += (("as much of both", agreement_colour(1, 1)), ("nothing shared", agreement_colour(0, 0)))
+    swatch_y = legend_y + HEATMAP_LINE * (len(legend) - 1) + 12
     for k, (text, colour) in enumerate(swatches):
-        x = 20 + 140 * k
+        sx, sy = 20 + 150 * (k % 2), swatch_y + 22 * (k // 2)
         body.append(
-            f'<rect x="{x}" y="{legend_y + 12}" width="14" height="14" fill="{colour}" stroke="{NEUTRAL}"/>'
-            f'<text x="{x + 20}" y="{legend_y + 23}" font-size="11" fill="{INK}">{text}</text>'
+            f'<rect x="{sx}" y="{_fmt(sy)}" width="14" height="14" fill="{colour}" stroke="{NEUTRAL}"/>'
+            f'<text x="{sx + 20}" y="{_fmt(sy + 11)}" font-size="{HEATMAP_MIN_FONT}" '
+            f'fill="{INK}">{text}</text>'
         )
-    return _svg(max(width, 660), height + 20, "Agreement between sources", body), ids
+    width = max(label_width + n * cell + 20, 20 + round(_CHAR_WIDTH * 0.92 * 56) + 20, 340)
+    height = swatch_y + 44 + 10
+    return _svg(width, height, "Agreement between sources", body), ids

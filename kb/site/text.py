@@ -60,14 +60,17 @@ def html_text(text: str) -> str:
     return html.escape(str(text), quote=False)
 
 
-def front_matter_title(text: str, *, searchable: bool = True) -> str:
-    """The YAML front matter giving a page its title (and, if not ``searchable``, keeping it out of search).
+def front_matter_title(text: str, *, searchable: bool = True, hide: tuple[str, ...] = ()) -> str:
+    """The YAML front matter giving a page its title (and, if not ``searchable``, keeping it out of search;
+    ``hide``: parts of the theme's layout the page does without, such as ``navigation`` and ``toc``).
 
     MkDocs themes put ``page.title`` into the HTML unescaped, so the title is given
     already HTML-escaped; JSON quoting makes it one valid YAML scalar whatever it holds.
     """
     search = "" if searchable else "search:\n  exclude: true\n"
-    return f"---\ntitle: {json.dumps(attr(text), ensure_ascii=False)}\n{search}---\n\n"
+    hidden = "".join(f"  - {json.dumps(part)}\n" for part in hide)
+    hidden = f"hide:\n{hidden}" if hidden else ""
+    return f"---\ntitle: {json.dumps(attr(text), ensure_ascii=False)}\n{search}{hidden}---\n\n"
 
 
 def safe_id(value: str) -> str:
