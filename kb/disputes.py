@@ -118,18 +118,18 @@ class Dispute:
             top = self.positions[0]
             return (
                 "Open: no position has more evidence for it than against it; the strongest is"
-                f" {_quoted(top.label)} ({top.strength:.2f})."
+                f" {_quoted(top.label)} ({shown(top.strength):.2f})."
             )
         if self.leader is None:
             top = [self.positions[0], self.positions[v.runner_up]]
             return (
-                f"Open: the evidence cannot separate {_quoted(top[0].label)} ({top[0].strength:.2f})"
-                f" and {_quoted(top[1].label)} ({top[1].strength:.2f})."
+                f"Open: the evidence cannot separate {_quoted(top[0].label)} ({shown(top[0].strength):.2f})"
+                f" and {_quoted(top[1].label)} ({shown(top[1].strength):.2f})."
             )
         word = "Clear" if v.label == "clear" else "Leaning"
         text = (
-            f"{word}: {_quoted(self.leader.label)}, {self.leader.strength:.2f}"
-            f" against {self.positions[v.runner_up].strength:.2f} (margin {v.margin:.2f})"
+            f"{word}: {_quoted(self.leader.label)}, {shown(self.leader.strength):.2f}"
+            f" against {shown(self.positions[v.runner_up].strength):.2f} (margin {v.margin:.2f})"
         )
         if v.robust:
             return text + "; no single source decides it."
@@ -480,11 +480,13 @@ def topic_verdict(
     on, then advice that rests on one source."""
     parts = []
     for d in disputes:
-        sides = "; ".join(f"{_quoted(p.label)} {p.strength:.2f}" for p in d.positions)
+        sides = "; ".join(f"{_quoted(p.label)} {shown(p.strength):.2f}" for p in d.positions)
         parts.append(f"Disputed: {d.question} ({sides}). {d.summary()}")
     agreed = [w for w in ranked if w.consensus == "agreed"]
     if agreed:
-        listed = "; ".join(f"{_quoted(kb.claims[w.id].statement)} ({w.strength:.2f})" for w in agreed[:3])
+        listed = "; ".join(
+            f"{_quoted(kb.claims[w.id].statement)} ({shown(w.strength):.2f})" for w in agreed[:3]
+        )
         more = f" and {len(agreed) - 3} more" if len(agreed) > 3 else ""
         parts.append(f"The sources agree: {listed}{more}.")
     in_dispute = {c for d in disputes for c in d.claims}
@@ -495,7 +497,7 @@ def topic_verdict(
     if single:
         top = single[0]
         backer = (top.sources_for or ("a voice in one source",))[0]
-        cite = f"{_quoted(kb.claims[top.id].statement)} ({top.strength:.2f}, {backer})"
+        cite = f"{_quoted(kb.claims[top.id].statement)} ({shown(top.strength):.2f}, {backer})"
         if len(single) == 1:
             parts.append(f"Supported on one source's word: {cite}.")
         else:
@@ -504,13 +506,13 @@ def topic_verdict(
         top = ranked[0]
         parts.append(
             f"Nothing here is supported; the strongest claim is {_quoted(kb.claims[top.id].statement)}"
-            f" ({top.strength:.2f}, {strength_words(top.strength)})."
+            f" ({shown(top.strength):.2f}, {strength_words(top.strength)})."
         )
     bottom = ranked[-1]
     if shown(bottom.strength) <= DOUBTFUL and len(ranked) > 1:
         parts.append(
             f"Least supported: {_quoted(kb.claims[bottom.id].statement)}"
-            f" ({bottom.strength:.2f}, {bottom.consensus})."
+            f" ({shown(bottom.strength):.2f}, {bottom.consensus})."
         )
     labels = ", ".join(f"{n} {label}" for label, n in counts.items() if n)
     parts.append(f"{len(ranked)} claim{'s' if len(ranked) != 1 else ''}: {labels}.")

@@ -226,8 +226,8 @@ def _position_cell(c: Contradiction, which: str, weights: Weights, claim_ref: Ca
     claim = c.claim_a if which == "a" else c.claim_b
     strength = c.strength_a if which == "a" else c.strength_b
     if c.kind == OPPOSED:
-        return f"{'yes' if which == 'a' else 'no'}: {claim_ref(claim)} ({strength:.2f})"
-    return f"{claim_ref(claim)} ({strength:.2f}, {weights.claims[claim].consensus})"
+        return f"{'yes' if which == 'a' else 'no'}: {claim_ref(claim)} ({shown(strength):.2f})"
+    return f"{claim_ref(claim)} ({shown(strength):.2f}, {weights.claims[claim].consensus})"
 
 
 def _sources_cell(kb: KnowledgeBase, c: Contradiction, which: str) -> str:
@@ -270,7 +270,7 @@ def _positions_frame(kb: KnowledgeBase, d: Dispute, claim_ref: Callable[[str], s
         voices = [f"for: {v.describe(kb.sources[v.source].title)}" for v in p.voices_for]
         voices += [f"against: {v.describe(kb.sources[v.source].title)}" for v in p.voices_against]
         rows.append((
-            claim_ref(p.claim), position, f"{p.strength:.2f}", p.consensus, _joined(p.sources_for),
+            claim_ref(p.claim), position, f"{shown(p.strength):.2f}", p.consensus, _joined(p.sources_for),
             _joined(p.sources_against), "; ".join(voices), role,
         ))  # fmt: skip
     columns = [
@@ -298,7 +298,7 @@ def _listed(items: list[str]) -> str:
 
 def _disputes_frame(disputes: tuple[Dispute, ...]) -> pd.DataFrame:
     rows = [
-        (d.question, d.verdict.label, _listed([f"{p.label} ({p.strength:.2f})" for p in d.positions]),
+        (d.question, d.verdict.label, _listed([f"{p.label} ({shown(p.strength):.2f})" for p in d.positions]),
          f"{d.verdict.margin:.2f}", "yes" if d.verdict.robust else "no", _joined(d.verdict.hinges_on))
         for d in disputes
     ]  # fmt: skip

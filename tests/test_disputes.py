@@ -214,3 +214,17 @@ def test_every_view_carries_the_disputes_contract(runner, tmp_path) -> None:
         assert item["dispute"] in ids
         assert item["better_supported"] in ("a", "b", None)
         assert 0 <= item["strength_a"] <= 1 and 0 <= item["strength_b"] <= 1
+
+
+def test_a_verdict_sentence_shows_strengths_as_every_view_does() -> None:
+    # 0.625 is exactly halfway: Python's format rounds it to even (0.62), every view shows 0.63
+    positions = tuple(
+        disputes.Position(claim, claim, None, strength, "contested", (source,), (), (), ())
+        for claim, strength, source in (("a", 0.625, "s1"), ("b", 0.455, "s2"))
+    )
+    verdict = disputes.Verdict("leaning", 0, 0.17, 1, False, ("s1",))
+    d = disputes.Dispute(
+        "a-vs-b", "A or b?", False, "t", "contradicts", positions, ((1,), (0,)), verdict, True
+    )
+    assert f"{weigh.shown(0.625):.2f}" == "0.63" and f"{0.625:.2f}" == "0.62"
+    assert "0.63 against 0.46 (margin 0.17)" in d.summary()
