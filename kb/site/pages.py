@@ -7,13 +7,13 @@ the knowledge base goes through ``kb.site.text`` before it reaches a page.
 
 Layout of the generated docs folder::
 
-    index.md                 home: what the base covers, counts, biggest disagreements, reading a strength
+    index.md                 home: the disputes and their verdicts, what the base covers, reading a strength
     claims.md, claims/<id>.md
     sources.md, sources/<id>.md
     topics.md, topics/<slug>.md
-    contradictions.md        every disagreement between two sources, side by side
-    agreement.md             source against source, with a heat map
-    report.md                the consensus report (kb.report)
+    contradictions.md        each dispute (#d-...), its clashes side by side (#c-N), pair by pair (#p-...)
+    agreement.md             source against source, with a heat map whose cells link to the pairs
+    report.md                the consensus report (kb.report), full width, claim ids linked
     assets/kb/graphs/<claim>.svg, assets/kb/agreement.svg
     data/kb.json, data/contradictions.json, schema/*.schema.json
 """
@@ -1203,17 +1203,19 @@ def agreement_page(data: SiteData) -> str:
     rows = []
     for pair in data.matrix.pairs().itertuples(index=False):
         if pair.agree or pair.disagree:
+            said = link(here, CONTRADICTIONS, pair_anchor(pair.source_a, pair.source_b))
             rows.append(
                 (
                     _source_link(data, here, pair.source_a),
                     _source_link(data, here, pair.source_b),
                     str(pair.agree),
                     str(pair.disagree),
+                    f"[what they say]({said})",
                 )
             )
     out.append("## Pairs that share claims\n")
     if rows:
-        out.append(_table(("source", "source", "agree on", "clash on"), rows))
+        out.append(_table(("source", "source", "agree on", "clash on", ""), rows))
     else:
         out.append("No two sources speak to the same claim.\n")
     return "\n".join(out)
