@@ -44,6 +44,7 @@ LIMITS: dict[str, int] = {
     "text": 255,
     "reliability_note": 1000,
     "description": 5000,
+    "question": 300,
     "id": 100,
 }
 # The most items a list field may hold.
@@ -145,9 +146,9 @@ class Claim(_Record):
 class DisputeSpec(_Record):
     """A dispute named in ``kb.yaml``: the question in plain words and the claims that answer it."""
 
-    question: str
-    claims: list[str] = Field(min_length=1)
-    id: str | None = None
+    question: _text("question")
+    claims: Annotated[list[_text("id")], Field(min_length=1, max_length=MAX_ITEMS)]  # type: ignore[valid-type]
+    id: _text("id") | None = None
 
     _question = field_validator("question")(_nonempty)
 
@@ -165,7 +166,7 @@ class KbConfig(_Record):
     # links relatively, which works from disk and at the top of any folder the site is served from.
     site_url: _text("url") | None = None
     # Search synonyms: each group of words is treated as one word by `kb search`.
-    synonyms: list[list[str]] = Field(default_factory=list)
+    synonyms: Annotated[list[_texts("tag")], Field(max_length=MAX_ITEMS)] = Field(default_factory=list)  # type: ignore[valid-type]
     # Disputes named in plain words; the rest are derived from the claim graph (kb.disputes).
     disputes: list[DisputeSpec] = Field(default_factory=list)
 
