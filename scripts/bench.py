@@ -468,6 +468,30 @@ def print_library(results: list[dict]) -> None:
         print(f"{label:<36}" + "".join(cells) + f"   {target}")
 
 
+def markdown_tables(payload: dict) -> str:
+    """A run's figures (its JSON) as the README's Markdown tables: seconds / peak MB, then verdicts."""
+    results = {int(k): v for k, v in payload["results"].items()}
+    sizes = sorted(results)
+    names: list[str] = []
+    for size in sizes:
+        names += [n for n, v in results[size].items() if isinstance(v, dict) and n not in names]
+    lines = ["| seconds / peak MB | " + " | ".join(f"{n:,} claims" for n in sizes) + " |"]
+    lines.append("| --- |" + " --- |" * len(sizes))
+    for name in names:
+        cells = []
+        for size in sizes:
+            v = results[size].get(name)
+            cells.append(
+                f"{v['s']:.1f} / {v['mb']:,.0f}" + ("" if v["rc"] == 0 else f" (exit {v['rc']})") if v else ""
+            )
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += ["", "| target | figures | wanted | |", "| --- | --- | --- | --- |"]
+    for what, figures, target, met in verdicts(results):
+        verdict = "" if met is None else ("met" if met else "**not met**")
+        lines.append(f"| {what} | {figures} | {target} | {verdict} |")
+    return "\n".join(lines) + "\n"
+
+
 def default_argdown() -> Path | None:
     folder = Path(os.environ.get("TMPDIR", "/tmp")) / "argdown-peer"
     return folder if (folder / "node_modules").is_dir() else None
@@ -515,8 +539,13 @@ def main() -> None:
     parser.add_argument(
         "--workdir", type=Path, help="keep the bases and outputs here (default: a temporary folder)"
     )
+    parser.add_argument("--markdown", type=Path, help="print the figures of a run's JSON as Markdown tables")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+
+    if args.markdown:
+        print(markdown_tables(json.loads(args.markdown.read_text())), end="")
+        return
 
     if args.one:  # child process: the in-process figures for one size, as JSON on stdout
         print(json.dumps(run_one(args.one, args.workdir)))
