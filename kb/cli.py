@@ -21,6 +21,8 @@ from kb.output import write_all, write_atomic, write_output
 
 # The largest --limit accepted (more than any knowledge base holds; SQLite takes 64-bit numbers only).
 MAX_LIMIT = 1_000_000
+# The most claims one search shows (kb.search.MAX_LIMIT, kept here so the CLI loads without it).
+SEARCH_LIMIT = 1000
 
 
 def check_addr(addr: str) -> str:
@@ -420,10 +422,10 @@ def new_source(
 @click.option("--json", "as_json", is_flag=True, help="Print the result as data.")
 @click.option(
     "--limit",
-    type=click.IntRange(min=1, max=MAX_LIMIT),
+    type=click.IntRange(min=1, max=SEARCH_LIMIT),
     default=10,
     show_default=True,
-    help="At most N claims.",
+    help=f"At most N claims (1 to {SEARCH_LIMIT:,}).",
 )
 @click.option("--topic", help="Only claims of this topic.")
 @click.option("--source", "source_id", help="Only claims with evidence from this source id.")
@@ -431,7 +433,18 @@ def new_source(
 def search(
     kb_dir: Path, query: tuple[str, ...], as_json: bool, limit: int, topic: str | None, source_id: str | None
 ) -> None:
-    """Ranked claims for a question or phrase (QUERY, quoted or not); exit 1 when no claim matches."""
+    """Ranked claims that answer a question (QUERY, quoted or not); exit 1 when no claim matches.
+
+    \b
+    Plain words are searched in all their forms and synonyms (kb.yaml), question
+    words are dropped, and a likely typo of a word the base uses is corrected
+    (and said so). Two things are syntax, nothing else (AND, OR, * are words):
+      "a phrase"   only claims whose statement, topic or a tag says these words in this order
+      -word        leave out claims whose statement, topic or tags have the word
+      -"a phrase"  the same for a phrase
+    \b
+    A query has at most 500 characters and 32 words.
+    """
     import json
 
     from kb import search as searching

@@ -166,3 +166,41 @@ def comparative_forms(word: str) -> list[str]:
     elif len(word) >= 3 and word[-1] not in "aeiouwxy" and word[-2] in "aeiou" and word[-3] not in "aeiou":
         stems = [word, word + word[-1]]  # big -> bigger; but long -> longer
     return [stem + suffix for stem in stems for suffix in ("er", "est")]
+
+
+# Words of size and amount, in either direction: a question about "bigger" is answered by
+# the claims that say "shrinks" as much as by those that say "builds", so search treats
+# them as one word (the knowledge base's own ``synonyms:`` groups that share a word with
+# this one join it). More and less, gain and lose are amounts too ("eat less protein").
+SIZE_AND_AMOUNT: tuple[str, ...] = tuple(
+    """
+    size sized big bigger biggest large larger largest small smaller smallest grow growth grown
+    shrink shrinking enlarge enlarged bulk bulky bulkier thin thinner slim slimmer slimming
+    build builds building increase increased decrease decreased reduce reduced reduction
+    more less gain gains gained lose losing loss
+    """.split()
+)
+SIZE_AND_AMOUNT_NAME = "size"
+
+# How long something takes: a question that asks "how long", "how soon", "how fast" or "when" is answered by
+# claims that give days, weeks or months, so those words are one concept too, and the question
+# words that ask for it are read as that concept (``QUESTION_PHRASES``).
+DURATION: tuple[str, ...] = tuple(
+    """
+    duration minute minutes hour hours day days week weeks month months year years soon until
+    """.split()
+)
+DURATION_NAME = "duration"
+# How often: a question that asks "how often" is answered by claims that give times a week.
+FREQUENCY: tuple[str, ...] = tuple("frequency often times daily weekly regularly regular".split())
+FREQUENCY_NAME = "frequency"
+# Question words that ask for a concept: (words, the concept's first member); matched before
+# stop words are dropped, in questions only.
+QUESTION_PHRASES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("how", "long"), "duration"),
+    (("how", "soon"), "duration"),
+    (("how", "quickly"), "duration"),
+    (("how", "fast"), "duration"),
+    (("how", "often"), "frequency"),
+    (("when",), "duration"),
+)

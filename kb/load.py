@@ -231,6 +231,13 @@ def _load_config(col: _Collector, root: Path) -> tuple[KbConfig, yamlfile.Locate
             return located.position(("weighting", *path), key=True)
 
         col.problems.extend(settings_from_config(config.weighting, locate)[1])
+    if config.synonyms:
+        # bounded, so that no list of synonyms makes a search slow
+        from kb.search import synonym_problems
+
+        col.problems.extend(
+            synonym_problems(config.synonyms, lambda path: located.position(("synonyms", *path)))
+        )
     return config, located
 
 

@@ -1,209 +1,221 @@
-"""Search claims: ranked answers to a question or phrase, through SQLite's FTS5.
+"""Search claims: ranked answers to a question, the same on the command line and on the site.
 
-How a query is searched:
+How a question is analysed (``analyse``; ``kb/site/assets/search.js`` does the same, step for
+step, and tests run both on the same questions):
 
-1. Its words are the runs of letters and digits in it; everything else separates
-   them, so no FTS5 syntax typed by a person reaches the engine (each word is quoted).
-   English stop words and question words are dropped (``kb.english.STOP_WORDS``),
-   unless nothing would be left.
-2. Each remaining word matches in every form the Porter stemmer joins (run, runs,
-   running), in its irregular forms (ran, ``kb.english.IRREGULAR_FORMS``), in its
-   comparative forms when the knowledge base has them (big, bigger), and as any word
-   of a ``synonyms:`` group of the knowledge base's ``kb.yaml`` it belongs to. A group
-   member of several words (``high intensity interval training``) is matched as a
-   phrase, both in the query and in the claims.
-3. A word no claim has is replaced by the closest word that claims do have
-   (``difflib`` ratio at least ``TYPO_CUTOFF``), and the result says so. Words shorter
-   than ``MIN_CORRECTED_LENGTH`` are not replaced (is "fast" a typo of "fat"?), only
-   offered close words.
-4. All the alternatives are OR'ed. A synonym group is indexed as one token per
-   occurrence of any of its members, so the group has one document frequency (a claim
-   that says "legs" ranks like one that says "quads"). Claims are ranked by FTS5's
-   bm25 over the statement, the topic and tags, and the evidence quotes, weighted by
-   ``COLUMN_WEIGHTS`` (what a claim says counts most). The best ``RERANKED`` are then
-   re-ranked by ``bm25 x (1 + STRENGTH_BOOST x strength)``: among claims that match
-   about equally well the better-supported one comes first, but strength (0..1) moves
-   a score by 10 % at most, never a poor match over a clearly better one. Equal
-   scores are ordered by claim id.
-5. Words that half the claims or more have get an idf of zero from bm25 (FTS5 floors
-   it at 1e-6), so they change no order; they are left out of the ranking query when
-   the other words find enough claims, which keeps queries on large bases fast.
-6. Each hit shows its statement and its best quote (the one with the most different
-   query words, then the most matches, then the most weight), with the matched words
-   marked by FTS5's ``highlight()``.
+1. Words are the runs of letters and digits, folded (accents dropped, lower case). English stop
+   words and question words (``kb.english.STOP_WORDS``) carry no subject and are dropped, in
+   questions and in claims alike.
+2. Each word becomes its Porter stem (``kb.stem``), after irregular forms are brought to their
+   base (ran -> run). A stem then stands for a *concept*: itself, or the group it belongs to.
+   Groups are the ``synonyms:`` of ``kb.yaml`` (a member may be a phrase, matched as one) and
+   one group kb always has, size and amount in either direction (bigger, smaller, builds,
+   shrinks, more, less: ``kb.english.SIZE_AND_AMOUNT``), so that a question about "bigger" finds
+   the claims that say "shrinks". Groups that share a word are one group. A comparative the
+   knowledge base does not have is read as its base word when the base has that (leaner -> lean),
+   and the other way round (lean -> leaner).
+3. A word no claim has is corrected only when a likely typo explains it: a word the knowledge
+   base uses, with the same first letter, within an edit budget that grows with the word's
+   length (none under 5 letters, 1 up to 8, 2 beyond), where swapping two letters, dropping or
+   doubling one, or hitting a key next to the right one costs 1 and any other letter costs 2.
+   "protien" becomes "protein"; "swimming" does not become "slimming". A correction is always
+   announced; a word that cannot be corrected is reported as mentioned by no claim.
 
-The index is built from a loaded, valid knowledge base and its weights, and cached as
-``<kb>/.kb-cache/search.sqlite``, keyed by a hash of the content of every file the
-knowledge base is read from (and of kb's own code): it is rebuilt only when one of
-them changes. The cache is written whole or not at all (``write_atomic``); a folder
-that cannot be written to is searched through an index held in memory.
+Query syntax: ``"a phrase"`` keeps only the claims whose statement, topic or a tag has those
+words in that order (synonyms and word forms still match); ``-word`` or ``-"a phrase"`` leaves
+out the claims whose statement, topic or tags have it. Everything else is plain words: there
+are no operators (AND, OR, NEAR, * are words like any other). A query may have at most
+``MAX_QUERY_CHARS`` characters and ``MAX_QUERY_TERMS`` words.
 
-For benchmarks: ``build_index(kb, weights)`` builds an index in memory and
-``query_index(index, text)`` queries it, so the two can be timed apart.
+How claims are ranked (``score_claims``, the reference both the command line and the site use):
+for every concept of the question, a claim that has it scores the concept's idf
+(``ln(1 + N / n)`` over N claims, n of which have it: a rare word counts more, but a word most
+claims have still counts, since it may be what the question is about) times where it has it:
+``FIELD_FACTORS`` for its statement, its topic and tags, or only its quotes. The sum is then
+multiplied by ``1 + STRENGTH_BOOST x strength``: among claims that match about equally the
+better-supported comes first, but strength never moves a score by more than 10 %. Equal scores
+go by claim id. A claim about the subject in either direction outranks one that shares a
+common word only, because common words have a small idf.
+
+The index (``build_index``) is plain data, the same dict the site's search box reads as JSON
+(``site_index``); the command line keeps it in ``<kb>/.kb-cache/search.json``, keyed by a hash of
+every file of the knowledge base (and kb's own code), rebuilt only when one changes.
 """
 
 from __future__ import annotations
 
-import difflib
 import functools
 import hashlib
 import json
+import math
 import os
 import re
-import sqlite3
-from collections.abc import Iterable, Sequence
+import unicodedata
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+
+import numpy as np
 
 from kb import english
 from kb.cache import CACHE_DIR, MAX_CACHE_BYTES, check_digest, seal_digest
-from kb.errors import KbError, UsageError
+from kb.errors import Problem, UsageError
 from kb.files import FileProblem, read_bounded
 from kb.load import MAX_TEXT_BYTES, did_you_mean, load_valid
 from kb.model import KnowledgeBase
 from kb.output import write_atomic
 from kb.progress import Progress, quiet
+from kb.stem import stem
 from kb.weigh import Weights, compute
 
-INDEX_FORMAT = 1
-CACHE_FILE = "search.sqlite"
-TOKENIZER = "porter unicode61 remove_diacritics 2"
-# bm25 weight of each indexed column: what a claim says counts most, then what it is about,
-# then the words of the quotes that back or oppose it.
-COLUMN_WEIGHTS = {"statement": 5.0, "topic_tags": 3.0, "quotes": 1.0}
-# Synonym groups are indexed as one token each (in the *_groups columns, weighted like the
-# column the words are in), so that a group has one document frequency: a claim that says
-# "legs" matches "thighs" as well as one that says "thighs", however rare each word is.
-_GROUP_COLUMNS = {
-    "statement": "statement_groups",
-    "topic_tags": "topic_tags_groups",
-    "quotes": "quotes_groups",
-}
+INDEX_FORMAT = 2
+CACHE_FILE = "search.json"
+# a concept's weight where a claim has it: in its statement, its topic or tags, its quotes only
+FIELD_FACTORS = (1.0, 0.5, 0.2)
+# bm25's length normalisation of the statement (one occurrence): a short statement about the
+# question outranks a long one that mentions the same words among many others
+BM25_K1 = 1.2
+BM25_B = 0.5
 STRENGTH_BOOST = 0.1
-TYPO_CUTOFF = 0.75
-MIN_CORRECTED_LENGTH = 5
-SUGGESTION_CUTOFF = 0.6
 DEFAULT_LIMIT = 10
-# how many of the best text matches the strength boost re-ranks (at least the limit)
-RERANKED = 50
+MAX_LIMIT = 1000
+MAX_QUERY_CHARS = 500
+MAX_QUERY_TERMS = 32
+# synonyms in kb.yaml: bounded so that no list makes indexing or a search slow
+MAX_SYNONYM_GROUPS = 500
+MAX_GROUP_MEMBERS = 50
+MAX_MEMBER_WORDS = 6
+MAX_MEMBER_CHARS = 80
+# typo correction: below this length no word is corrected; the edit budget, by word length
+MIN_CORRECTED_LENGTH = 5
+LONG_WORD = 9
+KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+GROUP_PREFIX = "="  # concept names of groups start with it; a stem never does
 
-_WORD = re.compile(r"[^\W_]+")
-_MARK_START, _MARK_END = "\x01", "\x02"  # highlight markers; YAML text cannot contain them
-
-_SCHEMA = f"""
-CREATE TABLE meta(name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE claims(
-    rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, statement TEXT NOT NULL, topic TEXT NOT NULL,
-    tags TEXT NOT NULL, strength REAL NOT NULL, consensus TEXT NOT NULL, sources_for TEXT NOT NULL,
-    sources_against TEXT NOT NULL, path TEXT NOT NULL);
-CREATE INDEX claims_by_topic ON claims(topic);
-CREATE TABLE evidence(
-    rowid INTEGER PRIMARY KEY, claim_row INTEGER NOT NULL, position INTEGER NOT NULL,
-    source TEXT NOT NULL, stance TEXT NOT NULL, kind TEXT NOT NULL, quote TEXT NOT NULL,
-    weight REAL NOT NULL);
-CREATE INDEX evidence_by_source ON evidence(source, claim_row);
-CREATE INDEX evidence_by_claim ON evidence(claim_row, position);
-CREATE TABLE sources(id TEXT PRIMARY KEY, title TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE words(word TEXT PRIMARY KEY) WITHOUT ROWID;
-CREATE TABLE term_docs(term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE synonyms(group_id INTEGER NOT NULL, member TEXT NOT NULL, stems TEXT NOT NULL);
-CREATE VIRTUAL TABLE claim_fts USING fts5(
-    statement, topic_tags, quotes, statement_groups, topic_tags_groups, quotes_groups,
-    tokenize='{TOKENIZER}');
-CREATE VIRTUAL TABLE claim_vocab USING fts5vocab(claim_fts, instance);
-"""
+_TOKEN = re.compile(r"[^\W_]+")
+_QUOTES = '"\u201c\u201d\u201e'
 
 
-# --- results ---
+# --- analysis ---
 
 
-@dataclass(frozen=True)
-class Quote:
-    """The evidence item shown with a hit: the one that best matches the query."""
-
-    evidence_index: int
-    source: str
-    stance: str
-    kind: str
-    text: str
-    # (start, end) character offsets of the matched words in ``text``
-    highlights: tuple[tuple[int, int], ...]
-    # False when no quote of the claim has a query word (the claim matched elsewhere)
-    matched: bool
+def fold(word: str) -> str:
+    """A word as search compares it: accents dropped, lower case."""
+    if word.isascii():
+        return word.lower()
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(ch for ch in decomposed if not unicodedata.category(ch).startswith("M")).lower()
 
 
-@dataclass(frozen=True)
-class Hit:
-    id: str
-    statement: str
-    topic: str
-    tags: tuple[str, ...]
-    path: str
-    score: float
-    strength: float
-    consensus: str
-    sources_for: tuple[str, ...]
-    sources_against: tuple[str, ...]
-    statement_highlights: tuple[tuple[int, int], ...]
-    quote: Quote | None
+def tokens(text: str) -> list[tuple[str, int, int]]:
+    """The words of ``text`` as (folded word, start, end), offsets into ``text``."""
+    return [(fold(m.group()), m.start(), m.end()) for m in _TOKEN.finditer(text)]
 
 
-@dataclass(frozen=True)
-class Term:
-    """One thing searched for: a word (or phrase) of the query and every form it matches in."""
-
-    words: str
-    # every word or phrase it matches: its own forms, its irregular forms, its synonyms
-    alternatives: tuple[str, ...]
-    # the FTS5 phrases searched for: the tokens of its synonym groups, the other alternatives quoted;
-    # each with the index term it is (its stem or group token), None for a phrase of several words
-    phrases: tuple[tuple[str, str | None], ...] = ()
-    matches: bool = True
-    # for a word no claim has: the closest words claims have
-    close: tuple[str, ...] = ()
+def words_of(text: str) -> list[str]:
+    """The folded words of ``text`` (``tokens`` without offsets, faster)."""
+    if text.isascii():
+        return _TOKEN.findall(text.lower())
+    return [fold(w) for w in _TOKEN.findall(text)]
 
 
-@dataclass(frozen=True)
-class Correction:
-    word: str
-    replacement: str
+class Unit(NamedTuple):
+    """One thing a text says: a concept, from the words ``first`` to ``last`` (token indices)."""
+
+    concept: str
+    words: str  # the folded words it was read from
+    first: int
+    last: int
+    word: str  # the single word, for a one-word unit ("" for a phrase)
 
 
-@dataclass(frozen=True)
-class SearchResult:
-    query: str
-    terms: tuple[Term, ...]
-    corrections: tuple[Correction, ...]
-    hits: tuple[Hit, ...]
-    total: int
-    topic: str | None = None
-    source: str | None = None
-    # close words that claims have, for the words no claim has
-    suggestions: tuple[str, ...] = field(default=())
+@functools.lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return stem(word)
 
-    @property
-    def unknown_words(self) -> tuple[str, ...]:
-        return tuple(t.words for t in self.terms if not t.matches)
+
+def _key_of(word: str, irregular: dict[str, str]) -> str:
+    return _stem(irregular.get(word, word))
+
+
+def _adjacent() -> dict[str, frozenset[str]]:
+    where = {ch: (r, c) for r, row in enumerate(KEYBOARD_ROWS) for c, ch in enumerate(row)}
+    out = {}
+    for ch, (r, c) in where.items():
+        near = {(r, c - 1), (r, c + 1), (r - 1, c), (r - 1, c + 1), (r + 1, c - 1), (r + 1, c)}
+        out[ch] = frozenset(
+            KEYBOARD_ROWS[rr][cc]
+            for rr, cc in near
+            if 0 <= rr < len(KEYBOARD_ROWS) and 0 <= cc < len(KEYBOARD_ROWS[rr])
+        )
+    return out
+
+
+_ADJACENT = _adjacent()
+_VOWELS = frozenset("aeiouy")
+
+
+def _substitution(a: str, b: str) -> int:
+    if a == b:
+        return 0
+    if b in _ADJACENT.get(a, ()) or (a in _VOWELS and b in _VOWELS):
+        return 1
+    return 2
+
+
+def typo_distance(a: str, b: str) -> int:
+    """Edits from ``a`` to ``b``: a swap, a dropped or extra letter, a near key cost 1; another letter 2."""
+    rows = [list(range(len(b) + 1))]
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            best = min(
+                rows[i - 1][j] + 1, row[j - 1] + 1, rows[i - 1][j - 1] + _substitution(a[i - 1], b[j - 1])
+            )
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                best = min(best, rows[i - 2][j - 2] + 1)
+            row[j] = best
+        rows.append(row)
+    return rows[len(a)][len(b)]
+
+
+def typo_budget(word: str) -> int:
+    if len(word) < MIN_CORRECTED_LENGTH:
+        return 0
+    return 1 if len(word) < LONG_WORD else 2
 
 
 # --- the index ---
 
 
 class SearchIndex:
-    """An open search index: a SQLite database, in memory or the cache file (read-only)."""
+    """A search index: the plain data of ``build_index`` (what the site reads) and lookups over it."""
 
-    def __init__(self, connection: sqlite3.Connection, *, rebuilt: bool, path: Path | None):
-        self.connection = connection
+    def __init__(self, data: dict[str, Any], *, rebuilt: bool = True, path: Path | None = None):
+        self.data = data
         # True when this index was built for this call, False when the cache was reused
         self.rebuilt = rebuilt
         # the cache file, or None for an index held in memory only
         self.path = path
-        connection.execute(f"CREATE VIRTUAL TABLE temp.tokens USING fts5(text, tokenize='{TOKENIZER}')")
-        connection.execute("CREATE VIRTUAL TABLE temp.token_vocab USING fts5vocab(temp, tokens, instance)")
+        self.stop = frozenset(data["stop"])
+        self.irregular: dict[str, str] = data["irregular"]
+        self.alias: dict[str, str] = data["alias"]
+        self.phrases: dict[str, str] = data["phrases"]
+        self.longest_phrase = max((len(k.split(" ")) for k in self.phrases), default=1)
+        self.phrase_starts = frozenset(k.split(" ")[0] for k in self.phrases)
+        self.claims: list[list[Any]] = data["claims"]
+        self.postings: dict[str, tuple[float, tuple[list[int], ...]]] = {
+            concept: (entry[0], tuple(_undelta(ids) for ids in entry[1:]))
+            for concept, entry in data["postings"].items()
+        }
+        self.ids = {claim[0]: i for i, claim in enumerate(self.claims)}
+        self._arrays: dict[str, tuple[float, tuple[np.ndarray, ...]]] = {}
+        self.questions = [(tuple(phrase), word) for phrase, word in data["questions"]]
 
     def close(self) -> None:
-        self.connection.close()
+        pass
 
     def __enter__(self) -> SearchIndex:
         return self
@@ -211,194 +223,369 @@ class SearchIndex:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def stems(self, texts: Sequence[str]) -> list[tuple[str, ...]]:
-        """Each text as the index sees it: its tokens, stemmed by the index's own tokenizer."""
-        if not texts:
-            return []
-        conn = self.connection
-        conn.executemany("INSERT INTO temp.tokens(rowid, text) VALUES (?, ?)", enumerate(texts, 1))
-        out: list[list[str]] = [[] for _ in texts]
-        for doc, term in conn.execute('SELECT doc, term FROM temp.token_vocab ORDER BY doc, "offset"'):
-            out[doc - 1].append(term)
-        conn.execute("DELETE FROM temp.tokens")
-        return [tuple(stems) for stems in out]
+    @functools.cached_property
+    def norms(self) -> np.ndarray:
+        return np.array([claim[7] for claim in self.claims], dtype=np.float64)
+
+    @functools.cached_property
+    def boosts(self) -> np.ndarray:
+        strengths = np.array([claim[4] for claim in self.claims], dtype=np.float64)
+        return 1.0 + STRENGTH_BOOST * strengths
+
+    def arrays(self, concept: str) -> tuple[float, tuple[np.ndarray, ...]] | None:
+        """A concept's postings as arrays of claim rows, per field (made on first use)."""
+        found = self._arrays.get(concept)
+        if found is None and concept in self.postings:
+            idf, lists = self.postings[concept]
+            found = (idf, tuple(np.array(ids, dtype=np.int64) for ids in lists))
+            self._arrays[concept] = found
+        return found
 
     @functools.cached_property
     def topics(self) -> list[str]:
-        return [row[0] for row in self.connection.execute("SELECT DISTINCT topic FROM claims ORDER BY topic")]
+        return sorted({claim[2] for claim in self.claims})
 
     @functools.cached_property
     def sources(self) -> list[str]:
-        return [row[0] for row in self.connection.execute("SELECT id FROM sources ORDER BY id")]
+        return list(self.data["sources"])
 
     @functools.cached_property
     def claim_count(self) -> int:
-        return self.connection.execute("SELECT count(*) FROM claims").fetchone()[0]
+        return len(self.claims)
 
     @functools.cached_property
-    def vocabulary(self) -> list[str]:
-        """The words claims have (statements, topics, tags, quotes), for correcting typos."""
-        words = (row[0] for row in self.connection.execute("SELECT word FROM words"))
-        return [w for w in words if w not in english.STOP_WORDS and not w.isdigit()]
+    def vocabulary_by_letter(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for word in self.data["vocab"]:
+            out.setdefault(word[0], []).append(word)
+        return out
 
-    @functools.cached_property
-    def _groups(
-        self,
-    ) -> tuple[dict[int, list[tuple[str, tuple[str, ...]]]], dict[tuple[str, ...], list[int]]]:
-        members: dict[int, list[tuple[str, tuple[str, ...]]]] = {}
-        by_stems: dict[tuple[str, ...], list[int]] = {}
-        rows = self.connection.execute("SELECT group_id, member, stems FROM synonyms ORDER BY rowid")
-        for group_id, member, stems in rows:
-            key = tuple(stems.split(" "))
-            members.setdefault(group_id, []).append((member, key))
-            by_stems.setdefault(key, []).append(group_id)
-        return members, by_stems
+    def resolve(self, word: str) -> str:
+        """The concept of one (folded, non-stop) word."""
+        key = _key_of(word, self.irregular)
+        if key in self.alias:
+            return self.alias[key]
+        if key in self.postings:
+            return key
+        for other in english.comparative_bases(word) + english.comparative_forms(word):
+            other_key = _key_of(other, self.irregular)
+            if other_key in self.alias:
+                return self.alias[other_key]
+            if other_key in self.postings:
+                return other_key
+        return key
 
-    @functools.cached_property
-    def _longest_phrase(self) -> int:
-        return max((len(key) for key in self._groups[1]), default=1)
+    def units(self, words: Sequence[str], resolve: Callable[[str], str] | None = None) -> list[Unit]:
+        """What a run of folded words says: its concepts, synonym phrases read as one."""
+        resolve = resolve or self.resolve
+        kept = [(i, w) for i, w in enumerate(words) if w not in self.stop]
+        keys = [_key_of(w, self.irregular) for _, w in kept]
+        out: list[Unit] = []
+        i = 0
+        while i < len(kept):
+            longest = min(self.longest_phrase, len(kept) - i) if keys[i] in self.phrase_starts else 1
+            for length in range(longest, 1, -1):
+                concept = self.phrases.get(" ".join(keys[i : i + length]))
+                if concept is not None:
+                    words_read = " ".join(w for _, w in kept[i : i + length])
+                    out.append(Unit(concept, words_read, kept[i][0], kept[i + length - 1][0], ""))
+                    i += length
+                    break
+            else:
+                position, word = kept[i]
+                out.append(Unit(resolve(word), word, position, position, word))
+                i += 1
+        return out
 
-    def known_words(self, words: Iterable[str]) -> list[str]:
-        wanted = sorted(set(words))
-        if not wanted:
+    def question_words(self, words: list[str]) -> list[str]:
+        """The words of a question, with those that ask for a concept ("how long") replaced by it."""
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            for phrase, word in self.questions:
+                if tuple(words[i : i + len(phrase)]) == phrase and self.resolve(word) in self.postings:
+                    out.append(word)
+                    i += len(phrase)
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        return out
+
+    def concepts_of(self, text: str) -> list[str]:
+        return [u.concept for u in self.units([w for w, _, _ in tokens(text)])]
+
+    def correction(self, word: str) -> str | None:
+        """The word of the knowledge base that a likely typo turned into ``word``, if there is one."""
+        budget = typo_budget(word)
+        if budget == 0 or not word.isalpha():
+            return None
+        best: tuple[int, str] | None = None
+        for candidate in self.vocabulary_by_letter.get(word[0], []):
+            if abs(len(candidate) - len(word)) > budget:
+                continue
+            distance = typo_distance(word, candidate)
+            if distance <= budget and (best is None or (distance, candidate) < best):
+                best = (distance, candidate)
+        return best[1] if best else None
+
+    def close_words(self, word: str) -> list[str]:
+        """For a short word no claim has: words of the base one likely typo away (offered, not used)."""
+        if len(word) < 3 or not word.isalpha():
             return []
-        marks = ",".join("?" * len(wanted))
-        rows = self.connection.execute(f"SELECT word FROM words WHERE word IN ({marks})", wanted)
-        return sorted(row[0] for row in rows)
+        return [
+            c
+            for c in self.vocabulary_by_letter.get(word[0], [])
+            if abs(len(c) - len(word)) <= 1 and typo_distance(word, c) <= 1
+        ]
 
 
-def _words(text: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(text)]
+def _delta(ids: list[int]) -> list[int]:
+    out, last = [], 0
+    for i in ids:
+        out.append(i - last)
+        last = i
+    return out
 
 
-def _fts_phrase(text: str) -> str:
-    # every alternative is made of _WORD tokens already; quoting makes each a plain phrase
-    return '"' + text.replace('"', '""') + '"'
+def _undelta(deltas: list[int]) -> list[int]:
+    out, last = [], 0
+    for d in deltas:
+        last += d
+        out.append(last)
+    return out
 
 
-def _create(connection: sqlite3.Connection) -> None:
-    try:
-        connection.executescript(_SCHEMA)
-    except sqlite3.OperationalError as exc:
-        if "fts5" not in str(exc):
-            raise
-        raise KbError(
-            f"kb search needs SQLite's FTS5, which this Python's SQLite {sqlite3.sqlite_version} lacks"
-        ) from exc
+def synonym_problems(
+    synonyms: Any, locate: Callable[[tuple[Any, ...]], tuple[int, int]] | None = None
+) -> list[Problem]:
+    """Problems with ``kb.yaml``'s ``synonyms``: too many groups, too big a group or member, an empty one."""
+    problems: list[Problem] = []
+
+    def problem(path: tuple[Any, ...], message: str) -> None:
+        line, col = locate(path) if locate else (1, 1)
+        problems.append(Problem("kb.yaml", line, col, message))
+
+    if not isinstance(synonyms, list):
+        return problems  # the model's own check reports the type
+    if len(synonyms) > MAX_SYNONYM_GROUPS:
+        problem(
+            (MAX_SYNONYM_GROUPS,),
+            f"synonyms: {len(synonyms)} groups; at most {MAX_SYNONYM_GROUPS} are allowed",
+        )
+    for g, group in enumerate(synonyms[:MAX_SYNONYM_GROUPS]):
+        if not isinstance(group, list):
+            continue
+        if len(group) < 2:
+            problem((g,), f"synonyms[{g}]: a group needs at least two members")
+        if len(group) > MAX_GROUP_MEMBERS:
+            problem((g,), f"synonyms[{g}]: {len(group)} members; at most {MAX_GROUP_MEMBERS} are allowed")
+        for m, member in enumerate(group[:MAX_GROUP_MEMBERS]):
+            if not isinstance(member, str):
+                continue
+            words = _TOKEN.findall(member)
+            if not words:
+                problem((g, m), f"synonyms[{g}][{m}]: {member!r} has no word to search for")
+            elif len(words) > MAX_MEMBER_WORDS or len(member) > MAX_MEMBER_CHARS:
+                problem(
+                    (g, m),
+                    f"synonyms[{g}][{m}]: too long; a member has at most {MAX_MEMBER_WORDS} words "
+                    f"and {MAX_MEMBER_CHARS} characters",
+                )
+    return problems
+
+
+def _groups(kb: KnowledgeBase, irregular: dict[str, str]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Synonym groups as (concept name, [(member, member key)]); groups sharing a key are merged."""
+    raw: list[list[str]] = [list(english.SIZE_AND_AMOUNT), list(english.DURATION), list(english.FREQUENCY)]
+    raw += [list(group) for group in kb.config.synonyms[:MAX_SYNONYM_GROUPS]]
+    parent = list(range(len(raw)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[str, int] = {}
+    members: list[list[tuple[str, str]]] = []
+    for g, group in enumerate(raw):
+        out = []
+        for member in group[:MAX_GROUP_MEMBERS]:
+            words = [fold(w) for w in _TOKEN.findall(member)]
+            words = [w for w in words if w not in english.STOP_WORDS] if len(words) > 1 else words
+            if not words or len(words) > MAX_MEMBER_WORDS:
+                continue
+            key = " ".join(_key_of(w, irregular) for w in words)
+            out.append((" ".join(words), key))
+            if key in owner:
+                parent[find(g)] = find(owner[key])
+            else:
+                owner[key] = g
+        members.append(out)
+    merged: dict[int, list[tuple[str, str]]] = {}
+    for g in range(len(raw)):
+        merged.setdefault(find(g), []).extend(members[g])
+    out_groups = []
+    for root, items in sorted(merged.items()):
+        unique = list(dict.fromkeys(items))
+        name = GROUP_PREFIX + (
+            english.SIZE_AND_AMOUNT_NAME if root == 0 else unique[0][1] if unique else str(root)
+        )
+        out_groups.append((name, unique))
+    return out_groups
+
+
+def _idf(total: int, having: int) -> float:
+    return round(math.log(1.0 + total / having), 6)
 
 
 def build_index(
     kb: KnowledgeBase, weights: Weights, *, key: str = "", extra_files: Sequence[str] = ()
 ) -> SearchIndex:
-    """Build a search index of ``kb`` in memory (``rebuilt`` is True, ``path`` None)."""
-    conn = sqlite3.connect(":memory:")
-    _create(conn)
-    claim_rows = []
-    evidence_rows = []
-    fts_rows = []
+    """Build the search index of ``kb`` in memory (``rebuilt`` is True, ``path`` None)."""
+    return SearchIndex(build_data(kb, weights, key=key, extra_files=extra_files))
+
+
+def _disputes(kb: KnowledgeBase, weights: Weights, position: dict[str, int]) -> list[list[Any]]:
+    """Each dispute as [question, [claim indices], verdict label, leader index or -1]."""
+    try:
+        from kb.disputes import find_disputes
+    except ImportError:  # not on this branch yet
+        return []
+
+    out = []
+    for dispute in find_disputes(kb, weights):
+        claims = [position[p.claim] for p in dispute.positions if p.claim in position]
+        leader = dispute.verdict.leader
+        out.append(
+            [dispute.question, claims, dispute.verdict.label, position.get(leader, -1) if leader else -1]
+        )
+    return out
+
+
+def build_data(
+    kb: KnowledgeBase, weights: Weights, *, key: str = "", extra_files: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The index as plain data: analysis tables, postings by concept, the claims to show."""
+    irregular = {form: group[0] for group in english.IRREGULAR_FORMS for form in group[1:]}
+    stop = english.STOP_WORDS
+    alias: dict[str, str] = {}
+    phrases: dict[str, str] = {}
+    groups = _groups(kb, irregular)
+    for name, items in groups:
+        for _member, member_key in items:
+            if " " in member_key:
+                phrases[member_key] = name
+            else:
+                alias[member_key] = name
+    claims = list(kb.claims.values())
+    fields: list[tuple[list[str], list[str], list[str]]] = []
     vocabulary: set[str] = set()
-    evidence_row = 0
-    for claim_row, claim in enumerate(kb.claims.values(), 1):
+    for claim in claims:
+        texts = (
+            claim.statement,
+            " ".join([claim.topic, *claim.tags]).replace("-", " "),
+            "\n".join(ev.quote for ev in claim.evidence),
+        )
+        words = [words_of(t) for t in texts]
+        fields.append(tuple(words))  # type: ignore[arg-type]
+        for ws in words:
+            vocabulary.update(w for w in ws if w not in stop and w.isalpha() and len(w) > 1)
+    # comparatives the base has of a word it has: one concept (leaner and lean)
+    keys = {_key_of(w, irregular) for w in vocabulary}
+    for word in sorted(vocabulary):
+        word_key = _key_of(word, irregular)
+        if word_key in alias:
+            continue
+        for base in english.comparative_bases(word):
+            base_key = _key_of(base, irregular)
+            if base_key != word_key and (base_key in keys or base_key in alias):
+                alias[word_key] = alias.get(base_key, base_key)
+                break
+    data: dict[str, Any] = {
+        "format": INDEX_FORMAT,
+        "key": key,
+        "extra_files": list(extra_files),
+        "title": kb.config.title,
+        "fields": list(FIELD_FACTORS),
+        "boost": STRENGTH_BOOST,
+        "limits": {"query_chars": MAX_QUERY_CHARS, "query_terms": MAX_QUERY_TERMS},
+        "stop": sorted(stop),
+        "irregular": irregular,
+        "questions": [[list(phrase), word] for phrase, word in english.QUESTION_PHRASES],
+        "alias": alias,
+        "phrases": phrases,
+        "groups": {name: [m for m, _ in items] for name, items in groups},
+        "postings": {},
+        "vocab": sorted(vocabulary),
+        "claims": [],
+        "sources": sorted(kb.sources),
+        "disputes": [],
+    }
+    index = SearchIndex(data)
+
+    @functools.cache
+    def resolve(word: str) -> str:
+        key = _key_of(word, irregular)
+        return alias.get(key, key)
+
+    by_concept: dict[str, list[list[int]]] = {}
+    for row, claim_fields in enumerate(fields):
+        seen: set[str] = set()
+        for f, words in enumerate(claim_fields):
+            for unit in index.units(words, resolve):
+                if unit.concept not in seen:
+                    seen.add(unit.concept)
+                    by_concept.setdefault(unit.concept, [[], [], []])[f].append(row)
+    total = len(claims)
+    data["postings"] = {
+        concept: [_idf(total, sum(len(ids) for ids in lists)), *(_delta(ids) for ids in lists)]
+        for concept, lists in sorted(by_concept.items())
+    }
+    position = {claim.id: i for i, claim in enumerate(claims)}
+    against: dict[str, list[str]] = {c.id: [] for c in claims}
+    for a, b, kind in kb.relations():
+        if kind == "contradicts":
+            against[a].append(b)
+            against[b].append(a)
+    details = []
+    lengths = [len(index.units(claim_fields[0], resolve)) for claim_fields in fields]
+    average = (sum(lengths) / len(lengths)) if lengths else 1.0
+    for claim, length in zip(claims, lengths, strict=True):
         w = weights.claims[claim.id]
-        for position, (ev, ew) in enumerate(zip(claim.evidence, w.evidence, strict=True)):
-            evidence_row += 1
-            evidence_rows.append(
-                (evidence_row, claim_row, position, ev.source, ev.stance, ev.kind, ev.quote, ew.weight)
-            )
-        claim_rows.append(
-            (
-                claim_row, claim.id, claim.statement, claim.topic, json.dumps(list(claim.tags)),
-                w.strength, w.consensus, json.dumps(list(w.sources_for)),
-                json.dumps(list(w.sources_against)), claim.path,
-            )
+        norm = (BM25_K1 + 1) / (1 + BM25_K1 * (1 - BM25_B + BM25_B * length / (average or 1.0)))
+        data["claims"].append(
+            [
+                claim.id, claim.statement, claim.topic, list(claim.tags), round(w.strength, 4), w.consensus,
+                sorted(position[o] for o in set(against[claim.id])),
+                round(norm, 4),
+            ]
         )  # fmt: skip
-        topic_tags = " ".join([claim.topic, *claim.tags])
-        quotes = "\n".join(ev.quote for ev in claim.evidence)
-        fts_rows.append((claim_row, claim.statement, topic_tags, quotes))
-        for text in (claim.statement, topic_tags, quotes):
-            vocabulary.update(_words(text))
-    with conn:
-        conn.executemany("INSERT INTO claims VALUES (?,?,?,?,?,?,?,?,?,?)", claim_rows)
-        conn.executemany("INSERT INTO evidence VALUES (?,?,?,?,?,?,?,?)", evidence_rows)
-        conn.executemany(
-            "INSERT INTO claim_fts(rowid, statement, topic_tags, quotes) VALUES (?,?,?,?)",
-            fts_rows,
-        )
-        conn.executemany("INSERT INTO sources VALUES (?, ?)", [(s.id, s.title) for s in kb.sources.values()])
-        conn.executemany("INSERT INTO words VALUES (?)", [(w,) for w in sorted(vocabulary)])
-        conn.executemany(
-            "INSERT INTO meta VALUES (?, ?)",
+        details.append(
             [
-                ("format", str(INDEX_FORMAT)),
-                ("key", key),
-                ("extra_files", json.dumps(list(extra_files))),
-                ("title", kb.config.title),
-            ],
+                claim.path,
+                list(w.sources_for),
+                list(w.sources_against),
+                [
+                    [ev.source, ev.stance, ev.kind, ev.quote, round(ew.weight, 4)]
+                    for ev, ew in zip(claim.evidence, w.evidence, strict=True)
+                ],
+            ]
         )
-    index = SearchIndex(conn, rebuilt=True, path=None)
-    _store_synonyms(index, [*kb.config.synonyms, *english.IRREGULAR_FORMS])
-    _index_groups(index)
-    with conn:
-        conn.execute("INSERT INTO claim_fts(claim_fts) VALUES ('optimize')")
-        conn.execute("CREATE VIRTUAL TABLE temp.claim_terms USING fts5vocab(main, claim_fts, row)")
-        conn.execute("INSERT INTO term_docs SELECT term, doc FROM temp.claim_terms")
-        conn.execute("DROP TABLE temp.claim_terms")
-    return index
+    data["details"] = details
+    data["disputes"] = _disputes(kb, weights, position)
+    return data
 
 
-def _store_synonyms(index: SearchIndex, groups: Sequence[Sequence[str]]) -> None:
-    """Store each group's members with their stems, so queries can find the group of a word."""
-    members = [[" ".join(_words(m)) for m in group] for group in groups]
-    flat = [m for group in members for m in group]
-    stems = dict(zip(flat, index.stems(flat), strict=True))
-    rows = []
-    for group_id, group in enumerate(members):
-        seen: set[tuple[str, ...]] = set()
-        for member in group:
-            key = stems[member]
-            if key and key not in seen:  # members with the same stems add nothing
-                seen.add(key)
-                rows.append((group_id, member, " ".join(key)))
-    with index.connection:
-        index.connection.executemany("INSERT INTO synonyms VALUES (?, ?, ?)", rows)
-
-
-def group_token(group_id: int) -> str:
-    """The token that stands for a synonym group in the index (the stemmer leaves it as it is)."""
-    return f"kbgroup{group_id}x0"
-
-
-def _index_groups(index: SearchIndex) -> None:
-    """Write each claim's synonym-group tokens: one per occurrence of a member, beside its column."""
-    members, by_stems = index._groups
-    if not by_stems:
-        return
-    conn = index.connection
-    wanted = sorted({stem for key in by_stems for stem in key})
-    marks = ",".join("?" * len(wanted))
-    found: dict[tuple[int, str], dict[int, str]] = {}
-    rows = conn.execute(f'SELECT doc, col, "offset", term FROM claim_vocab WHERE term IN ({marks})', wanted)
-    for doc, col, offset, term in rows:
-        if col in _GROUP_COLUMNS:
-            found.setdefault((doc, col), {})[offset] = term
-    by_first: dict[str, list[tuple[tuple[str, ...], list[int]]]] = {}
-    for key, group_ids in by_stems.items():
-        by_first.setdefault(key[0], []).append((key, group_ids))
-    tokens: dict[int, dict[str, list[str]]] = {}
-    for (doc, col), terms in sorted(found.items()):
-        out = tokens.setdefault(doc, {}).setdefault(col, [])
-        for offset in sorted(terms):
-            for key, group_ids in by_first.get(terms[offset], []):
-                if all(terms.get(offset + i) == stem for i, stem in enumerate(key)):
-                    out.extend(group_token(g) for g in group_ids)
-    with conn:
-        conn.executemany(
-            f"UPDATE claim_fts SET {', '.join(f'{c} = ?' for c in _GROUP_COLUMNS.values())} WHERE rowid = ?",
-            [
-                (*(" ".join(columns.get(col, [])) for col in _GROUP_COLUMNS), doc)
-                for doc, columns in sorted(tokens.items())
-            ],
-        )
+def site_index(kb: KnowledgeBase, weights: Weights, claim_url: Callable[[str], str]) -> dict[str, Any]:
+    """What the site's search box reads: the index without what only the command line shows."""
+    data = build_data(kb, weights)
+    for name in ("details", "key", "extra_files", "sources"):
+        data.pop(name)
+    for claim in data["claims"]:
+        claim.append(claim_url(claim[0]))
+    return data
 
 
 # --- the cache ---
@@ -434,8 +621,8 @@ def _hash_files(root: Path, files: Iterable[Path]) -> str:
 
 @functools.cache
 def _code_fingerprint() -> str:
-    """A hash of kb's own code and SQLite's version: a new kb rebuilds indexes built by an old one."""
-    digest = hashlib.sha256(f"{INDEX_FORMAT}\0{sqlite3.sqlite_version}\0".encode())
+    """A hash of kb's own code: a new kb rebuilds indexes built by an old one."""
+    digest = hashlib.sha256(f"{INDEX_FORMAT}\0".encode())
     package = Path(__file__).parent
     for file in sorted(package.rglob("*.py")):
         digest.update(file.read_bytes())
@@ -476,29 +663,26 @@ def _open_cached(root: Path, files_digest: str) -> SearchIndex | None:
     file = cache_path(root)
     # only an index kb wrote and sealed (kb.cache) is used, from the very bytes that were checked
     try:
-        data = read_bounded(file, MAX_CACHE_BYTES, root)
+        raw = read_bounded(file, MAX_CACHE_BYTES, root)
         seal_text = read_bounded(_seal_path(root), 200, root).decode("ascii")
     except (FileProblem, UnicodeDecodeError):
         return None
-    if not check_digest(data, seal_text):
+    if not check_digest(raw, seal_text):
         return None
     try:
-        conn = sqlite3.connect(":memory:")
-        conn.deserialize(data)
-    except sqlite3.Error:
-        return None
-    try:
-        meta = dict(conn.execute("SELECT name, value FROM meta").fetchall())
-        extra = json.loads(meta.get("extra_files", "[]"))
+        data = json.loads(raw.decode("utf-8"))
+        extra = data.get("extra_files", [])
         safe = isinstance(extra, list) and all(
             isinstance(p, str) and not Path(p).is_absolute() and ".." not in Path(p).parts for p in extra
         )
-        current = meta.get("format") == str(INDEX_FORMAT) and safe
-        if current and meta.get("key") == _content_key(files_digest, root, extra):
-            return SearchIndex(conn, rebuilt=False, path=file)
-    except (sqlite3.Error, ValueError, RecursionError):
+        if (
+            data.get("format") == INDEX_FORMAT
+            and safe
+            and data.get("key") == _content_key(files_digest, root, extra)
+        ):
+            return SearchIndex(data, rebuilt=False, path=file)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError):
         pass  # not an index of ours, or a damaged one: build a new one
-    conn.close()
     return None
 
 
@@ -523,9 +707,9 @@ def open_index(root: Path | str, *, progress: Progress = quiet, cache: bool = Tr
     index = build_index(kb, compute(kb), key=_content_key(files_digest, root, extra), extra_files=extra)
     if cache:
         try:
-            data = index.connection.serialize()
-            write_atomic(cache_path(root), data)
-            write_atomic(_seal_path(root), seal_digest(data))
+            payload = json.dumps(index.data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            write_atomic(cache_path(root), payload)
+            write_atomic(_seal_path(root), seal_digest(payload))
             index.path = cache_path(root)
         except OSError:
             pass  # a read-only folder: search from memory
@@ -535,230 +719,386 @@ def open_index(root: Path | str, *, progress: Progress = quiet, cache: bool = Tr
 # --- queries ---
 
 
-def _term(index: SearchIndex, words: str, key: tuple[str, ...]) -> Term:
-    """The term for ``words`` (stemmed to ``key``): the words, their synonyms and their other forms."""
-    members, by_stems = index._groups
-    alternatives: dict[tuple[str, ...], str] = {key: words}
-    if " " not in words and words.isalpha():
-        variants = english.comparative_bases(words) + english.comparative_forms(words)
-        found = index.known_words(variants)
-        for variant, variant_key in zip(found, index.stems(found), strict=True):
-            alternatives.setdefault(variant_key, variant)
-    groups: list[int] = []
-    phrases: list[tuple[str, str | None]] = []
-    for alternative_key, alternative in list(alternatives.items()):
-        in_groups = by_stems.get(alternative_key, [])
-        if not in_groups:
-            phrases.append(
-                (_fts_phrase(alternative), alternative_key[0] if len(alternative_key) == 1 else None)
-            )
-        for group_id in in_groups:
-            if group_id not in groups:
-                groups.append(group_id)
-                for member, member_key in members[group_id]:
-                    alternatives.setdefault(member_key, member)
-    phrases += [(group_token(g), group_token(g)) for g in groups]
-    return Term(words=words, alternatives=tuple(alternatives.values()), phrases=tuple(phrases))
+@dataclass(frozen=True)
+class Term:
+    """One part of a query: plain words, a quoted phrase or an excluded word or phrase."""
+
+    words: str
+    kind: str  # "word", "phrase" or "exclude"
+    concepts: tuple[str, ...]
+    found: bool  # some claim has it (every word of a phrase)
+
+    @property
+    def matches(self) -> bool:
+        return self.found
 
 
-def _terms(index: SearchIndex, words: list[str]) -> list[Term]:
-    """Group the query's words into terms: synonym phrases first, then single words."""
-    stems = index.stems(words)
-    _, by_stems = index._groups
-    spans: list[tuple[int, int]] = []
-    i = 0
-    while i < len(words):
-        for length in range(min(index._longest_phrase, len(words) - i), 1, -1):
-            key = tuple(s for part in stems[i : i + length] for s in part)
-            if key in by_stems:
-                spans.append((i, i + length))
-                i += length
-                break
-        else:
-            spans.append((i, i + 1))
-            i += 1
-    meaningful = [(a, b) for a, b in spans if b - a > 1 or words[a] not in english.STOP_WORDS]
-    terms: dict[str, Term] = {}
-    for a, b in meaningful or spans:
-        text = " ".join(words[a:b])
-        key = tuple(s for part in stems[a:b] for s in part)
-        if key and text not in terms:
-            terms[text] = _term(index, text, key)
-    return list(terms.values())
+@dataclass(frozen=True)
+class Correction:
+    word: str
+    replacement: str
 
 
-def _expression(terms: Iterable[Term], leave_out: frozenset[str] = frozenset()) -> str:
-    """What is searched for: every term's phrases (but those of index terms in ``leave_out``), OR'ed."""
-    return " OR ".join(phrase for term in terms for phrase, key in term.phrases if key not in leave_out)
+@dataclass(frozen=True)
+class Query:
+    """A parsed query: its terms, what was corrected and the words no claim has."""
+
+    text: str
+    terms: tuple[Term, ...]
+    corrections: tuple[Correction, ...]
+    unknown: tuple[str, ...]
+    close: tuple[str, ...]
+
+    @property
+    def scored(self) -> list[str]:
+        """The concepts that rank claims, in the order they first appear."""
+        out = []
+        for term in self.terms:
+            if term.kind != "exclude" and term.found:
+                out.extend(term.concepts)
+        return list(dict.fromkeys(out))
+
+    @property
+    def answerable(self) -> bool:
+        """Whether enough of the question is in the knowledge base: no more unknown words than known."""
+        known = sum(1 for t in self.terms if t.kind != "exclude" and t.found)
+        return known > 0 and len(self.unknown) <= known
+
+    @property
+    def required(self) -> list[tuple[str, ...]]:
+        return [t.concepts for t in self.terms if t.kind == "phrase"]
+
+    @property
+    def excluded(self) -> list[tuple[str, ...]]:
+        return [t.concepts for t in self.terms if t.kind == "exclude" and t.found]
 
 
-def _common(index: SearchIndex, terms: Iterable[Term]) -> frozenset[str]:
-    """The index terms that half the claims or more have: bm25 gives them no weight.
+def split_query(text: str) -> list[tuple[str, str]]:
+    """The query's parts as (kind, text): "word" runs, quoted "phrase"s, "exclude"d words or phrases.
 
-    FTS5 computes idf = log((N - n + 0.5) / (n + 0.5)) and uses 1e-6 where that is not
-    positive, so such a word only breaks ties at the sixth decimal.
+    An unclosed quote runs to the end of the query; a lone '-' is nothing.
     """
-    keys = sorted({key for term in terms for _, key in term.phrases if key is not None})
-    if not keys:
-        return frozenset()
-    marks = ",".join("?" * len(keys))
-    rows = index.connection.execute(f"SELECT term, docs FROM term_docs WHERE term IN ({marks})", keys)
-    return frozenset(term for term, docs in rows if 2 * docs >= index.claim_count)
-
-
-def _highlight_expression(terms: Iterable[Term]) -> str:
-    """What is marked in statements and quotes: every word or phrase a term matches."""
-    return " OR ".join(_fts_phrase(a) for term in terms for a in term.alternatives)
-
-
-def _matches_any(index: SearchIndex, term: Term) -> bool:
-    row = index.connection.execute(
-        "SELECT 1 FROM claim_fts WHERE claim_fts MATCH ? LIMIT 1", (_expression([term]),)
-    ).fetchone()
-    return row is not None
-
-
-def _correct(index: SearchIndex, terms: list[Term]) -> tuple[list[Term], list[Correction]]:
-    """Replace each word no claim has by the closest word claims have, when one is close enough."""
-    out: list[Term] = []
-    corrections: list[Correction] = []
-    for term in terms:
-        if _matches_any(index, term):
-            out.append(term)
+    parts: list[tuple[str, str]] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch.isspace():
+            i += 1
             continue
-        close = []
-        if " " not in term.words and not term.words.isdigit():
-            close = difflib.get_close_matches(term.words, index.vocabulary, n=3, cutoff=SUGGESTION_CUTOFF)
-        best = close[0] if close else ""
-        if (
-            len(term.words) >= MIN_CORRECTED_LENGTH
-            and difflib.SequenceMatcher(None, term.words, best).ratio() >= TYPO_CUTOFF
-        ):
-            corrections.append(Correction(term.words, best))
-            out.append(_term(index, best, index.stems([best])[0]))
+        exclude = ch == "-" and i + 1 < n and not text[i + 1].isspace()
+        if exclude:
+            i += 1
+            ch = text[i]
+        if ch in _QUOTES:
+            end = i + 1
+            while end < n and text[end] not in _QUOTES:
+                end += 1
+            parts.append(("exclude" if exclude else "phrase", text[i + 1 : end]))
+            i = end + 1
         else:
-            out.append(Term(term.words, term.alternatives, term.phrases, matches=False, close=tuple(close)))
-    return out, corrections
+            end = i
+            while end < n and not text[end].isspace():
+                end += 1
+            parts.append(("exclude" if exclude else "word", text[i:end]))
+            i = end
+    return parts
 
 
-def _offsets(marked: str) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """The text without highlight markers, and where the marked parts are in it."""
-    plain: list[str] = []
-    spans: list[tuple[int, int]] = []
-    length = 0
-    start = 0
-    for part in re.split(f"([{_MARK_START}{_MARK_END}])", marked):
-        if part == _MARK_START:
-            start = length
-        elif part == _MARK_END:
-            spans.append((start, length))
-        else:
-            plain.append(part)
-            length += len(part)
-    return "".join(plain), tuple(spans)
+def parse_query(index: SearchIndex, text: str) -> Query:
+    """Analyse a query: its terms' concepts, with likely typos corrected (see the module's description)."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise UsageError(f"the query has {len(text)} characters; at most {MAX_QUERY_CHARS} are allowed")
+    parts = split_query(text)
+    count = sum(len(tokens(part)) for _, part in parts)
+    if count > MAX_QUERY_TERMS:
+        raise UsageError(f"the query has {count} words; at most {MAX_QUERY_TERMS} are allowed")
+    terms: list[Term] = []
+    corrections: list[Correction] = []
+    unknown: list[str] = []
+    close: list[str] = []
 
+    def corrected(words: list[str]) -> list[Unit]:
+        """The units of ``words`` once each word no claim has is replaced by its likely spelling."""
+        fixed = list(words)
+        for unit in index.units(words):
+            if unit.word and unit.concept not in index.postings:
+                replacement = index.correction(unit.word)
+                if replacement is not None:
+                    corrections.append(Correction(unit.word, replacement))
+                    fixed[unit.first] = replacement
+        return index.units(fixed)
 
-def _filters(topic: str | None, source: str | None) -> tuple[str, list[Any]]:
-    sql, params = "", []
-    if topic is not None:
-        sql += " AND rowid IN (SELECT rowid FROM claims WHERE topic = ?)"
-        params.append(topic)
-    if source is not None:
-        sql += " AND rowid IN (SELECT claim_row FROM evidence WHERE source = ?)"
-        params.append(source)
-    return sql, params
-
-
-def _marked(index: SearchIndex, texts: list[str], expression: str) -> list[tuple[tuple[int, int], ...]]:
-    """Where ``expression`` matches in each text: FTS5's highlight() over a scratch table of them."""
-    conn = index.connection
-    conn.executemany("INSERT INTO temp.tokens(rowid, text) VALUES (?, ?)", enumerate(texts, 1))
-    out: list[tuple[tuple[int, int], ...]] = [() for _ in texts]
-    try:
-        rows = conn.execute(
-            "SELECT rowid, highlight(tokens, 0, ?, ?) FROM temp.tokens WHERE tokens MATCH ?",
-            (_MARK_START, _MARK_END, expression),
-        )
-        for row, marked in rows:
-            plain, spans = _offsets(marked)
-            if plain == texts[row - 1]:
-                out[row - 1] = spans
-    finally:
-        conn.execute("DELETE FROM temp.tokens")
-    return out
-
-
-def _best_quote(evidence: list[tuple], marks: list[tuple[tuple[int, int], ...]]) -> Quote | None:
-    """The quote with the most different query words, then the most matches, then the most weight."""
-    if not evidence:
-        return None
-
-    def merit(i: int) -> tuple:
-        quote, weight = evidence[i][4], evidence[i][5]
-        words = {quote[a:b].lower() for a, b in marks[i]}
-        return (len(words), len(marks[i]), weight, -i)
-
-    best = max(range(len(evidence)), key=merit)
-    position, source, stance, kind, quote, _weight = evidence[best]
-    return Quote(position, source, stance, kind, quote, marks[best], matched=bool(marks[best]))
-
-
-def _hits(index: SearchIndex, ranked: list[tuple[float, int]], expression: str) -> list[Hit]:
-    """The details of the ranked claims, with their matched words marked and their best quote."""
-    if not ranked:
-        return []
-    conn = index.connection
-    rows = [row for _, row in ranked]
-    marks = ",".join("?" * len(rows))
-    claims = {
-        r[0]: r[1:]
-        for r in conn.execute(
-            "SELECT rowid, id, statement, topic, tags, strength, consensus, sources_for, sources_against, "
-            f"path FROM claims WHERE rowid IN ({marks})",
-            rows,
-        )
-    }
-    evidence: dict[int, list[tuple]] = {row: [] for row in rows}
-    for claim_row, *item in conn.execute(
-        "SELECT claim_row, position, source, stance, kind, quote, weight FROM evidence "
-        f"WHERE claim_row IN ({marks}) ORDER BY claim_row, position",
-        rows,
-    ):
-        evidence[claim_row].append(tuple(item))
-    texts = [claims[row][1] for row in rows] + [item[4] for row in rows for item in evidence[row]]
-    found = _marked(index, texts, expression)
-    statement_marks, quote_marks = found[: len(rows)], found[len(rows) :]
-    hits = []
-    for (score, row), statement_spans in zip(ranked, statement_marks, strict=True):
-        cid, statement, topic, tags, strength, consensus, sources_for, sources_against, path = claims[row]
-        items = evidence[row]
-        hits.append(
-            Hit(
-                id=cid,
-                statement=statement,
-                topic=topic,
-                tags=tuple(json.loads(tags)),
-                path=path,
-                score=round(score, 4),
-                strength=round(strength, 4),
-                consensus=consensus,
-                sources_for=tuple(json.loads(sources_for)),
-                sources_against=tuple(json.loads(sources_against)),
-                statement_highlights=statement_spans,
-                quote=_best_quote(items, quote_marks[: len(items)]),
-            )
-        )
-        quote_marks = quote_marks[len(items) :]
-    return hits
-
-
-def _strengths(index: SearchIndex, rows: list[int]) -> dict[int, float]:
-    if not rows:
-        return {}
-    marks = ",".join("?" * len(rows))
-    return dict(
-        index.connection.execute(f"SELECT rowid, strength FROM claims WHERE rowid IN ({marks})", rows)
+    plain = index.question_words([w for kind, part in parts if kind == "word" for w, _, _ in tokens(part)])
+    for unit in corrected(plain):
+        found = unit.concept in index.postings
+        if not found:
+            unknown.append(unit.words)
+            close.extend(index.close_words(unit.word) if unit.word else [])
+        terms.append(Term(unit.words, "word", (unit.concept,), found))
+    for kind, part in parts:
+        if kind == "word":
+            continue
+        units = corrected([w for w, _, _ in tokens(part)])
+        if not units:
+            continue
+        missing = [u.words for u in units if u.concept not in index.postings]
+        if kind != "exclude":
+            unknown.extend(missing)
+        words = " ".join(u.words for u in units)
+        terms.append(Term(words, kind, tuple(u.concept for u in units), not missing))
+    return Query(
+        text=text,
+        terms=tuple(terms),
+        corrections=tuple(dict.fromkeys(corrections)),
+        unknown=tuple(dict.fromkeys(unknown)),
+        close=tuple(dict.fromkeys(close)),
     )
+
+
+def score_claims(index: SearchIndex, concepts: Sequence[str]) -> dict[int, float]:
+    """The reference ranking: every claim that has a concept, with its relevance (before strength).
+
+    The site's search box computes the same sums in the same order (``search.js``, ``scoreClaims``).
+    """
+    scores: dict[int, float] = {}
+    for concept in concepts:
+        entry = index.postings.get(concept)
+        if entry is None:
+            continue
+        idf, (statement, topic_tags, quotes) = entry
+        weight = idf * FIELD_FACTORS[0]
+        claims = index.claims
+        for row in statement:
+            scores[row] = scores.get(row, 0.0) + weight * claims[row][7]
+        for factor, ids in ((FIELD_FACTORS[1], topic_tags), (FIELD_FACTORS[2], quotes)):
+            weight = idf * factor
+            for row in ids:
+                scores[row] = scores.get(row, 0.0) + weight
+    return scores
+
+
+def relevance(index: SearchIndex, concepts: Sequence[str], row: int) -> float:
+    """The reference score of one claim: what ``score_claims`` gives it, summed in the same order."""
+    total = 0.0
+    for concept in concepts:
+        entry = index.postings.get(concept)
+        if entry is None:
+            continue
+        idf, lists = entry
+        for f, ids in enumerate(lists):
+            i = bisect_left(ids, row)
+            if i < len(ids) and ids[i] == row:
+                weight = idf * FIELD_FACTORS[f]
+                total = total + (weight * index.claims[row][7] if f == 0 else weight)
+                break
+    return total
+
+
+def final_score(relevance: float, strength: float) -> float:
+    return relevance * (1.0 + STRENGTH_BOOST * strength)
+
+
+def score_vector(index: SearchIndex, concepts: Sequence[str]) -> np.ndarray:
+    """``score_claims`` for every claim at once (0 for a claim without any concept): the same
+    operations in the same order on arrays, so the same numbers to the last bit (a test checks)."""
+    scores = np.zeros(index.claim_count, dtype=np.float64)
+    for concept in concepts:
+        entry = index.arrays(concept)
+        if entry is None:
+            continue
+        idf, (statement, topic_tags, quotes) = entry
+        weight = idf * FIELD_FACTORS[0]
+        scores[statement] += weight * index.norms[statement]
+        scores[topic_tags] += idf * FIELD_FACTORS[1]
+        scores[quotes] += idf * FIELD_FACTORS[2]
+    return scores
+
+
+def _has_sequence(sequence: Sequence[str], wanted: Sequence[str]) -> bool:
+    n = len(wanted)
+    return any(list(sequence[i : i + n]) == list(wanted) for i in range(len(sequence) - n + 1))
+
+
+def _says(index: SearchIndex, row: int, wanted: Sequence[str]) -> bool:
+    """Whether the claim's statement, topic or a tag has the concepts ``wanted`` in that order."""
+    _, statement, topic, tags = index.claims[row][:4]
+    texts = (statement, topic.replace("-", " "), *(t.replace("-", " ") for t in tags))
+    return any(_has_sequence(index.concepts_of(text), wanted) for text in texts)
+
+
+def rank(
+    index: SearchIndex,
+    query: Query,
+    *,
+    allowed: Callable[[int], bool] | None = None,
+    limit: int | None = None,
+) -> tuple[list[tuple[float, int]], int]:
+    """The best matching claims as (score, row), best first, and how many claims match.
+
+    Candidates are scored on arrays; the ``limit`` best (all, if None) are then scored again by
+    the reference (``relevance``) and ordered by that score, then by row: the order the site's
+    search box shows too.
+    """
+    if not query.answerable:
+        return [], 0
+    concepts = query.scored
+    scores = score_vector(index, concepts)
+    rows = np.flatnonzero(scores)
+    required, excluded = query.required, query.excluded
+    if allowed is not None or required or excluded:
+        keep = [
+            row
+            for row in rows.tolist()
+            if (allowed is None or allowed(row))
+            and all(_says(index, row, phrase) for phrase in required)
+            and not any(_says(index, row, phrase) for phrase in excluded)
+        ]
+        rows = np.array(keep, dtype=np.int64)
+    total = len(rows)
+    final = scores[rows] * index.boosts[rows]
+    if limit is not None and total > limit:
+        # the limit best, and every claim tied with the last of them
+        threshold = np.partition(final, total - limit)[total - limit]
+        chosen = final >= threshold
+        rows, final = rows[chosen], final[chosen]
+    ranked = [
+        (final_score(relevance(index, concepts, row), index.claims[row][4]), row) for row in rows.tolist()
+    ]
+    ranked.sort(key=lambda pair: (-pair[0], pair[1]))
+    return (ranked if limit is None else ranked[:limit]), total
+
+
+# --- results ---
+
+
+@dataclass(frozen=True)
+class Quote:
+    """The evidence item shown with a hit: the one that best matches the query."""
+
+    evidence_index: int
+    source: str
+    stance: str
+    kind: str
+    text: str
+    # (start, end) character offsets of the matched words in ``text``
+    highlights: tuple[tuple[int, int], ...]
+    # False when no quote of the claim has a query word (the claim matched elsewhere)
+    matched: bool
+
+
+@dataclass(frozen=True)
+class Related:
+    """A claim named beside a hit: one that contradicts it, with its strength."""
+
+    id: str
+    statement: str
+    strength: float
+    consensus: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    statement: str
+    topic: str
+    tags: tuple[str, ...]
+    path: str
+    score: float
+    strength: float
+    consensus: str
+    sources_for: tuple[str, ...]
+    sources_against: tuple[str, ...]
+    statement_highlights: tuple[tuple[int, int], ...]
+    quote: Quote | None
+    contradicted_by: tuple[Related, ...] = ()
+
+
+@dataclass(frozen=True)
+class DisputeShown:
+    """A dispute that top hits belong to, with its positions side by side."""
+
+    question: str
+    positions: tuple[Related, ...]
+    verdict: str
+    leader: str | None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    terms: tuple[Term, ...]
+    corrections: tuple[Correction, ...]
+    hits: tuple[Hit, ...]
+    total: int
+    topic: str | None = None
+    source: str | None = None
+    # close words that claims have, for short words no claim has
+    suggestions: tuple[str, ...] = field(default=())
+    unknown_words: tuple[str, ...] = ()
+    disputes: tuple[DisputeShown, ...] = ()
+
+
+# how many of the top hits are looked at for the disputes they belong to
+DISPUTE_HITS = 3
+
+
+def _marks(index: SearchIndex, text: str, concepts: frozenset[str]) -> tuple[tuple[int, int], ...]:
+    """Where ``text`` has one of ``concepts``: the spans of the words that say it."""
+    found = tokens(text)
+    spans = []
+    for unit in index.units([w for w, _, _ in found]):
+        if unit.concept in concepts:
+            spans.append((found[unit.first][1], found[unit.last][2]))
+    return tuple(spans)
+
+
+def _related(index: SearchIndex, row: int) -> Related:
+    claim = index.claims[row]
+    return Related(claim[0], claim[1], claim[4], claim[5])
+
+
+def _hit(index: SearchIndex, score: float, row: int, concepts: frozenset[str]) -> Hit:
+    cid, statement, topic, tags, strength, consensus, against = index.claims[row][:7]
+    path, sources_for, sources_against, evidence = index.data["details"][row]
+    quote = None
+    if evidence:
+        marks = [_marks(index, item[3], concepts) for item in evidence]
+
+        def merit(i: int) -> tuple:
+            text = evidence[i][3]
+            words = {text[a:b].lower() for a, b in marks[i]}
+            return (len(words), len(marks[i]), evidence[i][4], -i)
+
+        best = max(range(len(evidence)), key=merit)
+        source, stance, kind, text, _weight = evidence[best]
+        quote = Quote(best, source, stance, kind, text, marks[best], matched=bool(marks[best]))
+    return Hit(
+        id=cid,
+        statement=statement,
+        topic=topic,
+        tags=tuple(tags),
+        path=path,
+        score=round(score, 4),
+        strength=strength,
+        consensus=consensus,
+        sources_for=tuple(sources_for),
+        sources_against=tuple(sources_against),
+        statement_highlights=_marks(index, statement, concepts),
+        quote=quote,
+        contradicted_by=tuple(
+            sorted((_related(index, o) for o in against), key=lambda r: (-r.strength, r.id))
+        ),
+    )
+
+
+def disputes_of(index: SearchIndex, rows: Sequence[int]) -> list[list[Any]]:
+    """The disputes the given claims (the top hits) belong to, in the order of the hits."""
+    out: list[list[Any]] = []
+    for row in rows:
+        for dispute in index.data["disputes"]:
+            if row in dispute[1] and dispute not in out:
+                out.append(dispute)
+    return out
 
 
 def check_filters(index: SearchIndex, topic: str | None, source: str | None) -> None:
@@ -782,51 +1122,42 @@ def query_index(
 ) -> SearchResult:
     """The claims that best answer ``query``, best first (see the module's description)."""
     check_filters(index, topic, source)
-    terms, corrections = _correct(index, _terms(index, _words(query)))
-    searched = [t for t in terms if t.matches]
-    hits: list[Hit] = []
-    total = 0
-    if searched:
-        expression = _expression(searched)
-        where, params = _filters(topic, source)
-        weights = ", ".join(str(w) for w in [*COLUMN_WEIGHTS.values(), *COLUMN_WEIGHTS.values()])
-        # the best text matches by bm25 alone (the engine's own ranking, and fast: it needs no
-        # stored value of each row), then re-ranked with their strength
-        wanted = max(RERANKED, limit)
-        ranking = (
-            f"SELECT rowid, bm25(claim_fts, {weights}) AS relevance "
-            f"FROM claim_fts WHERE claim_fts MATCH ?{where} ORDER BY relevance, rowid LIMIT ?"
+    if not 1 <= limit <= MAX_LIMIT:
+        raise UsageError(f"--limit {limit}: give a number from 1 to {MAX_LIMIT}")
+    parsed = parse_query(index, query)
+    allowed = None
+    if topic is not None or source is not None:
+        details = index.data["details"]
+
+        def allowed(row: int) -> bool:
+            if topic is not None and index.claims[row][2] != topic:
+                return False
+            return source is None or any(item[0] == source for item in details[row][3])
+
+    ranked, total = rank(index, parsed, allowed=allowed, limit=limit)
+    concepts = frozenset(c for t in parsed.terms if t.kind != "exclude" and t.found for c in t.concepts)
+    hits = [_hit(index, score, row, concepts) for score, row in ranked[:limit]]
+    shown = []
+    for question, rows, verdict, leader in disputes_of(index, [row for _, row in ranked[:DISPUTE_HITS]]):
+        shown.append(
+            DisputeShown(
+                question,
+                tuple(_related(index, r) for r in rows),
+                verdict,
+                index.claims[leader][0] if leader >= 0 else None,
+            )
         )
-        candidates = []
-        # Words half the claims have weigh nothing in bm25 but cost the most to rank: rank by
-        # the other words first, and by all of them only if those find too few claims.
-        rare = _expression(searched, leave_out=_common(index, searched))
-        if rare and rare != expression:
-            candidates = index.connection.execute(ranking, [rare, *params, wanted]).fetchall()
-        if len(candidates) < wanted:
-            candidates = index.connection.execute(ranking, [expression, *params, wanted]).fetchall()
-        strengths = _strengths(index, [row for row, _ in candidates])
-        ranked = sorted(
-            ((-relevance * (1.0 + STRENGTH_BOOST * strengths[row]), row) for row, relevance in candidates),
-            key=lambda pair: (-pair[0], pair[1]),
-        )
-        marked = _highlight_expression(searched)
-        hits = _hits(index, ranked[:limit], marked)
-        total = len(candidates)
-        if total == wanted:
-            total = index.connection.execute(
-                f"SELECT count(*) FROM claim_fts WHERE claim_fts MATCH ?{where}", [expression, *params]
-            ).fetchone()[0]
-    suggestions = [word for term in terms for word in term.close]
     return SearchResult(
         query=query,
-        terms=tuple(terms),
-        corrections=tuple(corrections),
+        terms=parsed.terms,
+        corrections=parsed.corrections,
         hits=tuple(hits),
         total=total,
         topic=topic,
         source=source,
-        suggestions=tuple(dict.fromkeys(suggestions)),
+        suggestions=parsed.close,
+        unknown_words=parsed.unknown,
+        disputes=tuple(shown),
     )
 
 
@@ -847,6 +1178,10 @@ def search(
 # --- as data ---
 
 
+def _related_dict(r: Related) -> dict[str, Any]:
+    return {"id": r.id, "statement": r.statement, "strength": r.strength, "consensus": r.consensus}
+
+
 def result_to_dict(result: SearchResult) -> dict[str, Any]:
     """The result as plain data (``kb search --json``); keys and order are stable."""
 
@@ -857,7 +1192,8 @@ def result_to_dict(result: SearchResult) -> dict[str, Any]:
         "query": result.query,
         "filters": {"topic": result.topic, "source": result.source},
         "terms": [
-            {"words": t.words, "matches": list(t.alternatives), "found": t.matches} for t in result.terms
+            {"words": t.words, "kind": t.kind, "concepts": list(t.concepts), "found": t.found}
+            for t in result.terms
         ],
         "corrections": [{"word": c.word, "replacement": c.replacement} for c in result.corrections],
         "total": result.total,
@@ -874,6 +1210,7 @@ def result_to_dict(result: SearchResult) -> dict[str, Any]:
                 "consensus": hit.consensus,
                 "sources_for": list(hit.sources_for),
                 "sources_against": list(hit.sources_against),
+                "contradicted_by": [_related_dict(r) for r in hit.contradicted_by],
                 "quote": None
                 if hit.quote is None
                 else {
@@ -890,6 +1227,16 @@ def result_to_dict(result: SearchResult) -> dict[str, Any]:
             for rank, hit in enumerate(result.hits, 1)
         ],
         "suggestions": list(result.suggestions),
+        "unknown_words": list(result.unknown_words),
+        "disputes": [
+            {
+                "question": d.question,
+                "positions": [_related_dict(p) for p in d.positions],
+                "verdict": d.verdict,
+                "leader": d.leader,
+            }
+            for d in result.disputes
+        ],
     }
 
 
@@ -920,37 +1267,61 @@ def _names(ids: tuple[str, ...]) -> str:
     return ", ".join(_printable(i) for i in ids) if ids else "none"
 
 
+def _quoted_words(words: Iterable[str]) -> str:
+    return ", ".join(repr(_printable(w)) for w in words)
+
+
 def render_text(result: SearchResult) -> tuple[list[str], str]:
-    """Notes for standard error (corrections, no match, more hits) and the hits as text."""
+    """Notes for standard error (corrections, words no claim has, more hits) and the answer as text."""
     notes = [
-        f"no claim has {_printable(c.word)!r}: searched for {_printable(c.replacement)!r} instead"
+        f"no claim mentions {_printable(c.word)!r}: searched for {_printable(c.replacement)!r} instead"
         for c in result.corrections
     ]
-    if result.hits:
-        notes += [
-            f"no claim has {_printable(term.words)!r}"
-            + (f" (close: {', '.join(_printable(w) for w in term.close)})" if term.close else "")
-            + "; searched for the other words"
-            for term in result.terms
-            if not term.matches
-        ]
-    else:
+    if result.unknown_words:
+        notes.append(
+            f"no claim mentions {_quoted_words(result.unknown_words)}"
+            + ("; results are for the other words" if result.hits else "")
+        )
+    if not result.hits:
         where = f" in topic {result.topic!r}" if result.topic else ""
         where += f" with evidence from {result.source!r}" if result.source else ""
-        why = "" if result.terms else " (the query has no words to search for)"
-        notes.append(f"no claim matches {_printable(result.query)!r}{where}{why}")
+        if not result.terms:
+            notes.append(
+                f"no claim matches {_printable(result.query)!r} (the query has no words to search for)"
+            )
+        elif not result.unknown_words or where:
+            notes.append(f"no claim matches {_printable(result.query)!r}{where}")
         if result.suggestions:
             notes.append(f"did you mean: {', '.join(_printable(s) for s in result.suggestions)}?")
     if result.total > len(result.hits):
         notes.append(f"showing {len(result.hits)} of {result.total} matching claims (--limit N for more)")
     lines: list[str] = []
+    for dispute in result.disputes:
+        lines.append(f"The sources disagree on this: {_printable(dispute.question)}")
+        for p in dispute.positions:
+            lead = "  <- better supported" if p.id == dispute.leader else ""
+            lines.append(
+                f"  {p.strength:.2f} ({p.consensus})  {_printable(p.statement)}  [{_printable(p.id)}]{lead}"
+            )
+        lines.append(f"  verdict: {dispute.verdict}")
+        lines.append("")
     for rank, hit in enumerate(result.hits, 1):
         lines.append(f"{rank}. {_emphasised(hit.statement, hit.statement_highlights)}")
         lines.append(
             f"   strength {hit.strength:.2f} ({hit.consensus})  topic: {_printable(hit.topic)}  "
             f"id: {_printable(hit.id)}"
         )
-        lines.append(f"   for: {_names(hit.sources_for)}  against: {_names(hit.sources_against)}")
+        against = _names(hit.sources_against)
+        if not hit.sources_against and hit.contradicted_by:
+            against = "no source directly; contradicted by the claims below"
+        lines.append(f"   for: {_names(hit.sources_for)}  against: {against}")
+        if hit.contradicted_by:
+            lines.append(
+                "   contradicted by: "
+                + "; ".join(
+                    f"{_printable(r.id)} ({r.strength:.2f}, {r.consensus})" for r in hit.contradicted_by
+                )
+            )
         if hit.quote is not None:
             q = hit.quote
             lines.append(f'   > "{_emphasised(q.text, q.highlights)}" ({_printable(q.source)}, {q.stance})')

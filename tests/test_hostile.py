@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -239,30 +240,27 @@ def test_link_to_a_folder_is_not_followed(tmp_path: Path, runner) -> None:
 # --- caches are never believed over the files ---
 
 
-def _edit_index(root: Path, sql: str, *params: object) -> None:
-    import sqlite3
-
+def _edit_index(root: Path, edit: str) -> None:
+    """Change the cached search index as someone editing the file would (its seal left as it was)."""
     from kb.search import cache_path
 
-    conn = sqlite3.connect(cache_path(root))
-    conn.execute(sql, params)
-    conn.commit()
-    conn.close()
+    data = json.loads(cache_path(root).read_text(encoding="utf-8"))
+    text = json.dumps(data)
+    if edit == "deeply-nested-metadata":
+        text = text.replace('"extra_files": []', '"extra_files": ' + "[" * 100_000 + "]" * 100_000)
+    else:
+        for claim in data["claims"]:
+            claim[1] = "Eating rocks builds legs."
+        text = json.dumps(data)
+    cache_path(root).write_text(text, encoding="utf-8")
 
 
-@pytest.mark.parametrize(
-    "sql",
-    [
-        "UPDATE meta SET value = '" + "[" * 100_000 + "]" * 100_000 + "' WHERE name = 'extra_files'",
-        "UPDATE claims SET statement = 'Eating rocks builds legs.'",
-    ],
-    ids=["deeply-nested-metadata", "edited-statement"],
-)
-def test_a_damaged_search_index_is_rebuilt(tmp_path: Path, runner, sql: str) -> None:
+@pytest.mark.parametrize("edit", ["deeply-nested-metadata", "edited-statement"])
+def test_a_damaged_search_index_is_rebuilt(tmp_path: Path, runner, edit: str) -> None:
     root = _base(tmp_path)
     first = runner.invoke(cli, ["search", "running", "--kb", str(root), "--json"])
     assert first.exit_code == 0, first.output
-    _edit_index(root, sql)
+    _edit_index(root, edit)
     again = runner.invoke(cli, ["search", "running", "--kb", str(root), "--json"])
     assert again.exit_code == 0, again.output
     assert again.stdout == first.stdout

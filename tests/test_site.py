@@ -78,7 +78,8 @@ def test_every_page_exists(site: Path, fixture_kb) -> None:
         assert (site / "topics" / f"{slug(topic)}.html").is_file()
     assert json.loads((site / "data/kb.json").read_text())["claims"]
     assert json.loads((site / "schema/claim.schema.json").read_text())["title"] == "kb claim"
-    assert (site / "search/search_index.json").is_file()
+    assert (site / "search-index.js").is_file() and (site / "assets/kb/search.js").is_file()
+    assert not (site / "search").exists()  # the theme's own search is replaced by kb's
 
 
 def test_claim_page_has_strength_badge_quotes_relations_and_picture(site: Path, fixture_kb) -> None:
@@ -405,22 +406,29 @@ def test_hostile_title_of_the_base_is_inert(tmp_path: Path, runner) -> None:
     assert home.title.endswith(title) and title in home.text
 
 
-def test_search_index_holds_hostile_text_escaped(site: Path) -> None:
-    index = json.loads((site / "search/search_index.json").read_text(encoding="utf-8"))
-    hostile = [d for d in index["docs"] if d["location"].startswith("claims/hostile-claim.html")]
-    assert hostile
-    for doc in index["docs"]:
-        for key in ("title", "text"):
-            assert "<script" not in doc[key] and "<img" not in doc[key] and "<svg" not in doc[key], doc
-    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in hostile[0]["title"]
+def _search_index(site: Path) -> dict:
+    text = (site / "search-index.js").read_text(encoding="utf-8")
+    prefix = "window.kbSearchIndex = "
+    assert text.startswith(prefix) and text.endswith(";\n")
+    return json.loads(text[len(prefix) : -2])
+
+
+def test_search_index_is_data_and_the_script_writes_text_only(site: Path) -> None:
+    index = _search_index(site)
+    hostile = next(c for c in index["claims"] if c[0] == "hostile-claim")
+    assert "<script>window.__pwned=1</script>" in hostile[1]  # the statement as written: data, not HTML
+    raw = (site / "search-index.js").read_text(encoding="utf-8")
+    assert "<" not in raw and "\u2028" not in raw  # ASCII-escaped: nothing in it can end a script
+    script = (site / "assets/kb/search.js").read_text(encoding="utf-8")
+    assert "innerHTML" not in script and "insertAdjacentHTML" not in script and "eval(" not in script
 
 
 def test_search_finds_every_claim_page_but_not_the_report(site: Path, fixture_kb) -> None:
-    index = json.loads((site / "search/search_index.json").read_text(encoding="utf-8"))
-    pages = {d["location"].split("#")[0] for d in index["docs"]}
-    assert {f"claims/{c}.html" for c in fixture_kb.claims} <= pages
+    index = _search_index(site)
+    urls = {c[8] for c in index["claims"]}
+    assert urls == {f"claims/{c}.html" for c in fixture_kb.claims}
+    assert all((site / url).is_file() for url in urls)
     assert (site / "report.html").is_file()
-    assert "report.html" not in pages, "the report repeats every claim; search should lead to the claims"
 
 
 MARKDOWN_EXTENSIONS = ["attr_list", "md_in_html", "tables", "toc"]
@@ -519,7 +527,7 @@ def test_two_builds_are_byte_identical(tmp_path: Path, runner) -> None:
     build_with_cli(runner, kb, second)
     assert _digest_tree(first) == _digest_tree(second)
     # the parts that usually carry a date or a path: sitemap (also gzipped) and the search index
-    for name in ("sitemap.xml.gz", "sitemap.xml", "search/search_index.json"):
+    for name in ("sitemap.xml.gz", "sitemap.xml", "search-index.js"):
         assert (first / name).read_bytes() == (second / name).read_bytes()
     assert gzip.decompress((first / "sitemap.xml.gz").read_bytes()) == (first / "sitemap.xml").read_bytes()
 

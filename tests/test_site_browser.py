@@ -23,6 +23,7 @@ from kb.load import load_valid
 from kb.site.text import slug
 from kb.weigh import compute, shown, strength_words
 from tests.conftest import REPO
+from tests.question_set import QUESTIONS, check_answers, cli_answers
 from tests.site_helpers import SITE_FIXTURE, build_with_cli, html_pages
 
 pytestmark = pytest.mark.browser
@@ -156,15 +157,35 @@ def test_every_kind_of_page_renders_with_its_pictures(page, base_url, fixture_kb
     assert page.locator("div.kb-heatmap svg").is_visible()
 
 
+def _ask(page, question: str) -> list[str]:
+    """Type a question into kb's search box; the claim ids of the answers, best first."""
+    box = page.locator("input.kb-search__input")
+    box.fill(question)
+    page.wait_for_function(
+        "q => document.querySelector('.kb-search__results').getAttribute('data-query') === q",
+        arg=question,
+        timeout=15_000,
+    )
+    return page.eval_on_selector_all(".kb-search__hit", "items => items.map(i => i.dataset.claim)")
+
+
 def test_search_finds_a_claim(page, base_url) -> None:
     page.goto(base_url + "index.html")
-    page.click("input.md-search__input")
-    page.keyboard.type("calorie deficit")
-    result = page.locator(".md-search-result__item a", has_text="A calorie deficit is needed")
-    result.first.wait_for(timeout=15_000)
-    result.first.click()
+    assert page.locator("input.md-search__input").count() == 0  # the theme's search box is replaced
+    assert _ask(page, "calorie deficit")[0] == "deficit-needed"
+    hit = page.locator(".kb-search__hit").first
+    assert "strength 0." in hit.inner_text()
+    hit.locator("a.kb-search__link").click()
     page.wait_for_url("**/claims/deficit-needed.html*")
     assert "A calorie deficit is needed to slim the legs." in page.inner_text("article h1")
+
+
+def test_search_corrects_a_typo_and_says_so(page, base_url) -> None:
+    page.goto(base_url + "claims.html")
+    assert _ask(page, "calroie deficit")[0] == "deficit-needed"
+    assert "searched for \u2018calorie\u2019 instead" in page.inner_text(".kb-search__results")
+    assert _ask(page, "swimming") == []
+    assert "no claim mentions \u2018swimming\u2019" in page.inner_text(".kb-search__results")
 
 
 def test_a_disagreement_leads_to_both_sources(page, base_url, fixture_kb) -> None:
@@ -335,31 +356,44 @@ def test_hostile_text_shows_as_text_and_runs_nothing(page, base_url, fixture_kb)
     for text in HOSTILE:
         assert text in heading
     assert "</title><script>window.__pwned=1</script>" in page.title()
-    # search results are drawn from the index as HTML: the hostile claim must stay text there too
-    page.click("input.md-search__input")
-    page.keyboard.type("Hostile")
-    result = page.locator(".md-search-result__item", has_text="<script>window.__pwned=1</script>")
-    result.first.wait_for(timeout=15_000)
+    # search results are drawn from the index: the hostile claim must stay text there too
+    assert "hostile-claim" in _ask(page, "hostile")
+    result = page.locator(".kb-search__hit", has_text="<script>window.__pwned=1</script>")
+    assert result.count() == 1
+    page.locator(".kb-search__results").hover()
     assert _pwned(page) is None
 
 
-@pytest.mark.skipif(not (REPO / "claims").is_dir(), reason="the shipped knowledge base is not there yet")
-def test_every_page_of_the_shipped_site_renders_offline(page, tmp_path) -> None:
-    site = tmp_path / "out"
+@pytest.fixture(scope="module")
+def shipped_site(tmp_path_factory) -> Iterator[tuple[Path, str]]:
+    site = tmp_path_factory.mktemp("shipped-site") / "out"
     with _served(REPO, site) as url:
-        paths = [p for p in html_pages(site) if p != "404.html"]
-        claims = [p for p in paths if p.startswith("claims/")]
-        # every page but the claims, whose pages are all alike (test_site checks each one's HTML): a sample
-        visited = [p for p in paths if not p.startswith("claims/")] + claims[::4]
-        for path in visited:
-            response = page.goto(url + path, wait_until="domcontentloaded")
-            assert response is not None and response.status == 200, path
-            assert page.inner_text("article h1").strip(), path
-            broken = page.evaluate(SHOWN_IMAGES)
-            assert broken == [], f"{path}: pictures that do not show: {broken}"
-        assert any(p.startswith("claims/") for p in paths) and "agreement.html" in paths
-        page.goto(url + "index.html")
-        page.click("input.md-search__input")
-        page.keyboard.type("running")
-        page.locator(".md-search-result__item").first.wait_for(timeout=15_000)
-        assert page.locator('.md-search-result__item a[href*="claims/"]').count() > 0
+        yield site, url
+
+
+def test_every_page_of_the_shipped_site_renders_offline(page, shipped_site) -> None:
+    site, url = shipped_site
+    paths = [p for p in html_pages(site) if p != "404.html"]
+    claims = [p for p in paths if p.startswith("claims/")]
+    # every page but the claims, whose pages are all alike (test_site checks each one's HTML): a sample
+    visited = [p for p in paths if not p.startswith("claims/")] + claims[::4]
+    for path in visited:
+        response = page.goto(url + path, wait_until="domcontentloaded")
+        assert response is not None and response.status == 200, path
+        assert page.inner_text("article h1").strip(), path
+        broken = page.evaluate(SHOWN_IMAGES)
+        assert broken == [], f"{path}: pictures that do not show: {broken}"
+    assert any(p.startswith("claims/") for p in paths) and "agreement.html" in paths
+
+
+def test_question_set_through_the_site_search_box(page, shipped_site) -> None:
+    """The site answers every question of the set as `kb search` does: the same first three claims."""
+    _, url = shipped_site
+    page.goto(url + "sources.html")
+    answers = {q["question"]: _ask(page, q["question"])[:3] for q in QUESTIONS}
+    assert answers == cli_answers()
+    check_answers(answers, "site search box")
+    # a contested answer names the claim that contradicts it, with its strength
+    _ask(page, "does running make legs bigger")
+    against = page.locator('.kb-search__hit[data-claim="running-builds-lean-muscle"] .kb-search__against')
+    assert "shrinks leg muscle" in against.inner_text() and "(0." in against.inner_text()

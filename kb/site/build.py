@@ -44,6 +44,9 @@ SITE_FOLDER = "site"
 CONFIG_NAME = "mkdocs.yml"
 HANDWRITTEN = "docs"
 STYLESHEET = "assets/kb/kb.css"
+# The search box: kb's own (the same analysis and ranking as `kb search`), replacing the theme's.
+SEARCH_SCRIPT = "assets/kb/search.js"
+SEARCH_INDEX = "search-index.js"
 # Written into every built site: kb replaces an existing output folder only when it finds this.
 MARKER = ".kb-site"
 
@@ -261,6 +264,22 @@ def stylesheet() -> str:
     return resources.files("kb.site").joinpath("assets/kb.css").read_text(encoding="utf-8")
 
 
+def search_files(kb: KnowledgeBase, weights: Weights, directory_urls: bool) -> dict[str, str]:
+    """The search box's script and its index (plain data, loaded as a script so it works from disk too)."""
+    import json
+
+    from kb import search
+
+    def claim_url(claim_id: str) -> str:
+        return pages.page_url(pages.claim_page(claim_id), directory_urls)
+
+    data = search.site_index(kb, weights, claim_url)
+    script = resources.files("kb.site").joinpath("assets/search.js").read_text(encoding="utf-8")
+    # ASCII, and no "<": nothing in the data can end a script, even if the file were inlined
+    payload = json.dumps(data, ensure_ascii=True, separators=(",", ":")).replace("<", "\\u003c")
+    return {SEARCH_SCRIPT: script, SEARCH_INDEX: f"window.kbSearchIndex = {payload};\n"}
+
+
 def generated_files(
     kb: KnowledgeBase,
     weights: Weights,
@@ -273,6 +292,7 @@ def generated_files(
         data = pages.site_data(kb, weights, handwritten=handwritten, directory_urls=directory_urls)
         files = pages.generate(data, advance)
     files[STYLESHEET] = stylesheet()
+    files.update(search_files(kb, weights, directory_urls))
     clashes = sorted(set(files) & set(handwritten))
     if clashes:
         names = ", ".join(f"{SITE_FOLDER}/{HANDWRITTEN}/{c}" for c in clashes)
@@ -375,7 +395,14 @@ def load_mkdocs_config(config: Path, kb: KnowledgeBase, docs: Path, site: Path):
     """MkDocs' configuration for one build: the file, with kb's title, docs folder and output folder."""
     from mkdocs.config import load_config
 
-    return load_config(config_file=str(config), site_dir=str(site), **config_overrides(kb, docs))
+    loaded = load_config(config_file=str(config), site_dir=str(site), **config_overrides(kb, docs))
+    # kb's search box replaces the theme's, whose index knows no synonyms, typos or strengths
+    for name in ("search", "material/search"):
+        if name in loaded.plugins:
+            del loaded.plugins[name]
+    if SEARCH_SCRIPT not in [str(script) for script in loaded.extra_javascript]:
+        loaded.extra_javascript.append(SEARCH_SCRIPT)
+    return loaded
 
 
 def _progress_plugin(advance):
