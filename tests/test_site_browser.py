@@ -386,6 +386,12 @@ def test_every_page_of_the_shipped_site_renders_offline(page, shipped_site) -> N
     assert any(p.startswith("claims/") for p in paths) and "agreement.html" in paths
 
 
+def test_search_works_from_disk(page, shipped_site) -> None:
+    site, _ = shipped_site
+    page.goto((site / "claims.html").as_uri())
+    assert _ask(page, "protien")[0] == "lower-protein-speeds-atrophy"
+
+
 def test_question_set_through_the_site_search_box(page, shipped_site) -> None:
     """The site answers every question of the set as `kb search` does: the same first three claims."""
     _, url = shipped_site
