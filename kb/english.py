@@ -182,7 +182,7 @@ SIZE_AND_AMOUNT: tuple[str, ...] = tuple(
 )
 SIZE_AND_AMOUNT_NAME = "size"
 
-# How long something takes: a question that asks "how long", "how soon", "how fast" or "when" is answered by
+# How long something takes: a question that asks "how long", "how soon" or "when" is answered by
 # claims that give days, weeks or months, so those words are one concept too, and the question
 # words that ask for it are read as that concept (``QUESTION_PHRASES``).
 DURATION: tuple[str, ...] = tuple(
@@ -200,7 +200,6 @@ QUESTION_PHRASES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("how", "long"), "duration"),
     (("how", "soon"), "duration"),
     (("how", "quickly"), "duration"),
-    (("how", "fast"), "duration"),
     (("how", "often"), "frequency"),
     (("when",), "duration"),
 )

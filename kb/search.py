@@ -61,6 +61,7 @@ import numpy as np
 
 from kb import english
 from kb.cache import CACHE_DIR, MAX_CACHE_BYTES, check_digest, seal_digest
+from kb.disputes import find_disputes
 from kb.errors import Problem, UsageError
 from kb.files import FileProblem, read_bounded
 from kb.load import MAX_TEXT_BYTES, did_you_mean, load_valid
@@ -448,18 +449,23 @@ def build_index(
 
 
 def _disputes(kb: KnowledgeBase, weights: Weights, position: dict[str, int]) -> list[list[Any]]:
-    """Each dispute as [question, [claim indices], verdict label, leader index or -1]."""
-    try:
-        from kb.disputes import find_disputes
-    except ImportError:  # not on this branch yet
-        return []
-
+    """Each dispute as [question, positions, verdict label, leading position or -1, robust];
+    a position is [claim row, answer ("yes"/"no", or None for a claim of contradicting claims),
+    strength, consensus]."""
     out = []
     for dispute in find_disputes(kb, weights):
-        claims = [position[p.claim] for p in dispute.positions if p.claim in position]
+        positions = [
+            [position[p.claim], p.answer, round(p.strength, 4), p.consensus] for p in dispute.positions
+        ]
         leader = dispute.verdict.leader
         out.append(
-            [dispute.question, claims, dispute.verdict.label, position.get(leader, -1) if leader else -1]
+            [
+                dispute.question,
+                positions,
+                dispute.verdict.label,
+                -1 if leader is None else leader,
+                dispute.verdict.robust,
+            ]
         )
     return out
 
@@ -1014,13 +1020,25 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class PositionShown:
+    """One position of a dispute: a claim (or its yes or no answer) with its strength."""
+
+    claim: str
+    statement: str
+    answer: str | None
+    strength: float
+    consensus: str
+
+
+@dataclass(frozen=True)
 class DisputeShown:
     """A dispute that top hits belong to, with its positions side by side."""
 
     question: str
-    positions: tuple[Related, ...]
+    positions: tuple[PositionShown, ...]
     verdict: str
-    leader: str | None
+    leader: int | None  # the index of the leading position; None for a tie
+    robust: bool
 
 
 @dataclass(frozen=True)
@@ -1096,7 +1114,7 @@ def disputes_of(index: SearchIndex, rows: Sequence[int]) -> list[list[Any]]:
     out: list[list[Any]] = []
     for row in rows:
         for dispute in index.data["disputes"]:
-            if row in dispute[1] and dispute not in out:
+            if any(p[0] == row for p in dispute[1]) and dispute not in out:
                 out.append(dispute)
     return out
 
@@ -1137,16 +1155,21 @@ def query_index(
     ranked, total = rank(index, parsed, allowed=allowed, limit=limit)
     concepts = frozenset(c for t in parsed.terms if t.kind != "exclude" and t.found for c in t.concepts)
     hits = [_hit(index, score, row, concepts) for score, row in ranked[:limit]]
-    shown = []
-    for question, rows, verdict, leader in disputes_of(index, [row for _, row in ranked[:DISPUTE_HITS]]):
-        shown.append(
-            DisputeShown(
-                question,
-                tuple(_related(index, r) for r in rows),
-                verdict,
-                index.claims[leader][0] if leader >= 0 else None,
-            )
+    shown = [
+        DisputeShown(
+            question,
+            tuple(
+                PositionShown(index.claims[row][0], index.claims[row][1], answer, strength, consensus)
+                for row, answer, strength, consensus in positions
+            ),
+            verdict,
+            None if leader < 0 else leader,
+            robust,
         )
+        for question, positions, verdict, leader, robust in disputes_of(
+            index, [row for _, row in ranked[:DISPUTE_HITS]]
+        )
+    ]
     return SearchResult(
         query=query,
         terms=parsed.terms,
@@ -1231,9 +1254,21 @@ def result_to_dict(result: SearchResult) -> dict[str, Any]:
         "disputes": [
             {
                 "question": d.question,
-                "positions": [_related_dict(p) for p in d.positions],
-                "verdict": d.verdict,
-                "leader": d.leader,
+                "positions": [
+                    {
+                        "claim": p.claim,
+                        "statement": p.statement,
+                        "answer": p.answer,
+                        "strength": p.strength,
+                        "consensus": p.consensus,
+                    }
+                    for p in d.positions
+                ],
+                "verdict": {
+                    "label": d.verdict,
+                    "leader": d.positions[d.leader].claim if d.leader is not None else None,
+                    "robust": d.robust,
+                },
             }
             for d in result.disputes
         ],
@@ -1297,13 +1332,15 @@ def render_text(result: SearchResult) -> tuple[list[str], str]:
         notes.append(f"showing {len(result.hits)} of {result.total} matching claims (--limit N for more)")
     lines: list[str] = []
     for dispute in result.disputes:
-        lines.append(f"The sources disagree on this: {_printable(dispute.question)}")
-        for p in dispute.positions:
-            lead = "  <- better supported" if p.id == dispute.leader else ""
+        lines.append(f"The sources disagree: {_printable(dispute.question)}")
+        for i, p in enumerate(dispute.positions):
+            lead = "  <- leads" if i == dispute.leader else ""
+            said = f"{p.answer}: " if p.answer else ""
             lines.append(
-                f"  {p.strength:.2f} ({p.consensus})  {_printable(p.statement)}  [{_printable(p.id)}]{lead}"
+                f"  {p.strength:.2f} ({p.consensus})  {said}{_printable(p.statement)}  "
+                f"[{_printable(p.claim)}]{lead}"
             )
-        lines.append(f"  verdict: {dispute.verdict}")
+        lines.append(f"  verdict: {dispute.verdict}{'' if dispute.robust else ' (not robust)'}")
         lines.append("")
     for rank, hit in enumerate(result.hits, 1):
         lines.append(f"{rank}. {_emphasised(hit.statement, hit.statement_highlights)}")
@@ -1313,7 +1350,7 @@ def render_text(result: SearchResult) -> tuple[list[str], str]:
         )
         against = _names(hit.sources_against)
         if not hit.sources_against and hit.contradicted_by:
-            against = "no source directly; contradicted by the claims below"
+            against = "no source directly; see the claims contradicting it"
         lines.append(f"   for: {_names(hit.sources_for)}  against: {against}")
         if hit.contradicted_by:
             lines.append(

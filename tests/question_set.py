@@ -22,7 +22,7 @@ def precision_at_3(answers: dict[str, list[str]]) -> tuple[float, int]:
     for q in QUESTIONS:
         if q.get("answer") == "none":
             continue
-        accepted = set(q.get("must", [])) | set(q.get("relevant", []))
+        accepted = set(q.get("must", [])) | set(q.get("must_any", [])) | set(q.get("relevant", []))
         top = answers[q["question"]][:3]
         shares.append(sum(1 for c in top if c in accepted) / 3)
     return sum(shares) / len(shares), len(shares)
@@ -38,6 +38,8 @@ def check_answers(answers: dict[str, list[str]], where: str) -> None:
                 wrong.append((q["question"], "expected no answer", top))
         elif not set(q.get("must", [])) <= set(top):
             wrong.append((q["question"], q["must"], top))
+        elif q.get("must_any") and not set(q["must_any"]) & set(top):
+            wrong.append((q["question"], "one of", q["must_any"], top))
     assert wrong == [], f"{where}: {wrong}"
     score, count = precision_at_3(answers)
     print(f"\n{where}: precision at 3 = {score:.3f} over {count} answerable questions")

@@ -591,3 +591,35 @@ def test_groups_sharing_a_word_are_one_group(base) -> None:
         assert index.resolve("limb499") == index.resolve("limb0") == concept
         assert len(index.data["groups"][concept]) == search.MAX_SYNONYM_GROUPS + 1
         assert {t.concepts for t in search.query_index(index, "limb7 legs limb300").terms} == {(concept,)}
+
+
+def test_top_hits_in_a_dispute_show_its_positions_side_by_side(index) -> None:
+    result = search.query_index(index, "hiit builds muscle")
+    assert result.hits[0].id == "hiit-builds-leg-muscle"
+    [dispute] = result.disputes
+    assert {p.claim for p in dispute.positions} == {"hiit-builds-leg-muscle", "intervals-make-legs-leaner"}
+    assert dispute.verdict in ("clear", "leaning", "open")
+    strengths = {h.id: h.strength for h in search.query_index(index, "legs", limit=10).hits}
+    for p in dispute.positions:
+        assert p.strength == pytest.approx(strengths[p.claim], abs=1e-4)
+    _, text = search.render_text(result)
+    assert text.startswith("The sources disagree: ")
+    data = search.result_to_dict(result)["disputes"][0]
+    assert list(data) == ["question", "positions", "verdict"]
+    assert data["verdict"]["leader"] in {p["claim"] for p in data["positions"]} | {None}
+
+
+def test_a_contested_hit_never_reads_against_none(runner) -> None:
+    # every contested claim of the shipped base, found by its own statement: its line names what is against it
+    kb = load_valid(REPO)
+    weights = compute(kb)
+    with search.build_index(kb, weights) as shipped:
+        contested = [c for c in kb.claims.values() if weights.claims[c.id].consensus == "contested"]
+        assert contested
+        for claim in contested:
+            hit = next(
+                h for h in search.query_index(shipped, claim.statement, limit=50).hits if h.id == claim.id
+            )
+            _, text = search.render_text(search.SearchResult(claim.statement, (), (), (hit,), 1))
+            assert "against: none" not in text, claim.id
+            assert hit.sources_against or hit.contradicted_by, claim.id

@@ -29,7 +29,7 @@ def test_the_question_set_is_what_the_issue_asks_for() -> None:
     assert sum(1 for q in QUESTIONS if q.get("answer") == "none") >= 2
     kb = load_valid(REPO)
     for q in QUESTIONS:
-        for claim in [*q.get("must", []), *q.get("relevant", [])]:
+        for claim in [*q.get("must", []), *q.get("must_any", []), *q.get("relevant", [])]:
             assert claim in kb.claims, (q["question"], claim)
 
 
@@ -95,5 +95,7 @@ def test_site_engine_ranks_exactly_like_the_reference(root, tmp_path) -> None:
         assert answer["ranked"] == expected, question  # same claims, same order, same scores to the bit
         assert answer["corrections"] == [[c.word, c.replacement] for c in parsed.corrections], question
         assert answer["unknown"] == list(parsed.unknown), question
+        rows = [row for _, row in search.rank(index, parsed, limit=search.DISPUTE_HITS)[0]]
+        assert answer["disputes"] == [d[0] for d in search.disputes_of(index, rows)], question
         compared += bool(expected)
     assert compared >= 20

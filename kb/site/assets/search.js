@@ -438,7 +438,8 @@
     var disputes = [];
     top.slice(0, 3).forEach(function (pair) {
       this.data.disputes.forEach(function (d) {
-        if (d[1].indexOf(pair[1]) >= 0 && disputes.indexOf(d) < 0) disputes.push(d);
+        var has = d[1].some(function (p) { return p[0] === pair[1]; });
+        if (has && disputes.indexOf(d) < 0) disputes.push(d);
       });
     }, this);
     return { query: query, total: ranked.length, hits: top, disputes: disputes };
@@ -522,19 +523,20 @@
     var claims = index.claims;
     result.disputes.forEach(function (d) {
       var box = el("div", "kb-search__dispute");
-      box.appendChild(el("p", "kb-search__dispute-title", "The sources disagree on this: " + d[0]));
+      box.appendChild(el("p", "kb-search__dispute-title", "The sources disagree: " + d[0]));
       var row = el("div", "kb-search__positions");
-      d[1].forEach(function (r) {
+      d[1].forEach(function (pos, i) {
+        var c = claims[pos[0]];
         var p = el("a", "kb-search__position");
-        p.href = base + claims[r][8];
-        p.appendChild(el("span", "kb-search__strength", strengthText(claims[r])));
-        p.appendChild(badge(claims[r]));
-        if (r === d[3]) p.appendChild(el("span", "kb-search__leader", " better supported"));
-        p.appendChild(el("span", "kb-search__statement", claims[r][1]));
+        p.href = base + c[8];
+        p.appendChild(el("span", "kb-search__strength", "strength " + pos[2].toFixed(2) + " "));
+        p.appendChild(el("span", "kb-badge kb-badge--" + pos[3], pos[3]));
+        if (i === d[3]) p.appendChild(el("span", "kb-search__leader", " leads"));
+        p.appendChild(el("span", "kb-search__statement", (pos[1] ? pos[1] + ": " : "") + c[1]));
         row.appendChild(p);
       });
       box.appendChild(row);
-      box.appendChild(el("p", "kb-search__verdict", "verdict: " + d[2]));
+      box.appendChild(el("p", "kb-search__verdict", "verdict: " + d[2] + (d[4] ? "" : " (not robust)")));
       panel.appendChild(box);
     });
     var concepts = new Set();
