@@ -386,10 +386,27 @@ def test_every_page_of_the_shipped_site_renders_offline(page, shipped_site) -> N
     assert any(p.startswith("claims/") for p in paths) and "agreement.html" in paths
 
 
-def test_search_works_from_disk(page, shipped_site) -> None:
+def test_search_works_from_disk(browser, shipped_site) -> None:
+    """Opened straight from disk (file://), the search box still loads its index and answers."""
     site, _ = shipped_site
-    page.goto((site / "claims.html").as_uri())
-    assert _ask(page, "protien")[0] == "lower-protein-speeds-atrophy"
+    context = browser.new_context()
+    elsewhere: list[str] = []
+
+    def only_files(route) -> None:
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_files)
+    try:
+        page = context.new_page()
+        page.goto((site / "claims.html").as_uri())
+        assert _ask(page, "protien")[0] == "lower-protein-speeds-atrophy"
+    finally:
+        context.close()
+    assert elsewhere == []
 
 
 def test_question_set_through_the_site_search_box(page, shipped_site) -> None:
