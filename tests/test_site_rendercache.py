@@ -25,11 +25,11 @@ def _digest_tree(folder: Path) -> dict[str, str]:
     }
 
 
-def _config(kb: Path, *, search: bool) -> None:
-    """The package's site configuration, with or without the theme's search plugin."""
+def _config(kb: Path, *, plugin: str | None = None) -> None:
+    """The package's site configuration, with no plugin or with one of the theme's plugins."""
     text = PACKAGE_CONFIG.read_text()
     text = re.sub(
-        r"(?m)^plugins:\n(  - .*\n)*", "plugins:\n  - search\n" if search else "plugins: []\n", text
+        r"(?m)^plugins:.*\n(  - .*\n)*", f"plugins:\n  - {plugin}\n" if plugin else "plugins: []\n", text
     )
     (kb / "site").mkdir(exist_ok=True)
     (kb / "site" / "mkdocs.yml").write_text(text)
@@ -54,7 +54,7 @@ def _edit_one_claim(kb: Path) -> None:
 def kb(tmp_path: Path, monkeypatch) -> Path:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     base = copy_fixture(tmp_path)
-    _config(base, search=False)
+    _config(base)
     return base
 
 
@@ -100,12 +100,20 @@ def test_damaged_cache_entries_are_rendered_again(kb: Path, tmp_path: Path) -> N
 
 
 def test_no_reuse_when_another_plugin_reads_the_pages(kb: Path, tmp_path: Path) -> None:
-    _config(kb, search=True)  # the theme's search indexes every rendered page
+    _config(kb, plugin="tags")  # the theme's tags plugin reads every page
     out = tmp_path / "out"
     _build(kb, out)
     stdout, _ = _build(kb, out)
     assert "kept from the last build" not in stdout
-    assert (out / "search" / "search_index.json").is_file()
+
+
+def test_the_themes_search_is_replaced_and_pages_are_kept(kb: Path, tmp_path: Path) -> None:
+    _config(kb, plugin="search")  # an older configuration naming the theme's search
+    out = tmp_path / "out"
+    _build(kb, out)
+    stdout, _ = _build(kb, out)
+    assert "kept from the last build" in stdout
+    assert (out / "search-index.js").is_file() and not (out / "search").exists()
 
 
 def test_the_cache_is_beside_the_site_and_keeps_only_what_the_last_build_used(

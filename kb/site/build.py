@@ -398,8 +398,12 @@ def load_mkdocs_config(config: Path, kb: KnowledgeBase, docs: Path, site: Path):
     loaded = load_config(config_file=str(config), site_dir=str(site), **config_overrides(kb, docs))
     # kb's search box replaces the theme's, whose index knows no synonyms, typos or strengths
     for name in ("search", "material/search"):
-        if name in loaded.plugins:
+        plugin = loaded.plugins.get(name)
+        if plugin is not None:
             del loaded.plugins[name]
+            # MkDocs registered the plugin's event handlers when it was added: drop those too
+            for handlers in loaded.plugins.events.values():
+                handlers[:] = [h for h in handlers if getattr(h, "__self__", None) is not plugin]
     if SEARCH_SCRIPT not in [str(script) for script in loaded.extra_javascript]:
         loaded.extra_javascript.append(SEARCH_SCRIPT)
     return loaded
