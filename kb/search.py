@@ -1056,8 +1056,9 @@ class SearchResult:
     disputes: tuple[DisputeShown, ...] = ()
 
 
-# how many of the top hits are looked at for the disputes they belong to
-DISPUTE_HITS = 3
+# how many of the top hits are looked at for the disputes they belong to, and how many are shown
+DISPUTE_HITS = 5
+MAX_DISPUTES = 2
 
 
 def _marks(index: SearchIndex, text: str, concepts: frozenset[str]) -> tuple[tuple[int, int], ...]:
@@ -1109,14 +1110,25 @@ def _hit(index: SearchIndex, score: float, row: int, concepts: frozenset[str]) -
     )
 
 
-def disputes_of(index: SearchIndex, rows: Sequence[int]) -> list[list[Any]]:
-    """The disputes the given claims (the top hits) belong to, in the order of the hits."""
-    out: list[list[Any]] = []
+def disputes_of(index: SearchIndex, rows: Sequence[int], concepts: Sequence[str] = ()) -> list[list[Any]]:
+    """The disputes the given claims (the top hits) belong to, at most ``MAX_DISPUTES``: those whose
+    question says most of what the query asks (the idf of its concepts there) first, then by hit."""
+    found: list[list[Any]] = []
     for row in rows:
         for dispute in index.data["disputes"]:
-            if any(p[0] == row for p in dispute[1]) and dispute not in out:
-                out.append(dispute)
-    return out
+            if any(p[0] == row for p in dispute[1]) and dispute not in found:
+                found.append(dispute)
+
+    def asked(dispute: list[Any]) -> float:
+        said = set(index.concepts_of(dispute[0]))
+        total = 0.0
+        for concept in concepts:
+            if concept in said and concept in index.postings:
+                total = total + index.postings[concept][0]
+        return total
+
+    order = sorted(range(len(found)), key=lambda i: (-asked(found[i]), i))
+    return [found[i] for i in order[:MAX_DISPUTES]]
 
 
 def check_filters(index: SearchIndex, topic: str | None, source: str | None) -> None:
@@ -1152,7 +1164,7 @@ def query_index(
                 return False
             return source is None or any(item[0] == source for item in details[row][3])
 
-    ranked, total = rank(index, parsed, allowed=allowed, limit=limit)
+    ranked, total = rank(index, parsed, allowed=allowed, limit=max(limit, DISPUTE_HITS))
     concepts = frozenset(c for t in parsed.terms if t.kind != "exclude" and t.found for c in t.concepts)
     hits = [_hit(index, score, row, concepts) for score, row in ranked[:limit]]
     shown = [
@@ -1167,7 +1179,7 @@ def query_index(
             robust,
         )
         for question, positions, verdict, leader, robust in disputes_of(
-            index, [row for _, row in ranked[:DISPUTE_HITS]]
+            index, [row for _, row in ranked[:DISPUTE_HITS]], parsed.scored
         )
     ]
     return SearchResult(

@@ -623,3 +623,16 @@ def test_a_contested_hit_never_reads_against_none(runner) -> None:
             _, text = search.render_text(search.SearchResult(claim.statement, (), (), (hit,), 1))
             assert "against: none" not in text, claim.id
             assert hit.sources_against or hit.contradicted_by, claim.id
+
+
+def test_the_headline_question_shows_the_running_dispute(runner) -> None:
+    # the first example: the claim at the heart of it comes with the dispute it belongs to
+    result = runner.invoke(cli, ["search", "--kb", str(REPO), "does running make legs bigger", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    top = [hit["id"] for hit in data["hits"][:5]]
+    assert "running-builds-lean-muscle" in top
+    positions = [{p["claim"] for p in d["positions"]} for d in data["disputes"]]
+    assert any({"long-slow-running-shrinks-leg-muscle", "running-builds-lean-muscle"} <= p for p in positions)
+    for dispute in data["disputes"]:
+        assert all(0 <= p["strength"] <= 1 and p["consensus"] for p in dispute["positions"])

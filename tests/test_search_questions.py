@@ -96,6 +96,7 @@ def test_site_engine_ranks_exactly_like_the_reference(root, tmp_path) -> None:
         assert answer["corrections"] == [[c.word, c.replacement] for c in parsed.corrections], question
         assert answer["unknown"] == list(parsed.unknown), question
         rows = [row for _, row in search.rank(index, parsed, limit=search.DISPUTE_HITS)[0]]
-        assert answer["disputes"] == [d[0] for d in search.disputes_of(index, rows)], question
+        shown = search.disputes_of(index, rows, parsed.scored)
+        assert answer["disputes"] == [d[0] for d in shown], question
         compared += bool(expected)
     assert compared >= 20

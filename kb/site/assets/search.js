@@ -435,14 +435,26 @@
     if (query.error) return query;
     var ranked = this.rank(query);
     var top = ranked.slice(0, limit || 10);
-    var disputes = [];
-    top.slice(0, 3).forEach(function (pair) {
-      this.data.disputes.forEach(function (d) {
+    return { query: query, total: ranked.length, hits: top, disputes: this.disputesOf(ranked.slice(0, 5), scored(query)) };
+  };
+  // kb/search.py: disputes_of
+  Index.prototype.disputesOf = function (top, concepts) {
+    var found = [], self = this;
+    top.forEach(function (pair) {
+      self.data.disputes.forEach(function (d) {
         var has = d[1].some(function (p) { return p[0] === pair[1]; });
-        if (has && disputes.indexOf(d) < 0) disputes.push(d);
+        if (has && found.indexOf(d) < 0) found.push(d);
       });
-    }, this);
-    return { query: query, total: ranked.length, hits: top, disputes: disputes };
+    });
+    function asked(d) {
+      var said = new Set(self.conceptsOf(d[0])), total = 0;
+      concepts.forEach(function (c) { if (said.has(c) && (c in self.postings)) total = total + self.postings[c][0]; });
+      return total;
+    }
+    var scores = found.map(asked);
+    var order = found.map(function (_, i) { return i; });
+    order.sort(function (a, b) { return scores[b] - scores[a] || a - b; });
+    return order.slice(0, 2).map(function (i) { return found[i]; });
   };
   Index.prototype.marks = function (text, concepts) {
     var found = tokens(text), spans = [];
