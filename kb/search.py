@@ -80,6 +80,8 @@ FIELD_FACTORS = (1.0, 0.5, 0.2)
 BM25_K1 = 1.2
 BM25_B = 0.5
 STRENGTH_BOOST = 0.1
+# the positions of a dispute that an answer shows (the strongest)
+MAX_POSITIONS = 4
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 1000
 MAX_QUERY_CHARS = 500
@@ -448,26 +450,38 @@ def build_index(
     return SearchIndex(build_data(kb, weights, key=key, extra_files=extra_files))
 
 
-def _disputes(kb: KnowledgeBase, weights: Weights, position: dict[str, int]) -> list[list[Any]]:
-    """Each dispute as [question, positions, verdict label, leading position or -1, robust];
-    a position is [claim row, answer ("yes"/"no", or None for a claim of contradicting claims),
-    strength, consensus]."""
-    out = []
-    for dispute in find_disputes(kb, weights):
+def _disputes(
+    kb: KnowledgeBase, weights: Weights, position: dict[str, int]
+) -> tuple[list[list[Any]], dict[str, list[int]]]:
+    """Each dispute as [question, positions, verdict label, leading position or -1, robust, how many
+    positions it has], with its ``MAX_POSITIONS`` strongest positions only (a dispute of a big base
+    can have thousands); a position is [claim row, answer ("yes"/"no", or None for a claim of
+    contradicting claims), strength, consensus]. And for each claim row (a string, as JSON keys
+    are), the disputes it is a position of."""
+    out: list[list[Any]] = []
+    member: dict[str, list[int]] = {}
+    for number, dispute in enumerate(find_disputes(kb, weights)):
         positions = [
-            [position[p.claim], p.answer, round(p.strength, 4), p.consensus] for p in dispute.positions
+            [position[p.claim], p.answer, round(p.strength, 4), p.consensus]
+            for p in dispute.positions[:MAX_POSITIONS]
         ]
         leader = dispute.verdict.leader
+        shown_leader = leader if leader is not None and leader < MAX_POSITIONS else -1
         out.append(
             [
                 dispute.question,
                 positions,
                 dispute.verdict.label,
-                -1 if leader is None else leader,
+                shown_leader,
                 dispute.verdict.robust,
+                len(dispute.positions),
             ]
         )
-    return out
+        for p in dispute.positions:
+            rows = member.setdefault(str(position[p.claim]), [])
+            if not rows or rows[-1] != number:
+                rows.append(number)
+    return out, member
 
 
 def build_data(
@@ -528,6 +542,7 @@ def build_data(
         "claims": [],
         "sources": sorted(kb.sources),
         "disputes": [],
+        "dispute_of": {},
     }
     index = SearchIndex(data)
 
@@ -580,7 +595,7 @@ def build_data(
             ]
         )
     data["details"] = details
-    data["disputes"] = _disputes(kb, weights, position)
+    data["disputes"], data["dispute_of"] = _disputes(kb, weights, position)
     return data
 
 
@@ -1037,8 +1052,9 @@ class DisputeShown:
     question: str
     positions: tuple[PositionShown, ...]
     verdict: str
-    leader: int | None  # the index of the leading position; None for a tie
+    leader: int | None  # the index of the leading position; None for a tie (or one not shown)
     robust: bool
+    count: int  # how many positions the dispute has (the strongest are shown)
 
 
 @dataclass(frozen=True)
@@ -1115,8 +1131,9 @@ def disputes_of(index: SearchIndex, rows: Sequence[int], concepts: Sequence[str]
     question says most of what the query asks (the idf of its concepts there) first, then by hit."""
     found: list[list[Any]] = []
     for row in rows:
-        for dispute in index.data["disputes"]:
-            if any(p[0] == row for p in dispute[1]) and dispute not in found:
+        for number in index.data["dispute_of"].get(str(row), []):
+            dispute = index.data["disputes"][number]
+            if dispute not in found:
                 found.append(dispute)
 
     def asked(dispute: list[Any]) -> float:
@@ -1177,8 +1194,9 @@ def query_index(
             verdict,
             None if leader < 0 else leader,
             robust,
+            count,
         )
-        for question, positions, verdict, leader, robust in disputes_of(
+        for question, positions, verdict, leader, robust, count in disputes_of(
             index, [row for _, row in ranked[:DISPUTE_HITS]], parsed.scored
         )
     ]
@@ -1276,6 +1294,7 @@ def result_to_dict(result: SearchResult) -> dict[str, Any]:
                     }
                     for p in d.positions
                 ],
+                "positions_in_all": d.count,
                 "verdict": {
                     "label": d.verdict,
                     "leader": d.positions[d.leader].claim if d.leader is not None else None,
@@ -1352,6 +1371,8 @@ def render_text(result: SearchResult) -> tuple[list[str], str]:
                 f"  {p.strength:.2f} ({p.consensus})  {said}{_printable(p.statement)}  "
                 f"[{_printable(p.claim)}]{lead}"
             )
+        if dispute.count > len(dispute.positions):
+            lines.append(f"  and {dispute.count - len(dispute.positions)} more claims")
         lines.append(f"  verdict: {dispute.verdict}{'' if dispute.robust else ' (not robust)'}")
         lines.append("")
     for rank, hit in enumerate(result.hits, 1):

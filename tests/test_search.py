@@ -605,7 +605,7 @@ def test_top_hits_in_a_dispute_show_its_positions_side_by_side(index) -> None:
     _, text = search.render_text(result)
     assert text.startswith("The sources disagree: ")
     data = search.result_to_dict(result)["disputes"][0]
-    assert list(data) == ["question", "positions", "verdict"]
+    assert list(data) == ["question", "positions", "positions_in_all", "verdict"]
     assert data["verdict"]["leader"] in {p["claim"] for p in data["positions"]} | {None}
 
 

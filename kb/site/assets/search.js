@@ -441,9 +441,9 @@
   Index.prototype.disputesOf = function (top, concepts) {
     var found = [], self = this;
     top.forEach(function (pair) {
-      self.data.disputes.forEach(function (d) {
-        var has = d[1].some(function (p) { return p[0] === pair[1]; });
-        if (has && found.indexOf(d) < 0) found.push(d);
+      (self.data.dispute_of[String(pair[1])] || []).forEach(function (number) {
+        var d = self.data.disputes[number];
+        if (found.indexOf(d) < 0) found.push(d);
       });
     });
     function asked(d) {
@@ -548,6 +548,7 @@
         row.appendChild(p);
       });
       box.appendChild(row);
+      if (d[5] > d[1].length) box.appendChild(el("p", "kb-search__verdict", "and " + (d[5] - d[1].length) + " more claims"));
       box.appendChild(el("p", "kb-search__verdict", "verdict: " + d[2] + (d[4] ? "" : " (not robust)")));
       panel.appendChild(box);
     });
