@@ -61,7 +61,6 @@ import numpy as np
 
 from kb import english
 from kb.cache import CACHE_DIR, MAX_CACHE_BYTES, check_digest, seal_digest
-from kb.disputes import find_disputes
 from kb.errors import Problem, UsageError
 from kb.files import FileProblem, read_bounded
 from kb.load import MAX_TEXT_BYTES, did_you_mean, load_valid
@@ -460,7 +459,7 @@ def _disputes(
     are), the disputes it is a position of."""
     out: list[list[Any]] = []
     member: dict[str, list[int]] = {}
-    for number, dispute in enumerate(find_disputes(kb, weights)):
+    for number, dispute in enumerate(weights.disputes):
         positions = [
             [position[p.claim], p.answer, round(p.strength, 4), p.consensus]
             for p in dispute.positions[:MAX_POSITIONS]
