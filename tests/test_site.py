@@ -712,3 +712,27 @@ def test_a_long_text_without_blank_lines_becomes_bounded_paragraphs() -> None:
     assert all(a[1] <= b[0] for a, b in zip(pieces, pieces[1:], strict=False))
     # nothing is lost: the pieces hold every non-space character, in order
     assert "".join("".join(text[s:e].split()) for s, e in pieces) == "".join(text.split())
+
+
+def test_a_dispute_in_short_lists_the_strongest_positions_and_this_claims_rivals() -> None:
+    from kb.disputes import Dispute, Position, Verdict
+
+    positions = tuple(
+        Position(f"c{i}", f"Claim {i}.", None, 0.9 - i * 0.05, "contested", (f"s{i}",), (), (), ())
+        for i in range(10)
+    )
+    rivals = tuple((9,) if i == 0 else (8,) if i == 9 else (0,) for i in range(10))
+    d = Dispute(
+        "big",
+        "Which?",
+        False,
+        "t",
+        "contradicts",
+        positions,
+        rivals,
+        Verdict("leaning", 0, 0.4, 9, False, ()),
+        True,
+    )
+    assert pages.shown_positions(d, limit=None) == list(range(10))
+    assert pages.shown_positions(d, limit=3) == [0, 1, 2, 9]  # the strongest three and the leader's rival
+    assert pages.shown_positions(d, "c9", limit=3) == [0, 1, 2, 8, 9]  # and this claim's rival

@@ -56,6 +56,9 @@ HEATMAP = "assets/kb/agreement.svg"
 
 # How many disputes the home page shows (the ones most sources take part in).
 TOP_DISPUTES = 8
+# How many positions a dispute lists where it is shown in short (home, topic and claim pages); the
+# Disagreements page lists them all.
+SHORT_POSITIONS = 6
 
 READING_BANDS = (
     ("0.80 to 1", "well supported"),
@@ -250,6 +253,10 @@ class SiteData:
         return svg.heatmap_svg(self.kb, self.matrix.agree, self.matrix.disagree, href)[0]
 
     @functools.cached_property
+    def disputes_by_claim(self) -> dict[str, list[Dispute]]:
+        return dispute_views.disputes_by_claim(list(self.weights.disputes))
+
+    @functools.cached_property
     def pair_agreements(self) -> dict[tuple[str, str], list[str]]:
         """(source, other source), the lower id first -> the claims both their authors back or both argue
         against (as the agreement matrix counts them)."""
@@ -410,10 +417,27 @@ def verdict_line(data: SiteData, here: str, d: Dispute) -> str:
     return text + f"\n{{: .kb-verdict-line .kb-verdict-line--{label} }}\n"
 
 
-def positions_list(data: SiteData, here: str, d: Dispute, this_claim: str | None = None) -> str:
+def shown_positions(d: Dispute, this_claim: str | None = None, limit: int | None = None) -> list[int]:
+    """The indexes of the positions a short view of a dispute lists: all of them, or past ``limit`` the
+    ``limit`` strongest, the leader's rival, and this claim's position with its strongest rivals."""
+    if limit is None or len(d.positions) <= limit:
+        return list(range(len(d.positions)))
+    keep = set(range(limit)) | {d.verdict.runner_up}
+    for i, p in enumerate(d.positions):
+        if p.claim == this_claim:
+            keep.add(i)
+            keep.update(d.rivals[i][:limit])
+    return sorted(keep)
+
+
+def positions_list(
+    data: SiteData, here: str, d: Dispute, this_claim: str | None = None, limit: int | None = None
+) -> str:
     """The positions, strongest first: strength and its words, consensus, claim, who backs it, who not."""
     items = []
-    for i, p in enumerate(d.positions):
+    shown_here = shown_positions(d, this_claim, limit)
+    for i in shown_here:
+        p = d.positions[i]
         lead = " \u2190 leads" if d.verdict.leader == i else ""
         lead += " (this claim)" if p.claim == this_claim else ""
         backers = _backers(data, here, p.sources_for, p.voices_for)
@@ -423,6 +447,9 @@ def positions_list(data: SiteData, here: str, d: Dispute, this_claim: str | None
             f" {_position_link(data, here, p)}{lead}<br>"
             f'<span class="kb-backers">backed by {backers}; argued against by {against}</span>'
         )
+    more = len(d.positions) - len(shown_here)
+    if more:
+        items.append(f"- and {_plural(more, 'more position')}: [every position]({dispute_link(here, d)})")
     return '<div class="kb-positions" markdown="1">\n\n' + "\n".join(items) + "\n\n</div>\n"
 
 
@@ -432,7 +459,9 @@ def dispute_summary(
     """A dispute in short, for the home, topic and claim pages: its question (linked to it on the
     Disagreements page), the verdict, and its positions with their strengths and sources."""
     heading = f"{'#' * level} [{md(d.question)}]({dispute_link(here, d)}) {{: .kb-question }}\n"
-    return "\n".join((heading, verdict_line(data, here, d), positions_list(data, here, d, this_claim)))
+    return "\n".join(
+        (heading, verdict_line(data, here, d), positions_list(data, here, d, this_claim, SHORT_POSITIONS))
+    )
 
 
 def disputes_for_home(data: SiteData, limit: int = TOP_DISPUTES) -> list[Dispute]:
@@ -616,7 +645,7 @@ def _said_by(data: SiteData, source: str, speaker: str | None, role: str) -> str
 
 
 def claim_disputes(data: SiteData, claim_id: str) -> list[Dispute]:
-    return [d for d in data.weights.disputes if claim_id in d.claims]
+    return data.disputes_by_claim.get(claim_id, [])
 
 
 def claim_markdown(data: SiteData, claim: Claim) -> str:

@@ -270,6 +270,8 @@ HEATMAP_CELL = 64
 HEATMAP_LABEL_CHARS = 28
 HEATMAP_LINE = 15
 HEATMAP_MIN_FONT = 11
+# Up to this many sources, each cell has a tooltip naming the two sources (beyond, the page grows too much).
+HEATMAP_TIPS = 12
 _CHAR_WIDTH = 6.9  # a generous average width of a character of the 12 px labels
 
 
@@ -321,6 +323,10 @@ def heatmap_svg(
             f'fill="{INK}">{j + 1}</text>'
         )
     y = float(top)
+    # the cells (links, when they lead somewhere), then their numbers over them, which let a tap through
+    cells: list[str] = []
+    numbers: list[str] = []
+    tips = n <= HEATMAP_TIPS
     for i, a in enumerate(ids):
         height = heights[i]
         first = y + height / 2 - (len(labels[i]) - 1) * HEATMAP_LINE / 2 + 4
@@ -329,32 +335,29 @@ def heatmap_svg(
             x = label_width + j * cell
             n_agree, n_disagree = int(agree.at[a, b]), int(disagree.at[a, b])
             if a == b:
-                fill, text, sub = "#e0e0e0", f"{n_agree}", "claims"
+                fill, text = "#e0e0e0", f"{n_agree}"
                 tip = f"{kb.sources[a].title}: speaks to {n_agree} claims"
+                numbers.append(
+                    f'<text x="{_fmt(x + cell / 2)}" y="{_fmt(y + height / 2 + 18)}" '
+                    f'font-size="{HEATMAP_MIN_FONT}" fill="{MUTED}">claims</text>'
+                )
             else:
-                fill, text, sub = agreement_colour(n_agree, n_disagree), f"{n_agree} / {n_disagree}", ""
+                fill, text = agreement_colour(n_agree, n_disagree), f"{n_agree} / {n_disagree}"
                 tip = (
                     f"{kb.sources[a].title} and {kb.sources[b].title}: agree on {n_agree}, "
                     f"clash on {n_disagree}"
                 )
-            parts = [
-                f"<title>{_x(tip)}</title>",
-                f'<rect x="{x}" y="{_fmt(y)}" width="{cell}" height="{_fmt(height)}" fill="{fill}" '
-                f'stroke="#ffffff" stroke-width="2"/>',
-                f'<text x="{_fmt(x + cell / 2)}" y="{_fmt(y + height / 2 + 4)}" font-size="13" '
-                f'text-anchor="middle" fill="{INK}">{text}</text>',
-            ]
-            if sub:
-                parts.append(
-                    f'<text x="{_fmt(x + cell / 2)}" y="{_fmt(y + height / 2 + 18)}" '
-                    f'font-size="{HEATMAP_MIN_FONT}" text-anchor="middle" fill="{MUTED}">{sub}</text>'
-                )
+            numbers.append(
+                f'<text x="{_fmt(x + cell / 2)}" y="{_fmt(y + height / 2 + 4)}" font-size="13">{text}</text>'
+            )
+            rect = f'<rect x="{x}" y="{_fmt(y)}" width="{cell}" height="{_fmt(height)}" fill="{fill}"/>'
+            if tips:
+                rect = f"<title>{_x(tip)}</title>{rect}"
             target = href(a, b) if href is not None else None
-            if target:
-                body.append(f'<a href="{_x(target)}" class="kb-heatmap-cell">{"".join(parts)}</a>')
-            else:
-                body.append(f"<g>{''.join(parts)}</g>")
+            cells.append(f'<a href="{_x(target)}" class="kb-heatmap-cell">{rect}</a>' if target else rect)
         y += height
+    body.append(f'<g stroke="#ffffff" stroke-width="2">{"".join(cells)}</g>')
+    body.append(f'<g text-anchor="middle" fill="{INK}" pointer-events="none">{"".join(numbers)}</g>')
     legend = wrap_whole(
         "Each cell: claims both sources support or both oppose / claim pairs on which they clash"
         + (". A cell leads to what the two sources say." if href is not None else "."),
