@@ -181,18 +181,14 @@ def find_contradictions(
 
     Raises ``ValueError`` for a ``source`` that is not in the knowledge base.
     """
-    from kb.disputes import better_of
+    from kb.disputes import better_of, contradicting
 
     if source is not None and source not in kb.sources:
         raise ValueError(f"unknown source {source!r}; known sources: {', '.join(sorted(kb.sources))}")
     by_claim: dict[tuple[str, str], list[Side]] = defaultdict(list)  # (claim, stance) -> sides
     for (claim, _, stance), side in strongest_sides(kb, weights).items():
         by_claim[(claim, stance)].append(side)
-    contra: dict[str, set[str]] = defaultdict(set)
-    for x, y, t in kb.relations():
-        if t == "contradicts":
-            contra[x].add(y)
-            contra[y].add(x)
+    contra = contradicting(kb)
 
     out: list[Contradiction] = []
     for dispute in weights.disputes:

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -159,8 +160,9 @@ def better_of(strength_a: float, strength_b: float) -> str | None:
 # --- finding the disputes -------------------------------------------------------------------------
 
 
-def contradiction_groups(kb: KnowledgeBase) -> list[tuple[str, ...]]:
-    """The connected groups of claims joined by ``contradicts``, each sorted, in a stable order."""
+def group_roots(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """For every claim in ``pairs`` (claims joined by ``contradicts``), the lowest id of its connected
+    group: claims share a root exactly when a chain of those links joins them (union-find)."""
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -171,20 +173,28 @@ def contradiction_groups(kb: KnowledgeBase) -> list[tuple[str, ...]]:
             parent[x], x = root, parent[x]
         return root
 
-    for origin, target, relation in kb.relations():
-        if relation == "contradicts":
-            parent.setdefault(origin, origin)
-            parent.setdefault(target, target)
-            a, b = find(origin), find(target)
-            if a != b:
-                parent[max(a, b)] = min(a, b)
+    for origin, target in pairs:
+        parent.setdefault(origin, origin)
+        parent.setdefault(target, target)
+        a, b = find(origin), find(target)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    return {claim: find(claim) for claim in parent}
+
+
+def contradiction_groups(kb: KnowledgeBase) -> list[tuple[str, ...]]:
+    """The connected groups of claims joined by ``contradicts``, each sorted, in a stable order."""
+    roots = group_roots(
+        (origin, target) for origin, target, relation in kb.relations() if relation == "contradicts"
+    )
     groups: dict[str, list[str]] = defaultdict(list)
-    for claim in parent:
-        groups[find(claim)].append(claim)
+    for claim, root in roots.items():
+        groups[root].append(claim)
     return sorted(tuple(sorted(g)) for g in groups.values())
 
 
-def _contradicting(kb: KnowledgeBase) -> dict[str, set[str]]:
+def contradicting(kb: KnowledgeBase) -> dict[str, set[str]]:
+    """Each claim's neighbours over ``contradicts``, both ways."""
     out: dict[str, set[str]] = defaultdict(set)
     for origin, target, relation in kb.relations():
         if relation == "contradicts":
@@ -211,7 +221,7 @@ def find_disputes(kb: KnowledgeBase, weights: Weights) -> list[Dispute]:
     robustness looks only at the leader, its rivals and their neighbours."""
     named = {frozenset(spec.claims): spec for spec in kb.config.disputes}
     named_by_claim = {c: spec for spec in kb.config.disputes for c in spec.claims}
-    contra = _contradicting(kb)
+    contra = contradicting(kb)
     found: list[Dispute] = []
     in_group: set[str] = set()
     for group in contradiction_groups(kb):
@@ -402,10 +412,7 @@ class _LocalModel:
         # each outside claim's own aggregated attack and support, held fixed
         self.held = {}
         for o in self.outside:
-            rels = weights.claims[o].relations
-            va = weigh.strongest([r.passed for r in rels if r.type == "contradicts"])
-            vs = weigh.strongest([r.passed for r in rels if r.type == "supports"])
-            self.held[o] = (va, vs)
+            self.held[o] = weigh.relation_sides(weights.claims[o].relations)
 
     def sources(self) -> list[str]:
         """Every source whose leaving out can move the group: on its claims or their outside neighbours."""
@@ -419,9 +426,7 @@ class _LocalModel:
             return w.strength
         weigh = self.weigh
         rest = [(e.source, e.stance, e.weight) for e in w.evidence if e.source != without]
-        va = weigh.strongest([r.passed for r in w.relations if r.type == "contradicts"])
-        vs = weigh.strongest([r.passed for r in w.relations if r.type == "supports"])
-        return weigh.combine(weigh.base_score(rest), va, vs)
+        return weigh.combine(weigh.base_score(rest), *weigh.relation_sides(w.relations))
 
     def _base(self, claim: str, leave_out: set[str]) -> float:
         return self.weigh.base_score([t for t in self.triples[claim] if t[0] not in leave_out])

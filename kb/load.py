@@ -251,18 +251,13 @@ def _check_disputes(
     """Disputes named in kb.yaml: known claims, joined by ``contradicts`` into one group, named once."""
     if located is None or not config.disputes:
         return
-    parent: dict[str, str] = {}
+    from kb.disputes import group_roots
 
-    def find(x: str) -> str:
-        while parent.get(x, x) != x:
-            x = parent[x]
-        return x
+    roots = group_roots((claim.id, target) for claim in claims.values() for target in claim.contradicts)
 
-    for claim in claims.values():
-        for target in claim.contradicts:
-            a, b = find(claim.id), find(target)
-            if a != b:
-                parent[max(a, b)] = min(a, b)
+    def find(claim_id: str) -> str:
+        return roots.get(claim_id, claim_id)
+
     named_groups: dict[str, int] = {}
     ids: dict[str, int] = {}
     for i, spec in enumerate(config.disputes):

@@ -284,6 +284,13 @@ def strongest(values: list[float]) -> float:
     return max(values, default=0.0)
 
 
+def relation_sides(relations: tuple[RelationEffect, ...] | list[RelationEffect]) -> tuple[float, float]:
+    """(va, vs): the strongest a claim's contradicting and its supporting claims pass on to it."""
+    va = strongest([r.passed for r in relations if r.type == "contradicts"])
+    vs = strongest([r.passed for r in relations if r.type == "supports"])
+    return va, vs
+
+
 def combine(base: float, attack: float, support: float) -> float:
     """DF-QuAD's combination of a base score with aggregated attack and support."""
     if attack >= support:
@@ -556,8 +563,7 @@ def _explain(cid, base, strength, s, o, items, relations) -> str:
         text = f"Evidence for S = {s:.3f}, against O = {o:.3f}; base = 0.5 + 0.5 x (S - O) = {base:.3f}."
     moved = [r for r in relations if abs(r.effect) >= 0.0005]
     if moved:
-        va = strongest([r.passed for r in relations if r.type == "contradicts"])
-        vs = strongest([r.passed for r in relations if r.type == "supports"])
+        va, vs = relation_sides(relations)
         if va >= vs:
             formula = f"base - base x (va - vs) = {strength:.3f}"
         else:
