@@ -38,7 +38,7 @@ from kb.disputes import CLEAR_MARGIN, TIE_MARGIN, Dispute, Position
 from kb.export import to_json
 from kb.graph import build_graph
 from kb.model import Claim, KnowledgeBase, Source
-from kb.site import svg
+from kb.site import paging, svg
 from kb.site.text import attr, front_matter_title, md, md_keep_spaces, safe_id, safe_url, slug
 from kb.weigh import ClaimWeight, Voice, Weights, shown, strength_words
 
@@ -53,6 +53,12 @@ REPORT = "report.md"
 WEIGHTING = "weighting.md"  # hand-written: the weighting model, linked when the site has it
 GRAPHS = "assets/kb/graphs"
 HEATMAP = "assets/kb/agreement.svg"
+
+# The most Markdown a generated page holds, in bytes: a longer page (the disagreements, the report, the
+# agreement table, the claim index of a large base...) is cut into numbered parts (kb.site.paging).
+PAGE_LIMIT = 500_000
+# How many characters of a topic's verdict the topics page shows (the topic's page has its disputes).
+SHORT_VERDICT = 400
 
 # How many disputes the home page shows (the ones most sources take part in).
 TOP_DISPUTES = 8
@@ -188,6 +194,9 @@ class SiteData:
     report_md: str  # the consensus report (kb.report) in Markdown
     handwritten: frozenset[str] = frozenset()
     directory_urls: bool = False
+    page_limit: int = PAGE_LIMIT
+    # (page, anchor) -> the part of a page cut into parts that holds the anchor, where not the page itself
+    moved: dict[tuple[str, str], str] = field(default_factory=dict)
     numbers: dict[int, int] = field(default_factory=dict)  # id(contradiction) -> its number
     by_claim: dict[str, list[Contradiction]] = field(default_factory=dict)
     by_source: dict[str, list[Contradiction]] = field(default_factory=dict)
@@ -218,12 +227,23 @@ class SiteData:
     def number(self, contradiction: Contradiction) -> int:
         return self.numbers[id(contradiction)]
 
+    def anchor_page(self, anchor: str, page: str = CONTRADICTIONS) -> str:
+        """The docs file an anchor of ``page`` is on: the page, or the part of it that holds the anchor when
+        the page is cut into parts. The disputes (``#d-``), clashes (``#c-``) and pairs of sources (``#p-``)
+        are anchors of the Disagreements page; every link to an anchor goes through here."""
+        return self.moved.get((page, anchor), page)
+
+    def anchor_link(self, here: str, anchor: str, page: str = CONTRADICTIONS) -> str:
+        """A link from ``here`` to ``anchor`` of ``page``, wherever its part is."""
+        return link(here, self.anchor_page(anchor, page), anchor)
+
     def heatmap_target(self, a: str, b: str) -> tuple[str, str] | None:
         """(page, anchor) a heat-map cell leads to: what the two sources say, or the source itself."""
         if a == b:
             return source_page(a), ""
         if (a, b) in self.shared:
-            return CONTRADICTIONS, pair_anchor(a, b)
+            anchor = pair_anchor(a, b)
+            return self.anchor_page(anchor), anchor
         return None
 
     @functools.cached_property
@@ -277,7 +297,10 @@ def site_data(
     *,
     handwritten: Iterable[str] = (),
     directory_urls: bool = False,
+    page_limit: int | None = None,
 ) -> SiteData:
+    """What the pages are made from; a page over ``page_limit`` bytes (default ``PAGE_LIMIT``) is cut into
+    parts."""
     from kb import report
 
     handwritten = frozenset(handwritten)
@@ -301,30 +324,39 @@ def site_data(
         report_md=report_md,
         handwritten=handwritten,
         directory_urls=directory_urls,
+        page_limit=PAGE_LIMIT if page_limit is None else page_limit,
     )
 
 
 def generate(data: SiteData, advance: Callable[[int], None] = lambda _: None) -> dict[str, str]:
     """Every generated file of the docs folder, by path; ``advance(1)`` after each claim, source, topic."""
     kb = data.kb
-    files: dict[str, str] = {
-        HOME: home_page(data),
-        CLAIMS: claims_index(data),
-        SOURCES: sources_index(data),
-        TOPICS: topics_index(data),
-        CONTRADICTIONS: contradictions_page(data),
-        AGREEMENT: agreement_page(data),
-        REPORT: report_page(data),
-    }
+    files: dict[str, str] = {}
+
+    def put(page: str, text: str) -> None:
+        """A page, cut into parts if it is over the limit; where its anchors went is kept for the links."""
+        split = paging.split(page, text, data.page_limit)
+        files.update(split.parts)
+        data.moved.update(((page, anchor), part) for anchor, part in split.anchors.items())
+
+    # The Disagreements page first: every other page links into it, wherever its anchors are. Source pages
+    # before claim pages, which link to their quotes.
+    put(CONTRADICTIONS, contradictions_page(data))
+    for source in kb.sources.values():
+        put(source_page(source.id), source_markdown(data, source))
+        advance(1)
+    put(HOME, home_page(data))
+    put(CLAIMS, claims_index(data))
+    put(SOURCES, sources_index(data))
+    put(TOPICS, topics_index(data))
+    put(AGREEMENT, agreement_page(data))
+    put(REPORT, report_page(data))
     for claim in kb.claims.values():
-        files[claim_page(claim.id)] = claim_markdown(data, claim)
+        put(claim_page(claim.id), claim_markdown(data, claim))
         files[graph_picture(claim.id)] = svg.neighbourhood_svg(kb, data.weights, data.graph, claim.id)
         advance(1)
-    for source in kb.sources.values():
-        files[source_page(source.id)] = source_markdown(data, source)
-        advance(1)
     for topic in kb.topics():
-        files[topic_page(topic)] = topic_markdown(data, topic)
+        put(topic_page(topic), topic_markdown(data, topic))
         advance(1)
     files[HEATMAP] = data.heatmap[0]
     files["data/kb.json"] = to_json(kb, data.weights)
@@ -365,8 +397,11 @@ def _weighting_note(data: SiteData, here: str) -> str:
 
 def _quote_link(data: SiteData, here: str, claim_id: str, index: int) -> str:
     evidence = data.kb.claims[claim_id].evidence[index]
-    anchor = quote_anchor(claim_id, index) if data.kb.quote_spans.get((claim_id, index)) else ""
-    return f"[\u201c{md(evidence.quote)}\u201d]({link(here, source_page(evidence.source), anchor)})"
+    page = source_page(evidence.source)
+    if not data.kb.quote_spans.get((claim_id, index)):
+        return f"[\u201c{md(evidence.quote)}\u201d]({link(here, page)})"
+    target = data.anchor_link(here, quote_anchor(claim_id, index), page)
+    return f"[\u201c{md(evidence.quote)}\u201d]({target})"
 
 
 def _speaker(speaker: str | None) -> str:
@@ -402,8 +437,8 @@ def _position_link(data: SiteData, here: str, p: Position) -> str:
     return {"yes": f"Yes: {claim}", "no": f"No: {claim}"}.get(p.answer or "", claim)
 
 
-def dispute_link(here: str, d: Dispute) -> str:
-    return link(here, CONTRADICTIONS, dispute_views.anchor(d))
+def dispute_link(data: SiteData, here: str, d: Dispute) -> str:
+    return data.anchor_link(here, dispute_views.anchor(d))
 
 
 def verdict_line(data: SiteData, here: str, d: Dispute) -> str:
@@ -449,7 +484,8 @@ def positions_list(
         )
     more = len(d.positions) - len(shown_here)
     if more:
-        items.append(f"- and {_plural(more, 'more position')}: [every position]({dispute_link(here, d)})")
+        every = dispute_link(data, here, d)
+        items.append(f"- and {_plural(more, 'more position')}: [every position]({every})")
     return '<div class="kb-positions" markdown="1">\n\n' + "\n".join(items) + "\n\n</div>\n"
 
 
@@ -458,7 +494,7 @@ def dispute_summary(
 ) -> str:
     """A dispute in short, for the home, topic and claim pages: its question (linked to it on the
     Disagreements page), the verdict, and its positions with their strengths and sources."""
-    heading = f"{'#' * level} [{md(d.question)}]({dispute_link(here, d)}) {{: .kb-question }}\n"
+    heading = f"{'#' * level} [{md(d.question)}]({dispute_link(data, here, d)}) {{: .kb-question }}\n"
     return "\n".join(
         (heading, verdict_line(data, here, d), positions_list(data, here, d, this_claim, SHORT_POSITIONS))
     )
@@ -522,7 +558,7 @@ def _clash_items(data: SiteData, here: str, clashes: list[Contradiction]) -> lis
     """A numbered Markdown list of disagreements, each linked to its place on the side-by-side page."""
     return [
         f"1. {_sides_summary(data, here, c)} "
-        f"([side by side]({link(here, CONTRADICTIONS, contradiction_anchor(data.number(c)))}))"
+        f"([side by side]({data.anchor_link(here, contradiction_anchor(data.number(c)))}))"
         for c in clashes
     ]
 
@@ -712,7 +748,7 @@ def claim_markdown(data: SiteData, claim: Claim) -> str:
     clashes = data.by_claim.get(claim.id, [])
     if clashes:
         numbers = ", ".join(
-            f"[{data.number(c)}]({link(here, CONTRADICTIONS, contradiction_anchor(data.number(c)))})"
+            f"[{data.number(c)}]({data.anchor_link(here, contradiction_anchor(data.number(c)))})"
             for c in clashes
         )
         out.append(f"Sources clash over this claim: see the clashes {numbers}, side by side.\n")
@@ -1041,6 +1077,15 @@ def topic_markdown(data: SiteData, topic: str) -> str:
     return "\n".join(out)
 
 
+def _short_verdict(verdict: str) -> str:
+    """A topic's verdict for the topics page: whole, or past ``SHORT_VERDICT`` characters cut at a space."""
+    text = " ".join(verdict.split())
+    if len(text) <= SHORT_VERDICT:
+        return md(text)
+    cut = text.rfind(" ", 0, SHORT_VERDICT)
+    return md(text[: cut if cut > 0 else SHORT_VERDICT]) + " \u2026"
+
+
 def topics_index(data: SiteData) -> str:
     here = TOPICS
     rows = []
@@ -1049,7 +1094,7 @@ def topics_index(data: SiteData) -> str:
             (
                 f"[{md(summary.topic)}]({link(here, topic_page(summary.topic))})",
                 str(len(summary.claims)),
-                md(summary.verdict),
+                _short_verdict(summary.verdict),
             )
         )
     return front_matter_title("Topics") + "# Topics\n\n" + _table(("topic", "claims", "in short"), rows)
@@ -1232,7 +1277,7 @@ def agreement_page(data: SiteData) -> str:
     rows = []
     for pair in data.matrix.pairs().itertuples(index=False):
         if pair.agree or pair.disagree:
-            said = link(here, CONTRADICTIONS, pair_anchor(pair.source_a, pair.source_b))
+            said = data.anchor_link(here, pair_anchor(pair.source_a, pair.source_b))
             rows.append(
                 (
                     _source_link(data, here, pair.source_a),

@@ -1,0 +1,278 @@
+"""Long generated pages cut into numbered parts, so that no page of the site holds more than a limit.
+
+A page over the limit becomes its first part (the page itself, whose links from elsewhere keep working)
+and sibling files ``<stem>-2.md``, ``<stem>-3.md``...: in the same folder, so every relative link in
+the text stays right wherever it lands. A part starts where the Markdown allows it: at a heading, a list
+item, a table row or after a blank line, never inside an HTML block that is not Markdown. A part that
+starts inside a section repeats the section's headings ("(continued)", without their ids), a table's
+header and the ``<div markdown="1">`` boxes around it, and closes those boxes at its end. Every part
+links to the previous and the next one and to the index of the parts at the end of the first.
+
+Pure functions of text: the pages module decides what is split and keeps where each anchor went.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from dataclasses import dataclass, field
+
+# Ids a page defines: attribute lists (``{: #id }``) and raw HTML (``id="..."``).
+_IDS = re.compile(r"\{:[^}\n]*?#([A-Za-z0-9_.:-]+)|\bid=\"([^\"]+)\"")
+_HEADING = re.compile(r"^(#{1,6}) (.*)$")
+_ATTR_LIST = re.compile(r"\s*\{:[^}\n]*\}\s*$")
+_LINK = re.compile(r"\[((?:\\.|[^\]\\])*)\]\([^)\s]*\)")
+_LIST_ITEM = re.compile(r"^(?:[-+*]|\d+\.) ")
+_SAME_PAGE = re.compile(r"(\]\(|href=\")#([A-Za-z0-9_.:-]+)(?=[)\"])")
+PARTS_ANCHOR = "kb-parts"
+# Room kept on every part for its navigation lines, the boxes and headings it reopens and closes.
+_RESERVE = 6_000
+# ... and on the first part, per part, for its line in the index of parts.
+_INDEX_LINE = 400
+_LABEL = 120
+
+
+def part_path(page: str, number: int) -> str:
+    """The docs file of part ``number`` of ``page`` (part 1 is the page itself)."""
+    return page if number == 1 else f"{page[: -len('.md')]}-{number}.md"
+
+
+@dataclass
+class Split:
+    parts: dict[str, str]  # part path -> text, the page itself first
+    anchors: dict[str, str] = field(default_factory=dict)  # id -> part path, for ids off the first part
+
+
+@dataclass
+class _Line:
+    text: str
+    size: int
+    breakable: bool
+    context: tuple[tuple[str, ...], ...] = ()  # open boxes and headings before this line
+    table: str = ""  # the header of the table this line is a row of
+
+
+def _front_matter(text: str) -> tuple[str, str]:
+    if text.startswith("---\n"):
+        end = text.find("\n---\n", 4)
+        if end >= 0:
+            return text[: end + 5], text[end + 5 :]
+    return "", text
+
+
+def _retitle(front: str, suffix: str) -> str:
+    """The front matter with `` (part k of n)`` after the title (a JSON string, kept one)."""
+    out = []
+    for line in front.split("\n"):
+        if line.startswith("title: "):
+            try:
+                title = json.loads(line[len("title: ") :])
+            except ValueError:
+                title = None
+            if isinstance(title, str):
+                line = "title: " + json.dumps(title + suffix, ensure_ascii=False)
+        out.append(line)
+    return "\n".join(out)
+
+
+def _plain_heading(text: str) -> str:
+    """A heading's text without its attribute list."""
+    return _ATTR_LIST.sub("", text).rstrip()
+
+
+def label(text: str) -> str:
+    """A heading as a short line of Markdown for the index of parts: links reduced to their text, cut at a
+    space (so that no escape or entity is cut in half)."""
+    plain = _LINK.sub(lambda m: m.group(1), _plain_heading(text)).strip()
+    if len(plain) > _LABEL:
+        cut = plain.rfind(" ", 0, _LABEL)
+        plain = (plain[:cut] if cut > 0 else plain[:_LABEL]).rstrip("\\") + " \u2026"
+    return plain
+
+
+def _scan(body: str, link_room: int) -> list[_Line]:
+    """Each line with where a part may start and what it would repeat there; a line's size counts
+    ``link_room`` more bytes for each link to an anchor of the page (which may come to name another part)."""
+    lines = body.split("\n")
+    out: list[_Line] = []
+    context: list[tuple[str, ...]] = []  # ("div", line) or ("h", level, text)
+    raw = 0  # depth of HTML blocks that are not Markdown: no cut inside them
+    table = ""
+    table_rows = 0
+    previous_blank = True
+    for text in lines:
+        stripped = text.strip()
+        if stripped.startswith("|"):
+            table_rows += 1
+            if table_rows == 1:
+                table = text
+            elif table_rows == 2:
+                table += "\n" + text
+        else:
+            table, table_rows = "", 0
+        heading = _HEADING.match(text) if not raw else None
+        if heading:  # a heading ends the sections of its level and below
+            level = len(heading.group(1))
+            while context and context[-1][0] == "h" and int(context[-1][1]) >= level:
+                context.pop()
+        breakable = not raw and bool(
+            heading
+            or (table_rows > 2)
+            or (stripped and previous_blank)
+            or (_LIST_ITEM.match(text) and not table_rows)
+        )
+        out.append(
+            _Line(
+                text,
+                len(text.encode("utf-8")) + 1 + (link_room * text.count("](#") if "](#" in text else 0),
+                breakable,
+                tuple(context) if breakable else (),
+                table if table_rows > 2 else "",
+            )
+        )
+        if raw:
+            if stripped.startswith("<div") and "</div>" not in stripped:
+                raw += 1
+            elif stripped.startswith("</div>"):
+                raw -= 1
+        elif stripped.startswith("<div") and "</div>" not in stripped:
+            if 'markdown="1"' in stripped:
+                context.append(("div", text))
+            else:
+                raw = 1
+        elif stripped.startswith("</div>"):
+            while context:
+                if context.pop()[0] == "div":
+                    break
+        elif heading:
+            context.append(("h", str(level), heading.group(2)))
+        previous_blank = not stripped
+    return out
+
+
+def _opening(line: _Line) -> str:
+    """What a part that starts at ``line`` repeats: the boxes and headings it is inside, a table's header."""
+    out = []
+    for entry in line.context:
+        if entry[0] == "div":
+            out.append(entry[1] + "\n\n")
+        elif entry[1] != "1":  # the page's title: each part has its own
+            out.append(f"{'#' * int(entry[1])} {_plain_heading(entry[2])} (continued)\n\n")
+    if line.table:
+        out.append(line.table + "\n")
+    return "".join(out)
+
+
+def _closing(line: _Line) -> str:
+    """What a part that ends before ``line`` closes: the boxes ``line`` is inside."""
+    return "".join("\n</div>\n" for entry in line.context if entry[0] == "div")
+
+
+def _ids(text: str) -> list[str]:
+    return [a or b for a, b in _IDS.findall(text)]
+
+
+def split(page: str, text: str, limit: int) -> Split:
+    """``text`` as one part if it fits in ``limit`` bytes, else as parts of at most about ``limit`` bytes
+    (a stretch of Markdown that cannot be cut, such as one big picture, may make a part bigger)."""
+    if len(text.encode("utf-8")) <= limit:
+        return Split({page: text})
+    front, body = _front_matter(text)
+    lines = _scan(body, len(posixpath.basename(page)) + 6)
+    total = sum(line.size for line in lines)
+    reserve = min(_RESERVE, limit // 8)
+    estimate = total // max(1, limit - reserve) + 2
+    budget = max(1_000, limit - reserve - _INDEX_LINE * estimate - len(front.encode("utf-8")))
+
+    # greedy: a part ends at the last place it may end before it grows over the budget
+    starts = [0]
+    size = 0
+    last = None
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.breakable and i > starts[-1]:
+            last = i
+        size += line.size
+        if size > budget and last is not None and last > starts[-1]:
+            starts.append(last)
+            opening = len(_opening(lines[last]).encode("utf-8"))
+            size = opening + sum(x.size for x in lines[last : i + 1])
+            last = None
+            if i > starts[-1] and lines[i].breakable:
+                last = i
+        i += 1
+    if len(starts) == 1:
+        return Split({page: text})
+
+    n = len(starts)
+    paths = [part_path(page, k) for k in range(1, n + 1)]
+    first_line = next((line.text for line in lines if line.text.strip()), "")
+    heading1 = first_line if first_line.startswith("# ") else ""
+    bodies: list[str] = []
+    labels: list[str] = []
+    for k, start in enumerate(starts):
+        end = starts[k + 1] if k + 1 < n else len(lines)
+        chunk = "\n".join(line.text for line in lines[start:end])
+        if k:
+            chunk = _opening(lines[start]) + chunk
+        if k + 1 < n:
+            chunk += "\n" + _closing(lines[end])
+        bodies.append(chunk)
+        first = next((x.text for x in lines[start:end] if _HEADING.match(x.text) and x.text != heading1), "")
+        if not first and lines[start].context:
+            entry = next((e for e in reversed(lines[start].context) if e[0] == "h"), None)
+            first = f"# {entry[2]}" if entry else ""
+        match = _HEADING.match(first)
+        labels.append(label(match.group(2)) if match else f"part {k + 1}")
+
+    anchors: dict[str, str] = {}
+    for k, chunk in enumerate(bodies):
+        if k:
+            for anchor in _ids(chunk):
+                anchors.setdefault(anchor, paths[k])
+
+    def nav(k: int) -> str:
+        items = [f"Part {k + 1} of {n}"]
+        if k:
+            items.append(f"[\u2190 previous]({posixpath.basename(paths[k - 1])})")
+        if k + 1 < n:
+            items.append(f"[next \u2192]({posixpath.basename(paths[k + 1])})")
+        items.append(f"[all parts]({posixpath.basename(paths[0])}#{PARTS_ANCHOR})")
+        return " \u00b7 ".join(items) + "\n{: .kb-parts-nav }\n"
+
+    parts: dict[str, str] = {}
+    for k, chunk in enumerate(bodies):
+        here = paths[k]
+
+        def local(m: re.Match[str], here: str = here) -> str:
+            target = anchors.get(m.group(2), paths[0])
+            if target == here:
+                return m.group(0)
+            return f"{m.group(1)}{posixpath.basename(target)}#{m.group(2)}"
+
+        chunk = _SAME_PAGE.sub(local, chunk)
+        if k == 0:
+            rest = chunk.lstrip("\n")
+            rest = rest[len(heading1) :] if heading1 and rest.startswith(heading1) else chunk
+            index = "\n".join(
+                f"{j + 1}. [{labels[j]}]({posixpath.basename(paths[j])})" + (" (this page)" if j == 0 else "")
+                for j in range(n)
+            )
+            out = (
+                front
+                + (heading1 + "\n\n" if heading1 else "")
+                + nav(0)
+                + rest
+                + f"\n\n## All parts {{: #{PARTS_ANCHOR} }}\n\n"
+                + f"This page is long, so it is cut into {n} parts:\n\n"
+                + index
+                + "\n\n"
+                + nav(0)
+            )
+        else:
+            title = f"{heading1} (part {k + 1} of {n})\n\n" if heading1 else ""
+            out = _retitle(front, f" (part {k + 1} of {n})") + title + nav(k) + "\n" + chunk + "\n\n" + nav(k)
+        parts[here] = out
+    return Split(parts, anchors)

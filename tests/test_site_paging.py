@@ -1,0 +1,141 @@
+"""Long pages cut into parts (kb.site.paging): no generated page over the limit, every link still resolves."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kb.load import load_valid
+from kb.site import pages, paging
+from kb.weigh import compute
+from tests.conftest import REPO
+from tests.site_helpers import SITE_FIXTURE, build_with_cli, html_pages, is_external, read_page, resolve
+
+_MD_LINK = re.compile(r"\]\(([^)\s]+)\)|href=\"([^\"]+)\"")
+_IDS = re.compile(r"\{:[^}\n]*?#([A-Za-z0-9_.:-]+)|\bid=\"([^\"]+)\"")
+
+
+def _broken_links(files: dict[str, str]) -> list[str]:
+    """Links of the generated Markdown to a file that is not generated or to an id that is not on it."""
+    ids = {
+        path: {a or b for a, b in _IDS.findall(text)} for path, text in files.items() if path.endswith(".md")
+    }
+    broken = []
+    for path, text in files.items():
+        if not path.endswith(".md"):
+            continue
+        for a, b in _MD_LINK.findall(text):
+            href = a or b
+            if is_external(href) or href.startswith("data:"):
+                continue
+            target, _, anchor = href.partition("#")
+            if target.endswith(".html"):  # raw HTML (the heat map) links to the built page
+                target = target[: -len(".html")] + ".md"
+            page = posixpath.normpath(posixpath.join(posixpath.dirname(path), target)) if target else path
+            if page == "weighting.md":  # hand-written
+                continue
+            if page not in files:
+                broken.append(f"{path}: {href}")
+            elif anchor and page in ids and anchor not in ids[page] and not anchor.startswith("kb-parts"):
+                broken.append(f"{path}: {href}: no such anchor")
+    return broken
+
+
+def test_a_short_page_is_one_part() -> None:
+    text = '---\ntitle: "T"\n---\n\n# T\n\nsome text\n'
+    assert paging.split("t.md", text, 1000).parts == {"t.md": text}
+
+
+def test_a_long_page_is_cut_into_linked_parts_that_reopen_their_boxes_headings_and_tables() -> None:
+    rows = "\n".join(f"| [claim {i}](claims/c{i}.md) | {i} |" for i in range(200))
+    items = "\n".join(f"- item {i} [to row](#r-{i})" for i in range(200))
+    text = (
+        '---\ntitle: "Long"\n---\n\n# Long\n\nIntro.\n\n## Section {: #s-1 }\n\n'
+        '<div class="kb-box" markdown="1">\n\n| claim | n |\n| --- | --- |\n'
+        + rows
+        + "\n\n</div>\n\n## Items {: #items }\n\n"
+        + items
+        + "\n\n## Rows {: #rows }\n\n"
+        + "\n".join(f'<span id="r-{i}"></span>row {i}\n' for i in range(200))
+    )
+    split = paging.split("long.md", text, 4000)
+    parts = list(split.parts)
+    assert parts[0] == "long.md" and parts[1] == "long-2.md" and len(parts) > 3
+    for k, (path, part) in enumerate(split.parts.items()):
+        assert len(part.encode()) <= 4000, path
+        assert part.count("<div") == part.count("</div>"), path
+        assert f"Part {k + 1} of {len(parts)}" in part and "(long.md#kb-parts)" in part
+        if k:
+            assert f"(long-{k}.md)" in part or (k == 1 and "(long.md)" in part)
+            assert f'title: "Long (part {k + 1} of {len(parts)})"' in part
+    middle = split.parts["long-2.md"]
+    # a part that starts inside the table repeats the box, the heading (without its id) and the header
+    assert '<div class="kb-box" markdown="1">' in middle and "## Section (continued)" in middle
+    assert "| claim | n |\n| --- | --- |\n| [claim" in middle and "#s-1" not in middle
+    # the first part indexes them all
+    assert "## All parts {: #kb-parts }" in split.parts["long.md"]
+    assert all(f"({p})" in split.parts["long.md"] for p in parts[1:])
+    # every id is on one part, and links to it name that part
+    where = {a or b: path for path, part in split.parts.items() for a, b in _IDS.findall(part)}
+    for anchor, path in split.anchors.items():
+        assert where[anchor] == path
+    assert _broken_links({**split.parts, **{f"claims/c{i}.md": "" for i in range(200)}}) == []
+
+
+def test_generated_pages_of_a_dense_base_stay_under_the_limit_and_links_resolve(tmp_path: Path) -> None:
+    base = tmp_path / "dense"
+    subprocess.run(
+        [sys.executable, str(REPO / "scripts/synth_kb.py"), str(base), "--claims", "150", "--dense"],
+        check=True,
+        capture_output=True,
+    )
+    kb = load_valid(base)
+    limit = 60_000  # over the heat map's picture, which cannot be cut
+    data = pages.site_data(kb, compute(kb), handwritten={"weighting.md"}, page_limit=limit)
+    files = pages.generate(data)
+    sizes = {path: len(text.encode()) for path, text in files.items() if path.endswith(".md")}
+    assert {"contradictions-2.md", "report-2.md"} <= set(sizes)
+    assert max(sizes.values()) <= limit, max(sizes.items(), key=lambda kv: kv[1])
+    assert _broken_links(files) == []
+    # the disputes, clashes and pairs are found where the function that places anchors says
+    for anchor, page in [(k[1], v) for k, v in data.moved.items() if k[0] == pages.CONTRADICTIONS]:
+        assert re.search(rf"#{re.escape(anchor)}\b", files[page]), anchor
+        assert data.anchor_page(anchor) == page
+
+
+@pytest.fixture(scope="module")
+def paged_site(tmp_path_factory) -> Path:
+    """The fixture base built with a small page limit, so that its long pages are cut into parts."""
+    out = tmp_path_factory.mktemp("paged") / "out"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pages, "PAGE_LIMIT", 5_000)
+        build_with_cli(CliRunner(), SITE_FIXTURE, out)
+    return out
+
+
+def test_a_site_with_pages_in_parts_has_every_link_and_anchor(paged_site: Path) -> None:
+    assert (paged_site / "contradictions-2.html").is_file() and (paged_site / "report-2.html").is_file()
+    cache: dict[str, set[str]] = {}
+    moved = 0
+    for rel in html_pages(paged_site):
+        if rel == "404.html":
+            continue
+        for href in read_page(paged_site, rel).links:
+            if is_external(href):
+                continue
+            target, fragment = resolve(rel, href)
+            assert (paged_site / target).exists(), f"{rel}: {href} is broken"
+            if fragment and target.endswith(".html"):
+                if target not in cache:
+                    cache[target] = read_page(paged_site, target).ids
+                assert fragment in cache[target], f"{rel}: {href}: no such anchor"
+                moved += bool(re.search(r"-\d+\.html$", target))
+    assert moved > 5
+    kb = load_valid(SITE_FIXTURE)
+    assert len(kb.claims) > 3
