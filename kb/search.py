@@ -30,12 +30,16 @@ are no operators (AND, OR, NEAR, * are words like any other). A query may have a
 How claims are ranked (``score_claims``, the reference both the command line and the site use):
 for every concept of the question, a claim that has it scores the concept's idf
 (``ln(1 + N / n)`` over N claims, n of which have it: a rare word counts more, but a word most
-claims have still counts, since it may be what the question is about) times where it has it:
-``FIELD_FACTORS`` for its statement, its topic and tags, or only its quotes. The sum is then
-multiplied by ``1 + STRENGTH_BOOST x strength``: among claims that match about equally the
-better-supported comes first, but strength never moves a score by more than 10 %. Equal scores
-go by claim id. A claim about the subject in either direction outranks one that shares a
-common word only, because common words have a small idf.
+claims have still counts, since it may be what the question is about) times ``FIELD_FACTORS``,
+summed over the places that say what the claim is about: its statement (with bm25's length norm),
+its topic and tags (its author's label, added to the statement), the questions and topics of the
+disputes it is a position of, and its quotes (only when nothing else has the concept). The sum is
+multiplied by the share of the question the claim covers (the idf of the concepts it has over that
+of all the question's concepts), so a claim with both the subject and the quantity asked about
+("running" and "legs bigger", read in either direction) outranks claims that have one of them only;
+and then by ``1 + STRENGTH_BOOST x strength``: among claims that match about equally the
+better-supported comes first, but strength never moves a score by more than 10 %. Equal scores go
+by claim id.
 
 The index (``build_index``) is plain data, the same dict the site's search box reads as JSON
 (``site_index``); the command line keeps it in ``<kb>/.kb-cache/search.json``, keyed by a hash of
@@ -68,12 +72,15 @@ from kb.model import KnowledgeBase
 from kb.output import write_atomic
 from kb.progress import Progress, quiet
 from kb.stem import stem
-from kb.weigh import Weights, compute
+from kb.weigh import Weights, compute, shown
 
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 CACHE_FILE = "search.json"
-# a concept's weight where a claim has it: in its statement, its topic or tags, its quotes only
-FIELD_FACTORS = (1.0, 0.5, 0.2)
+# a concept's weight where a claim has it, by field: its statement; its topic or tags (what the
+# claim is about, by its author's label: added to the statement's); its quotes (only when no other
+# field has it); the questions and topics of the disputes it is a position of (added too)
+FIELD_FACTORS = (1.0, 0.5, 0.2, 0.25)
+STATEMENT, ABOUT, QUOTES, DISPUTE = range(4)
 # bm25's length normalisation of the statement (one occurrence): a short statement about the
 # question outranks a long one that mentions the same words among many others
 BM25_K1 = 1.2
@@ -438,6 +445,11 @@ def _groups(kb: KnowledgeBase, irregular: dict[str, str]) -> list[tuple[str, lis
     return out_groups
 
 
+def _dispute_text(question: str, topic: str | None) -> str:
+    """What a dispute is about, as search reads it: its question and its topic."""
+    return f"{question}\n{(topic or '').replace('-', ' ')}"
+
+
 def _idf(total: int, having: int) -> float:
     return round(math.log(1.0 + total / having), 6)
 
@@ -453,7 +465,7 @@ def _disputes(
     kb: KnowledgeBase, weights: Weights, position: dict[str, int]
 ) -> tuple[list[list[Any]], dict[str, list[int]]]:
     """Each dispute as [question, positions, verdict label, leading position or -1, robust, how many
-    positions it has], with its ``MAX_POSITIONS`` strongest positions only (a dispute of a big base
+    positions it has, topic], with its ``MAX_POSITIONS`` strongest positions only (a dispute of a big base
     can have thousands); a position is [claim row, answer ("yes"/"no", or None for a claim of
     contradicting claims), strength, consensus]. And for each claim row (a string, as JSON keys
     are), the disputes it is a position of."""
@@ -474,6 +486,7 @@ def _disputes(
                 shown_leader,
                 dispute.verdict.robust,
                 len(dispute.positions),
+                dispute.topic,
             ]
         )
         for p in dispute.positions:
@@ -511,6 +524,10 @@ def build_data(
         fields.append(tuple(words))  # type: ignore[arg-type]
         for ws in words:
             vocabulary.update(w for w in ws if w not in stop and w.isalpha() and len(w) > 1)
+    # what each dispute is about (its question and topic), said once for all its positions
+    dispute_words = [words_of(_dispute_text(d.question, d.topic)) for d in weights.disputes]
+    for ws in dispute_words:
+        vocabulary.update(w for w in ws if w not in stop and w.isalpha() and len(w) > 1)
     # comparatives the base has of a word it has: one concept (leaner and lean)
     keys = {_key_of(w, irregular) for w in vocabulary}
     for word in sorted(vocabulary):
@@ -550,20 +567,40 @@ def build_data(
         key = _key_of(word, irregular)
         return alias.get(key, key)
 
+    position = {claim.id: i for i, claim in enumerate(claims)}
+    disputed: dict[int, set[str]] = {}
+    for d, words in zip(weights.disputes, dispute_words, strict=True):
+        said = {unit.concept for unit in index.units(words, resolve)}
+        for p in d.positions:
+            disputed.setdefault(position[p.claim], set()).update(said)
     by_concept: dict[str, list[list[int]]] = {}
+    having: dict[str, int] = {}
     for row, claim_fields in enumerate(fields):
-        seen: set[str] = set()
-        for f, words in enumerate(claim_fields):
-            for unit in index.units(words, resolve):
-                if unit.concept not in seen:
-                    seen.add(unit.concept)
-                    by_concept.setdefault(unit.concept, [[], [], []])[f].append(row)
+        statement, about, quotes = (
+            {unit.concept for unit in index.units(words, resolve)} for words in claim_fields
+        )
+        in_disputes = disputed.get(row, set())
+        for concept in statement | about | quotes | in_disputes:
+            lists = by_concept.setdefault(concept, [[], [], [], []])
+            having[concept] = having.get(concept, 0) + 1
+            if concept in statement:
+                lists[STATEMENT].append(row)
+            if concept in about:
+                lists[ABOUT].append(row)
+            if concept in in_disputes:
+                lists[DISPUTE].append(row)
+            if (
+                concept in quotes
+                and concept not in statement
+                and concept not in about
+                and concept not in in_disputes
+            ):
+                lists[QUOTES].append(row)
     total = len(claims)
     data["postings"] = {
-        concept: [_idf(total, sum(len(ids) for ids in lists)), *(_delta(ids) for ids in lists)]
+        concept: [_idf(total, having[concept]), *(_delta(ids) for ids in lists)]
         for concept, lists in sorted(by_concept.items())
     }
-    position = {claim.id: i for i, claim in enumerate(claims)}
     against: dict[str, list[str]] = {c.id: [] for c in claims}
     for a, b, kind in kb.relations():
         if kind == "contradicts":
@@ -875,43 +912,65 @@ def parse_query(index: SearchIndex, text: str) -> Query:
     )
 
 
+def _query_weight(index: SearchIndex, concepts: Sequence[str]) -> float:
+    """The idf of all the query's concepts the base has, summed in order: what a claim may cover."""
+    total = 0.0
+    for concept in concepts:
+        entry = index.postings.get(concept)
+        if entry is not None:
+            total = total + entry[0]
+    return total
+
+
 def score_claims(index: SearchIndex, concepts: Sequence[str]) -> dict[int, float]:
     """The reference ranking: every claim that has a concept, with its relevance (before strength).
 
-    The site's search box computes the same sums in the same order (``search.js``, ``scoreClaims``).
+    A claim's relevance is the sum of its fields' scores for each concept, times the share of the
+    query it covers (the idf of the concepts it has, over that of all the query's concepts): a claim
+    that has both the subject and the quantity a question asks about outranks one that has one of
+    them only. The site's search box computes the same sums in the same order (``search.js``,
+    ``scoreClaims``).
     """
     scores: dict[int, float] = {}
-    for concept in concepts:
-        entry = index.postings.get(concept)
-        if entry is None:
-            continue
-        idf, (statement, topic_tags, quotes) = entry
-        weight = idf * FIELD_FACTORS[0]
-        claims = index.claims
-        for row in statement:
-            scores[row] = scores.get(row, 0.0) + weight * claims[row][7]
-        for factor, ids in ((FIELD_FACTORS[1], topic_tags), (FIELD_FACTORS[2], quotes)):
-            weight = idf * factor
-            for row in ids:
-                scores[row] = scores.get(row, 0.0) + weight
-    return scores
-
-
-def relevance(index: SearchIndex, concepts: Sequence[str], row: int) -> float:
-    """The reference score of one claim: what ``score_claims`` gives it, summed in the same order."""
-    total = 0.0
+    covered: dict[int, float] = {}
+    claims = index.claims
     for concept in concepts:
         entry = index.postings.get(concept)
         if entry is None:
             continue
         idf, lists = entry
+        weight = idf * FIELD_FACTORS[STATEMENT]
+        for row in lists[STATEMENT]:
+            scores[row] = scores.get(row, 0.0) + weight * claims[row][7]
+        for f in (ABOUT, QUOTES, DISPUTE):
+            weight = idf * FIELD_FACTORS[f]
+            for row in lists[f]:
+                scores[row] = scores.get(row, 0.0) + weight
+        for row in {row for ids in lists for row in ids}:
+            covered[row] = covered.get(row, 0.0) + idf
+    total = _query_weight(index, concepts)
+    return {row: score * (covered[row] / total) for row, score in scores.items()}
+
+
+def relevance(index: SearchIndex, concepts: Sequence[str], row: int) -> float:
+    """The reference score of one claim: what ``score_claims`` gives it, summed in the same order."""
+    total = 0.0
+    covered = 0.0
+    for concept in concepts:
+        entry = index.postings.get(concept)
+        if entry is None:
+            continue
+        idf, lists = entry
+        has = False
         for f, ids in enumerate(lists):
             i = bisect_left(ids, row)
             if i < len(ids) and ids[i] == row:
+                has = True
                 weight = idf * FIELD_FACTORS[f]
-                total = total + (weight * index.claims[row][7] if f == 0 else weight)
-                break
-    return total
+                total = total + (weight * index.claims[row][7] if f == STATEMENT else weight)
+        if has:
+            covered = covered + idf
+    return total * (covered / _query_weight(index, concepts)) if covered else 0.0
 
 
 def final_score(relevance: float, strength: float) -> float:
@@ -922,16 +981,20 @@ def score_vector(index: SearchIndex, concepts: Sequence[str]) -> np.ndarray:
     """``score_claims`` for every claim at once (0 for a claim without any concept): the same
     operations in the same order on arrays, so the same numbers to the last bit (a test checks)."""
     scores = np.zeros(index.claim_count, dtype=np.float64)
+    covered = np.zeros(index.claim_count, dtype=np.float64)
     for concept in concepts:
         entry = index.arrays(concept)
         if entry is None:
             continue
-        idf, (statement, topic_tags, quotes) = entry
-        weight = idf * FIELD_FACTORS[0]
+        idf, lists = entry
+        statement = lists[STATEMENT]
+        weight = idf * FIELD_FACTORS[STATEMENT]
         scores[statement] += weight * index.norms[statement]
-        scores[topic_tags] += idf * FIELD_FACTORS[1]
-        scores[quotes] += idf * FIELD_FACTORS[2]
-    return scores
+        for f in (ABOUT, QUOTES, DISPUTE):
+            scores[lists[f]] += idf * FIELD_FACTORS[f]
+        covered[np.unique(np.concatenate(lists))] += idf
+    total = _query_weight(index, concepts)
+    return scores * (covered / total) if total else scores
 
 
 def _has_sequence(sequence: Sequence[str], wanted: Sequence[str]) -> bool:
@@ -1127,7 +1190,8 @@ def _hit(index: SearchIndex, score: float, row: int, concepts: frozenset[str]) -
 
 def disputes_of(index: SearchIndex, rows: Sequence[int], concepts: Sequence[str] = ()) -> list[list[Any]]:
     """The disputes the given claims (the top hits) belong to, at most ``MAX_DISPUTES``: those whose
-    question says most of what the query asks (the idf of its concepts there) first, then by hit."""
+    question says most of what the query asks first (the idf of the query's concepts it has, plus
+    ``FIELD_FACTORS[ABOUT]`` of it for those its topic names, as for a claim's topic), then by hit."""
     found: list[list[Any]] = []
     for row in rows:
         for number in index.data["dispute_of"].get(str(row), []):
@@ -1137,10 +1201,15 @@ def disputes_of(index: SearchIndex, rows: Sequence[int], concepts: Sequence[str]
 
     def asked(dispute: list[Any]) -> float:
         said = set(index.concepts_of(dispute[0]))
+        named = set(index.concepts_of(dispute[6].replace("-", " ")))
         total = 0.0
         for concept in concepts:
-            if concept in said and concept in index.postings:
-                total = total + index.postings[concept][0]
+            if concept in index.postings:
+                idf = index.postings[concept][0]
+                if concept in said:
+                    total = total + idf
+                if concept in named:
+                    total = total + idf * FIELD_FACTORS[ABOUT]
         return total
 
     order = sorted(range(len(found)), key=lambda i: (-asked(found[i]), i))
@@ -1183,7 +1252,7 @@ def query_index(
     ranked, total = rank(index, parsed, allowed=allowed, limit=max(limit, DISPUTE_HITS))
     concepts = frozenset(c for t in parsed.terms if t.kind != "exclude" and t.found for c in t.concepts)
     hits = [_hit(index, score, row, concepts) for score, row in ranked[:limit]]
-    shown = [
+    disputes_shown = [
         DisputeShown(
             question,
             tuple(
@@ -1195,7 +1264,7 @@ def query_index(
             robust,
             count,
         )
-        for question, positions, verdict, leader, robust, count in disputes_of(
+        for question, positions, verdict, leader, robust, count, _topic in disputes_of(
             index, [row for _, row in ranked[:DISPUTE_HITS]], parsed.scored
         )
     ]
@@ -1209,7 +1278,7 @@ def query_index(
         source=source,
         suggestions=parsed.close,
         unknown_words=parsed.unknown,
-        disputes=tuple(shown),
+        disputes=tuple(disputes_shown),
     )
 
 
@@ -1367,7 +1436,7 @@ def render_text(result: SearchResult) -> tuple[list[str], str]:
             lead = "  <- leads" if i == dispute.leader else ""
             said = f"{p.answer}: " if p.answer else ""
             lines.append(
-                f"  {p.strength:.2f} ({p.consensus})  {said}{_printable(p.statement)}  "
+                f"  {shown(p.strength):.2f} ({p.consensus})  {said}{_printable(p.statement)}  "
                 f"[{_printable(p.claim)}]{lead}"
             )
         if dispute.count > len(dispute.positions):
@@ -1377,7 +1446,7 @@ def render_text(result: SearchResult) -> tuple[list[str], str]:
     for rank, hit in enumerate(result.hits, 1):
         lines.append(f"{rank}. {_emphasised(hit.statement, hit.statement_highlights)}")
         lines.append(
-            f"   strength {hit.strength:.2f} ({hit.consensus})  topic: {_printable(hit.topic)}  "
+            f"   strength {shown(hit.strength):.2f} ({hit.consensus})  topic: {_printable(hit.topic)}  "
             f"id: {_printable(hit.id)}"
         )
         against = _names(hit.sources_against)
@@ -1388,7 +1457,8 @@ def render_text(result: SearchResult) -> tuple[list[str], str]:
             lines.append(
                 "   contradicted by: "
                 + "; ".join(
-                    f"{_printable(r.id)} ({r.strength:.2f}, {r.consensus})" for r in hit.contradicted_by
+                    f"{_printable(r.id)} ({shown(r.strength):.2f}, {r.consensus})"
+                    for r in hit.contradicted_by
                 )
             )
         if hit.quote is not None:

@@ -138,6 +138,63 @@ def test_size_in_either_direction_is_one_concept(index) -> None:
     assert top[:2] == ["jogging-slims-thighs", "marathon-shrinks-calves"]
 
 
+def tiny_base(root: Path, claims: dict[str, tuple[str, str]], kb_yaml: str = "") -> Path:
+    """A base of claims without evidence: {id: (statement, topic)}, and filler claims so that the
+    words of the test are rare enough to count."""
+    (root / "sources").mkdir(parents=True)
+    (root / "claims").mkdir()
+    fillers = {f"filler-{i}": (f"Sleep and water help recovery {i}.", "other") for i in range(6)}
+    for claim_id, (statement, topic) in {**claims, **fillers}.items():
+        (root / "claims" / f"{claim_id}.yaml").write_text(
+            f"statement: {json.dumps(statement)}\ntopic: {topic}\nevidence: []\n", encoding="utf-8"
+        )
+    if kb_yaml:
+        (root / "kb.yaml").write_text(kb_yaml, encoding="utf-8")
+    return root
+
+
+def test_subject_and_quantity_both_outrank_either_alone(tmp_path) -> None:
+    # a question's subject (cycling) and the quantity it asks about (calf size, read in either
+    # direction): the claim that has both comes first, even where it is long and the others are short
+    root = tiny_base(
+        tmp_path / "kb",
+        {
+            "a-cycling-shrinks-calves": (
+                (
+                    "Over many years, steady and easy cycling at a low resistance on flat roads slowly "
+                    "shrinks the calves of most older riders."
+                ),
+                "cycling",
+            ),
+            "b-big-calves": ("Big calves.", "legs"),
+            "c-cycling-works-calves": ("Cycling works the calves.", "cycling"),
+        },
+    )
+    with build(root) as index:
+        found = ids(index, "does cycling make calves bigger?")
+    assert found[0] == "a-cycling-shrinks-calves"
+    assert set(found[1:3]) == {"b-big-calves", "c-cycling-works-calves"}
+
+
+def test_a_claims_topic_adds_to_what_its_statement_says(tmp_path) -> None:
+    # both statements say running, thighs and size; the claim whose topic is running is about it,
+    # the other names running in passing (its topic is strength), so the first ranks above it
+    root = tiny_base(
+        tmp_path / "kb",
+        {
+            "a-long-runs-slim-thighs": ("Long, slow, steady runs slim the thighs down.", "running"),
+            "b-squats-and-running": ("Squats with running slim thighs.", "strength"),
+        },
+    )
+    with build(root) as index:
+        assert ids(index, "does running make thighs smaller?")[:2] == [
+            "a-long-runs-slim-thighs",
+            "b-squats-and-running",
+        ]
+        # and the topic alone finds a claim as well
+        assert "a-long-runs-slim-thighs" in ids(index, "running")
+
+
 def test_questions_lose_their_stop_words(index) -> None:
     result = search.query_index(index, "How much protein should I eat?")
     assert [t.words for t in result.terms] == ["protein", "eat"]
@@ -630,9 +687,13 @@ def test_the_headline_question_shows_the_running_dispute(runner) -> None:
     result = runner.invoke(cli, ["search", "--kb", str(REPO), "does running make legs bigger", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    top = [hit["id"] for hit in data["hits"][:5]]
-    assert "running-builds-lean-muscle" in top
-    positions = [{p["claim"] for p in d["positions"]} for d in data["disputes"]]
-    assert any({"long-slow-running-shrinks-leg-muscle", "running-builds-lean-muscle"} <= p for p in positions)
+    top = [hit["id"] for hit in data["hits"][:3]]
+    # the claims at the heart of it, in either direction (builds, shrinks), lead the answer ...
+    assert {"running-builds-lean-muscle", "long-slow-running-shrinks-leg-muscle"} <= set(top)
+    # ... and the dispute they are positions of comes first, before the strength-training one that
+    # mentions running in passing
+    first = {p["claim"] for p in data["disputes"][0]["positions"]}
+    assert {"long-slow-running-shrinks-leg-muscle", "running-builds-lean-muscle"} <= first
+    assert data["disputes"][0]["question"].startswith("Does long, steady running")
     for dispute in data["disputes"]:
         assert all(0 <= p["strength"] <= 1 and p["consensus"] for p in dispute["positions"])

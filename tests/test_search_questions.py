@@ -17,6 +17,7 @@ import pytest
 from kb import search
 from kb.load import load_valid
 from kb.weigh import compute
+from kb.weigh import shown as shown_strength
 from tests.conftest import FIXTURES, REPO
 from tests.question_set import QUESTIONS, check_answers, cli_answers
 
@@ -41,12 +42,19 @@ def test_question_set_through_the_cli() -> None:
 
 
 def run_js(
-    data: dict[str, Any], questions: list[str], *, words=(), pairs=(), tmp_path: Path
+    data: dict[str, Any], questions: list[str], *, words=(), pairs=(), strengths=(), tmp_path: Path
 ) -> dict[str, Any]:
     index_file, input_file = tmp_path / "index.json", tmp_path / "input.json"
     index_file.write_text(json.dumps(data), encoding="utf-8")
     input_file.write_text(
-        json.dumps({"questions": questions, "words": list(words), "pairs": [list(p) for p in pairs]}),
+        json.dumps(
+            {
+                "questions": questions,
+                "words": list(words),
+                "pairs": [list(p) for p in pairs],
+                "strengths": list(strengths),
+            }
+        ),
         encoding="utf-8",
     )
     done = subprocess.run(
@@ -81,7 +89,11 @@ def test_site_engine_ranks_exactly_like_the_reference(root, tmp_path) -> None:
         {w for c in kb.claims.values() for w, _, _ in search.tokens(c.statement + " " + c.topic)}
     )
     pairs = [(a, b) for a in vocabulary[:40] for b in vocabulary[:40]]
-    got = run_js(data, questions, words=vocabulary, pairs=pairs, tmp_path=tmp_path)
+    strengths = [claim[4] for claim in data["claims"]] + [0.005, 0.015, 0.125, 0.675, 0.995, 0.0, 1.0]
+    got = run_js(data, questions, words=vocabulary, pairs=pairs, strengths=strengths, tmp_path=tmp_path)
+    assert got["shown"] == [
+        f"{shown_strength(s):.2f}" for s in strengths
+    ]  # strengths as every view shows them
     assert got["stems"] == [search._stem(w) for w in vocabulary]
     assert got["distances"] == [search.typo_distance(a, b) for a, b in pairs]
     compared = 0

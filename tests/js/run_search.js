@@ -10,6 +10,7 @@ const index = new kbSearch.Index(data);
 const out = {
   stems: (input.words || []).map(kbSearch.stem),
   distances: (input.pairs || []).map((p) => kbSearch.typoDistance(p[0], p[1])),
+  shown: (input.strengths || []).map(kbSearch.shown),
   answers: (input.questions || []).map((q) => {
     const result = index.search(q, input.limit || 10);
     if (result.error) return { error: result.error };

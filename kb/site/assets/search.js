@@ -379,24 +379,30 @@
     });
     return out;
   }
+  // kb/search.py: score_claims (the fields' scores, times the share of the query a claim covers)
   Index.prototype.scoreClaims = function (concepts) {
-    var scores = new Map(), claims = this.claims, fields = this.fields;
+    var scores = new Map(), covered = new Map(), claims = this.claims, fields = this.fields, total = 0;
     for (var k = 0; k < concepts.length; k++) {
       var entry = this.postings[concepts[k]];
       if (entry === undefined) continue;
-      var idf = entry[0], lists = entry[1], i, row, weight = idf * fields[0];
+      var idf = entry[0], lists = entry[1], i, row, weight = idf * fields[0], having = new Set();
+      total = total + idf;
       for (i = 0; i < lists[0].length; i++) {
         row = lists[0][i];
         scores.set(row, (scores.get(row) || 0) + weight * claims[row][7]);
+        having.add(row);
       }
-      for (var f = 1; f < 3; f++) {
+      for (var f = 1; f < 4; f++) {
         weight = idf * fields[f];
         for (i = 0; i < lists[f].length; i++) {
           row = lists[f][i];
           scores.set(row, (scores.get(row) || 0) + weight);
+          having.add(row);
         }
       }
+      having.forEach(function (r) { covered.set(r, (covered.get(r) || 0) + idf); });
     }
+    scores.forEach(function (score, r) { scores.set(r, score * (covered.get(r) / total)); });
     return scores;
   };
   function hasSequence(seq, wanted) {
@@ -447,8 +453,14 @@
       });
     });
     function asked(d) {
-      var said = new Set(self.conceptsOf(d[0])), total = 0;
-      concepts.forEach(function (c) { if (said.has(c) && (c in self.postings)) total = total + self.postings[c][0]; });
+      var said = new Set(self.conceptsOf(d[0])), named = new Set(self.conceptsOf(d[6].replace(/-/g, " ")));
+      var total = 0;
+      concepts.forEach(function (c) {
+        if (!(c in self.postings)) return;
+        var idf = self.postings[c][0];
+        if (said.has(c)) total = total + idf;
+        if (named.has(c)) total = total + idf * self.fields[1];
+      });
       return total;
     }
     var scores = found.map(asked);
@@ -464,7 +476,10 @@
     return spans;
   };
 
-  var api = { stem: stem, fold: fold, tokens: tokens, typoDistance: typoDistance, splitQuery: splitQuery, Index: Index };
+  // kb/weigh.py: shown (two decimals, half up), as every view shows a strength
+  function shown(value) { return (Math.floor(value * 100 + 0.5 + 1e-9) / 100).toFixed(2); }
+
+  var api = { stem: stem, shown: shown, fold: fold, tokens: tokens, typoDistance: typoDistance, splitQuery: splitQuery, Index: Index };
   if (typeof module !== "undefined" && module.exports) module.exports = api;
   root.kbSearch = api;
 
@@ -493,7 +508,7 @@
     var b = el("span", "kb-badge kb-badge--" + claim[5], claim[5]);
     return b;
   }
-  function strengthText(claim) { return "strength " + claim[4].toFixed(2); }
+  function strengthText(claim) { return "strength " + shown(claim[4]); }
 
   var index = null, loading = null;
   function load(done) {
@@ -541,7 +556,7 @@
         var c = claims[pos[0]];
         var p = el("a", "kb-search__position");
         p.href = base + c[8];
-        p.appendChild(el("span", "kb-search__strength", "strength " + pos[2].toFixed(2) + " "));
+        p.appendChild(el("span", "kb-search__strength", "strength " + shown(pos[2]) + " "));
         p.appendChild(el("span", "kb-badge kb-badge--" + pos[3], pos[3]));
         if (i === d[3]) p.appendChild(el("span", "kb-search__leader", " leads"));
         p.appendChild(el("span", "kb-search__statement", (pos[1] ? pos[1] + ": " : "") + c[1]));
@@ -577,7 +592,7 @@
           var link = el("a", "", claims[r][1]);
           link.href = base + claims[r][8];
           line.appendChild(link);
-          line.appendChild(document.createTextNode(" (" + claims[r][4].toFixed(2) + ", " + claims[r][5] + ")" + (i < against.length - 1 ? "; " : "")));
+          line.appendChild(document.createTextNode(" (" + shown(claims[r][4]) + ", " + claims[r][5] + ")" + (i < against.length - 1 ? "; " : "")));
         });
         item.appendChild(line);
       }
