@@ -242,11 +242,13 @@ class SearchIndex:
         return 1.0 + STRENGTH_BOOST * strengths
 
     def arrays(self, concept: str) -> tuple[float, tuple[np.ndarray, ...]] | None:
-        """A concept's postings as arrays of claim rows, per field (made on first use)."""
+        """A concept's postings as arrays of claim rows, per field, then the rows of every claim
+        that has it in any field (made on first use)."""
         found = self._arrays.get(concept)
         if found is None and concept in self.postings:
             idf, lists = self.postings[concept]
-            found = (idf, tuple(np.array(ids, dtype=np.int64) for ids in lists))
+            arrays = tuple(np.array(ids, dtype=np.int64) for ids in lists)
+            found = (idf, (*arrays, np.unique(np.concatenate(arrays))))
             self._arrays[concept] = found
         return found
 
@@ -635,14 +637,89 @@ def build_data(
     return data
 
 
-def site_index(kb: KnowledgeBase, weights: Weights, claim_url: Callable[[str], str]) -> dict[str, Any]:
-    """What the site's search box reads: the index without what only the command line shows."""
+def site_index(
+    kb: KnowledgeBase,
+    weights: Weights,
+    claim_url: Callable[[str], str],
+    pages: Sequence[Sequence[str]] = (),
+) -> dict[str, Any]:
+    """What the site's search box reads: the index without what only the command line shows, and
+    the site's other pages (``[title, url, summary, kind]``, see ``kb.site.searchpages``), offered
+    after the claims."""
     data = build_data(kb, weights)
     for name in ("details", "key", "extra_files", "sources"):
         data.pop(name)
     for claim in data["claims"]:
         claim.append(claim_url(claim[0]))
+    data.update(page_data(SearchIndex(data), pages))
     return data
+
+
+# --- the site's other pages ---
+
+# a concept's weight in a page's title and in its summary (added); how many pages an answer offers
+PAGE_FIELDS = (1.0, 0.5)
+MAX_PAGES = 5
+
+
+def page_data(index: SearchIndex, pages: Sequence[Sequence[str]]) -> dict[str, Any]:
+    """The pages as the search box reads them: each ``[title, url, summary, kind]``, and postings by
+    concept ``[idf, title rows, summary rows]`` (delta coded), read with the claims' analysis."""
+    lists: dict[str, list[list[int]]] = {}
+    for row, (title, _url, summary, _kind) in enumerate(pages):
+        for f, text in enumerate((title, summary)):
+            for concept in dict.fromkeys(index.concepts_of(text)):
+                lists.setdefault(concept, [[], []])[f].append(row)
+    postings = {
+        concept: [_idf(len(pages), len(set(rows[0]) | set(rows[1]))), _delta(rows[0]), _delta(rows[1])]
+        for concept, rows in sorted(lists.items())
+    }
+    return {"pages": [list(page) for page in pages], "page_postings": postings}
+
+
+def page_concepts(query: Query) -> list[str]:
+    """The concepts a query looks for in pages: those of its words and phrases, in order, whether
+    or not a claim has them (a page may be about what no claim says)."""
+    out = [c for t in query.terms if t.kind != "exclude" for c in t.concepts]
+    return list(dict.fromkeys(out))
+
+
+def rank_pages(data: dict[str, Any], query: Query, limit: int = MAX_PAGES) -> list[tuple[float, int]]:
+    """The pages that best match ``query``, as (score, row), best first (the site's ``rankPages``).
+
+    A page scores, for each concept of the query, the concept's idf over the pages times
+    ``PAGE_FIELDS`` for its title and its summary (summed), times the share of the query it covers;
+    a page whose title or summary has every concept of an excluded word or phrase is left out.
+    """
+    postings = data.get("page_postings", {})
+    rows_of: dict[str, tuple[float, list[int], list[int]]] = {}
+    for concept in page_concepts(query) + [c for t in query.terms if t.kind == "exclude" for c in t.concepts]:
+        entry = postings.get(concept)
+        if entry is not None and concept not in rows_of:
+            rows_of[concept] = (entry[0], _undelta(entry[1]), _undelta(entry[2]))
+    scores: dict[int, float] = {}
+    covered: dict[int, float] = {}
+    total = 0.0
+    for concept in page_concepts(query):
+        if concept not in rows_of:
+            continue
+        idf, title, summary = rows_of[concept]
+        total = total + idf
+        for factor, rows in zip(PAGE_FIELDS, (title, summary), strict=True):
+            for row in rows:
+                scores[row] = scores.get(row, 0.0) + idf * factor
+        for row in dict.fromkeys(title + summary):
+            covered[row] = covered.get(row, 0.0) + idf
+    left_out: set[int] = set()
+    for term in query.terms:
+        if term.kind == "exclude":
+            having = [
+                set(rows_of[c][1]) | set(rows_of[c][2]) if c in rows_of else set() for c in term.concepts
+            ]
+            left_out |= set.intersection(*having) if having else set()
+    ranked = [(score * (covered[row] / total), row) for row, score in scores.items() if row not in left_out]
+    ranked.sort(key=lambda pair: (-pair[0], pair[1]))
+    return ranked[:limit]
 
 
 # --- the cache ---
@@ -992,7 +1069,7 @@ def score_vector(index: SearchIndex, concepts: Sequence[str]) -> np.ndarray:
         scores[statement] += weight * index.norms[statement]
         for f in (ABOUT, QUOTES, DISPUTE):
             scores[lists[f]] += idf * FIELD_FACTORS[f]
-        covered[np.unique(np.concatenate(lists))] += idf
+        covered[lists[-1]] += idf
     total = _query_weight(index, concepts)
     return scores * (covered / total) if total else scores
 

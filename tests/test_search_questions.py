@@ -16,6 +16,7 @@ import pytest
 
 from kb import search
 from kb.load import load_valid
+from kb.site import build, pages, searchpages
 from kb.weigh import compute
 from kb.weigh import shown as shown_strength
 from tests.conftest import FIXTURES, REPO
@@ -81,7 +82,12 @@ HOSTILE = [
 def test_site_engine_ranks_exactly_like_the_reference(root, tmp_path) -> None:
     kb = load_valid(root)
     weights = compute(kb)
-    data = search.site_index(kb, weights, lambda claim_id: f"claims/{claim_id}.html")
+    config = root / "site" / "mkdocs.yml"
+    handwritten = build.handwritten_pages(config) if config.is_file() else {}
+    files = pages.generate(pages.site_data(kb, weights, handwritten=handwritten))
+    texts = {name: build.read_page(path).decode() for name, path in handwritten.items()}
+    entries = searchpages.page_entries(kb, weights, files, texts, False)
+    data = search.site_index(kb, weights, lambda claim_id: f"claims/{claim_id}.html", entries)
     index = search.build_index(kb, weights)
     questions = [q["question"] for q in QUESTIONS] + HOSTILE
     questions += [c.statement for c in list(kb.claims.values())[:20]]  # long, real sentences
@@ -96,7 +102,7 @@ def test_site_engine_ranks_exactly_like_the_reference(root, tmp_path) -> None:
     ]  # strengths as every view shows them
     assert got["stems"] == [search._stem(w) for w in vocabulary]
     assert got["distances"] == [search.typo_distance(a, b) for a, b in pairs]
-    compared = 0
+    compared = pages_compared = 0
     for question, answer in zip(questions, got["answers"], strict=True):
         try:
             parsed = search.parse_query(index, question)
@@ -110,5 +116,11 @@ def test_site_engine_ranks_exactly_like_the_reference(root, tmp_path) -> None:
         rows = [row for _, row in search.rank(index, parsed, limit=search.DISPUTE_HITS)[0]]
         shown = search.disputes_of(index, rows, parsed.scored)
         assert answer["disputes"] == [d[0] for d in shown], question
+        # the site's other pages after the claims: the same pages, order and scores
+        assert answer["pages"] == [
+            [data["pages"][row][1], score] for score, row in search.rank_pages(data, parsed)
+        ], question
         compared += bool(expected)
+        pages_compared += bool(answer["pages"])
     assert compared >= 20
+    assert pages_compared >= 10

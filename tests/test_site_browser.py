@@ -422,3 +422,25 @@ def test_question_set_through_the_site_search_box(page, shipped_site) -> None:
     _ask(page, "does running make legs bigger")
     against = page.locator('.kb-search__hit[data-claim="running-builds-lean-muscle"] .kb-search__against')
     assert "shrinks leg muscle" in against.inner_text() and "(0." in against.inner_text()
+
+
+def test_search_offers_the_sites_other_pages_after_the_claims(page, shipped_site) -> None:
+    """Topic, source and hand-written pages are found by their titles and summaries, after the claims."""
+    _, url = shipped_site
+    page.goto(url + "topics.html")
+    assert _ask(page, "does running make legs bigger")
+    order = page.eval_on_selector_all(
+        ".kb-search__hit, .kb-search__page", "items => items.map(i => i.className)"
+    )
+    first_page = order.index("kb-search__page")
+    assert all(name == "kb-search__hit" for name in order[:first_page])
+    assert all(name == "kb-search__page" for name in order[first_page:])
+    offered = page.eval_on_selector_all(".kb-search__page", "items => items.map(i => i.dataset.page)")
+    assert "topics/running.html" in offered and len(offered) <= 5
+    # a page no claim speaks of: the weighting page, by its title; its link leads there
+    _ask(page, "how are strengths computed")
+    link = page.locator('.kb-search__page[data-page="weighting.html"] a')
+    assert link.inner_text() == "How strengths are computed"
+    link.click()
+    page.wait_for_url("**/weighting.html*")
+    assert "How strengths are computed" in page.inner_text("article h1")

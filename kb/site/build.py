@@ -264,16 +264,30 @@ def stylesheet() -> str:
     return resources.files("kb.site").joinpath("assets/kb.css").read_text(encoding="utf-8")
 
 
-def search_files(kb: KnowledgeBase, weights: Weights, directory_urls: bool) -> dict[str, str]:
-    """The search box's script and its index (plain data, loaded as a script so it works from disk too)."""
+def search_files(
+    kb: KnowledgeBase,
+    weights: Weights,
+    directory_urls: bool,
+    files: dict[str, str] | None = None,
+    handwritten: dict[str, Path] | None = None,
+) -> dict[str, str]:
+    """The search box's script and its index (plain data, loaded as a script so it works from disk too):
+    the claims, then the site's other pages (``files``, the generated ones, and ``handwritten``)."""
     import json
 
     from kb import search
+    from kb.site import searchpages
 
     def claim_url(claim_id: str) -> str:
         return pages.page_url(pages.claim_page(claim_id), directory_urls)
 
-    data = search.site_index(kb, weights, claim_url)
+    texts = {
+        name: read_page(path).decode("utf-8", "replace")
+        for name, path in (handwritten or {}).items()
+        if name.endswith(".md")
+    }
+    entries = searchpages.page_entries(kb, weights, files or {}, texts, directory_urls)
+    data = search.site_index(kb, weights, claim_url, entries)
     script = resources.files("kb.site").joinpath("assets/search.js").read_text(encoding="utf-8")
     # ASCII, and no "<": nothing in the data can end a script, even if the file were inlined
     payload = json.dumps(data, ensure_ascii=True, separators=(",", ":")).replace("<", "\\u003c")
@@ -292,7 +306,7 @@ def generated_files(
         data = pages.site_data(kb, weights, handwritten=handwritten, directory_urls=directory_urls)
         files = pages.generate(data, advance)
     files[STYLESHEET] = stylesheet()
-    files.update(search_files(kb, weights, directory_urls))
+    files.update(search_files(kb, weights, directory_urls, files, handwritten))
     clashes = sorted(set(files) & set(handwritten))
     if clashes:
         names = ", ".join(f"{SITE_FOLDER}/{HANDWRITTEN}/{c}" for c in clashes)

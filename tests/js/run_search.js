@@ -19,6 +19,7 @@ const out = {
       corrections: result.query.corrections,
       unknown: result.query.unknown,
       disputes: result.disputes.map((d) => d[0]),
+      pages: result.pages.map((pair) => [data.pages[pair[1]][1], pair[0]]),
     };
   }),
 };

@@ -209,6 +209,13 @@
       var entry = data.postings[concept];
       this.postings[concept] = [entry[0], entry.slice(1).map(undelta)];
     }
+    this.pages = data.pages || [];
+    this.pagePostings = Object.create(null);
+    var pagePostings = data.page_postings || {};
+    for (var word in pagePostings) {
+      var p = pagePostings[word];
+      this.pagePostings[word] = [p[0], undelta(p[1]), undelta(p[2])];
+    }
     this.byLetter = Object.create(null);
     var self = this;
     data.vocab.forEach(function (w) { (self.byLetter[w[0]] = self.byLetter[w[0]] || []).push(w); });
@@ -436,12 +443,51 @@
     ranked.sort(function (a, b) { return b[0] - a[0] || a[1] - b[1]; });
     return ranked;
   };
+  // kb/search.py: page_concepts and rank_pages (the site's other pages, offered after the claims)
+  function pageConcepts(query) {
+    var out = [];
+    query.terms.forEach(function (t) {
+      if (t.kind !== "exclude") t.concepts.forEach(function (c) { if (out.indexOf(c) < 0) out.push(c); });
+    });
+    return out;
+  }
+  var PAGE_FIELDS = [1.0, 0.5], MAX_PAGES = 5;
+  Index.prototype.rankPages = function (query) {
+    var postings = this.pagePostings, scores = new Map(), covered = new Map(), total = 0;
+    pageConcepts(query).forEach(function (c) {
+      if (!(c in postings)) return;
+      var idf = postings[c][0], having = new Set();
+      total = total + idf;
+      for (var f = 0; f < 2; f++) {
+        postings[c][f + 1].forEach(function (row) {
+          scores.set(row, (scores.get(row) || 0) + idf * PAGE_FIELDS[f]);
+          having.add(row);
+        });
+      }
+      having.forEach(function (row) { covered.set(row, (covered.get(row) || 0) + idf); });
+    });
+    var leftOut = new Set();
+    query.terms.forEach(function (t) {
+      if (t.kind !== "exclude" || !t.concepts.length) return;
+      var rows = null;
+      t.concepts.forEach(function (c) {
+        var here = new Set(c in postings ? postings[c][1].concat(postings[c][2]) : []);
+        rows = rows === null ? here : new Set(Array.from(rows).filter(function (r) { return here.has(r); }));
+      });
+      rows.forEach(function (r) { leftOut.add(r); });
+    });
+    var ranked = [];
+    scores.forEach(function (score, row) { if (!leftOut.has(row)) ranked.push([score * (covered.get(row) / total), row]); });
+    ranked.sort(function (a, b) { return b[0] - a[0] || a[1] - b[1]; });
+    return ranked.slice(0, MAX_PAGES);
+  };
   Index.prototype.search = function (text, limit) {
     var query = this.parse(text);
     if (query.error) return query;
     var ranked = this.rank(query);
     var top = ranked.slice(0, limit || 10);
-    return { query: query, total: ranked.length, hits: top, disputes: this.disputesOf(ranked.slice(0, 5), scored(query)) };
+    return { query: query, total: ranked.length, hits: top, disputes: this.disputesOf(ranked.slice(0, 5), scored(query)),
+      pages: this.rankPages(query) };
   };
   // kb/search.py: disputes_of
   Index.prototype.disputesOf = function (top, concepts) {
@@ -545,6 +591,7 @@
     if (!result.hits.length) {
       if (!q.unknown.length) panel.appendChild(el("p", "kb-search__note", "no claim matches this question"));
       if (q.close.length) panel.appendChild(el("p", "kb-search__note", "did you mean: " + q.close.join(", ") + "?"));
+      renderPages(panel, result.pages);
       return;
     }
     var claims = index.claims;
@@ -602,6 +649,26 @@
     if (result.total > result.hits.length) {
       panel.appendChild(el("p", "kb-search__note", "showing " + result.hits.length + " of " + result.total + " matching claims"));
     }
+    renderPages(panel, result.pages);
+  }
+  // the site's other pages that match, after the claims: title, what kind of page, summary
+  var PAGE_KINDS = { page: "page", topic: "topic", source: "source" };
+  function renderPages(panel, ranked) {
+    if (!ranked.length) return;
+    panel.appendChild(el("p", "kb-search__pages-title", "Pages"));
+    var list = el("ul", "kb-search__pages");
+    ranked.forEach(function (pair) {
+      var page = index.pages[pair[1]];
+      var item = el("li", "kb-search__page");
+      item.setAttribute("data-page", page[1]);
+      var a = el("a", "kb-search__link", page[0]);
+      a.href = base + page[1];
+      item.appendChild(a);
+      item.appendChild(el("span", "kb-search__kind", " " + (PAGE_KINDS[page[3]] || "page")));
+      if (page[2]) item.appendChild(el("div", "kb-search__summary", page[2]));
+      list.appendChild(item);
+    });
+    panel.appendChild(list);
   }
 
   function install() {

@@ -1,0 +1,141 @@
+"""The pages the site's search box offers after the claims: topic pages, source pages and every
+other page of the site (generated or hand-written, the weighting and disagreements pages among
+them), each as its title and a short summary only, so that the search index stays small however
+large the knowledge base is (the claims carry the detail).
+
+An entry is ``[title, url, summary, kind]`` (kind: "page", "topic" or "source");
+``kb.search.page_data`` indexes them and ``kb.search.rank_pages`` ranks them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import yaml
+
+from kb.model import KnowledgeBase
+from kb.site import pages
+from kb.weigh import Weights
+
+MAX_SUMMARY = 160
+MAX_TITLE = 120
+# what a page's summary is read from: the start of the page only (a page may be megabytes)
+MAX_READ = 20_000
+
+_FRONT = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*\n", re.S)
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_TAG = re.compile(r"<[^>]*>")
+_ATTRS = re.compile(r"\{[:#.][^}]*\}")
+_MARKS = re.compile(r"[*_`]+")
+_SPACE = re.compile(r"\s+")
+# paragraphs that are not prose: headings, lists, tables, HTML, code, quotes, admonitions
+_NOT_PROSE = ("#", "|", "<", "-", "*", "+", "!", "`", "{", ">", ":", "=")
+
+
+def plain(markdown: str) -> str:
+    """Markdown as the words a reader sees: links and images by their text, no tags or marks."""
+    text = _IMAGE.sub(r"\1", markdown)
+    text = _LINK.sub(r"\1", text)
+    text = _TAG.sub(" ", text)
+    text = _ATTRS.sub(" ", text)
+    text = _MARKS.sub("", text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut at a word boundary to at most ``limit`` characters, with an ellipsis if cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:.") + "\u2026"
+
+
+def _front_matter(markdown: str) -> tuple[dict, str]:
+    found = _FRONT.match(markdown)
+    if not found:
+        return {}, markdown
+    try:
+        meta = yaml.safe_load(found.group(1))
+    except yaml.YAMLError:
+        meta = None
+    return (meta if isinstance(meta, dict) else {}), markdown[found.end() :]
+
+
+def excluded_from_search(markdown: str) -> bool:
+    """Whether a page's front matter says ``search: {exclude: true}`` (as MkDocs' search reads it)."""
+    meta, _ = _front_matter(markdown[:MAX_READ])
+    search = meta.get("search")
+    return isinstance(search, dict) and search.get("exclude") is True
+
+
+def title_and_summary(markdown: str, fallback: str) -> tuple[str, str]:
+    """A page's title (its front matter's, else its first heading, else ``fallback``) and summary:
+    its first heading when the title differs, then its first paragraph of prose."""
+    meta, body = _front_matter(markdown[:MAX_READ])
+    heading = ""
+    paragraph = ""
+    for block in re.split(r"\n\s*\n", body):
+        block = block.strip()
+        if not block:
+            continue
+        if block.startswith("# ") and not heading:
+            heading = plain(block[2:].splitlines()[0])
+            continue
+        if block.startswith("## "):
+            break  # the summary comes from the page's opening only
+        if not block.startswith(_NOT_PROSE):
+            paragraph = plain(block)
+            break
+    title = meta.get("title") if isinstance(meta.get("title"), str) else ""
+    title = plain(title) or heading or fallback
+    lead = heading if heading and heading != title else ""
+    summary = f"{lead}: {paragraph}" if lead and paragraph else lead or paragraph
+    return shorten(title, MAX_TITLE), shorten(summary, MAX_SUMMARY)
+
+
+def page_entries(
+    kb: KnowledgeBase,
+    weights: Weights,
+    files: Mapping[str, str],
+    handwritten: Mapping[str, str],
+    directory_urls: bool,
+) -> list[list[str]]:
+    """Every page but the claims' as ``[title, url, summary, kind]``: the site's other pages first
+    (generated ones in the order kb writes them, then hand-written ones by name), then topics and
+    sources. ``files`` are the generated files by path, ``handwritten`` the hand-written pages' text."""
+    topics = {pages.topic_page(t): t for t in kb.topics()}
+    sources = {pages.source_page(s): s for s in kb.sources}
+    claims = {pages.claim_page(c) for c in kb.claims}
+    out: list[list[str]] = []
+    others = [(name, text, False) for name, text in files.items()]
+    others += [(name, handwritten[name], True) for name in sorted(handwritten)]
+    for name, text, by_hand in others:
+        if not name.endswith(".md") or name in topics or name in sources or name in claims:
+            continue
+        if by_hand and excluded_from_search(text):
+            continue
+        fallback = name.rsplit("/", 1)[-1][: -len(".md")].replace("-", " ")
+        title, summary = title_and_summary(text, fallback)
+        out.append([title, pages.page_url(name, directory_urls), summary, "page"])
+    counts: dict[str, int] = {}
+    for claim in kb.claims.values():
+        counts[claim.topic] = counts.get(claim.topic, 0) + 1
+    questions: dict[str, list[str]] = {}
+    for dispute in weights.disputes:
+        questions.setdefault(dispute.topic, []).append(dispute.question)
+    for name, topic in topics.items():
+        said = f"{counts.get(topic, 0)} claims" + (
+            ". Disputes: " + " ".join(questions[topic]) if topic in questions else ""
+        )
+        out.append([shorten(f"Topic: {topic}", MAX_TITLE), pages.page_url(name, directory_urls),
+                    shorten(said, MAX_SUMMARY), "topic"])  # fmt: skip
+    for name, source_id in sources.items():
+        source = kb.sources[source_id]
+        said = source.kind + (f" by {source.author}" if source.author else "")
+        out.append([shorten(source.title, MAX_TITLE), pages.page_url(name, directory_urls),
+                    shorten(said, MAX_SUMMARY), "source"])  # fmt: skip
+    return out
