@@ -62,6 +62,8 @@ RELATION_WEIGHT = 0.5
 MAX_RELATION_WEIGHT = 0.5
 TOLERANCE = 1e-9
 MAX_ITERATIONS = 10_000
+# rounds whose results Anderson acceleration combines (kb.weigh._accelerated)
+_ANDERSON_DEPTH = 8
 
 
 @dataclass(frozen=True)
@@ -311,6 +313,56 @@ class Propagation:
     converged: bool
 
 
+def _accelerated(step, strength: np.ndarray, va: np.ndarray, vs: np.ndarray, relation_weight: float):
+    """The fixed point of the damped round ``step``, reached with Anderson acceleration.
+
+    Plain damped rounds converge slowly where the gain around a loop of relations is near 1 (a
+    dense base of 10,000 claims needs about 5,000 of them). Anderson's method takes each next
+    point as the combination of the last :data:`_ANDERSON_DEPTH` rounds' results that best
+    cancels their residuals (a small least-squares problem), which settles such bases in tens of
+    rounds. The stopping rule is the plain iteration's: a round moves nothing by more than
+    :data:`TOLERANCE`, and the result is that round's output, so the fixed point is the same one
+    to that tolerance. Extrapolated points are kept in range (strengths in [0, 1], sides in
+    [0, r]); when the residual grows the history is dropped and a plain round is taken.
+    """
+    n = len(strength)
+    x = np.concatenate([strength, va, vs])
+    # the last rounds' differences of results (dg) and of residuals (df), one column each, in a ring
+    dg = np.zeros((3 * n, _ANDERSON_DEPTH))
+    df = np.zeros((3 * n, _ANDERSON_DEPTH))
+    held = 0  # how many columns hold a difference
+    g_prev = f_prev = None
+    best = np.inf
+    for iteration in range(1, MAX_ITERATIONS + 1):
+        updated, va_new, vs_new, change = step(x[:n], x[n : 2 * n], x[2 * n :])
+        if change < TOLERANCE:
+            return updated, va_new, vs_new, iteration, True
+        g = np.concatenate([updated, va_new, vs_new])
+        f = g - x
+        norm = float(np.max(np.abs(f)))
+        if norm > 2.0 * best:  # extrapolation went astray: start again from a plain round
+            held = 0
+            g_prev = f_prev = None
+        best = min(best, norm)
+        if g_prev is not None and f_prev is not None:
+            column = iteration % _ANDERSON_DEPTH
+            np.subtract(g, g_prev, out=dg[:, column])
+            np.subtract(f, f_prev, out=df[:, column])
+            held = min(held + 1, _ANDERSON_DEPTH)
+        g_prev, f_prev = g, f
+        if held:
+            columns = [(iteration - k) % _ANDERSON_DEPTH for k in range(held)]
+            F, G = df[:, columns], dg[:, columns]
+            # least squares through the small normal equations (held x held)
+            gamma = np.linalg.lstsq(F.T @ F, F.T @ f, rcond=None)[0]
+            x = g - G @ gamma
+            np.clip(x[:n], 0.0, 1.0, out=x[:n])
+            np.clip(x[n:], 0.0, relation_weight, out=x[n:])
+        else:
+            x = g
+    return x[:n], x[n : 2 * n], x[2 * n :], MAX_ITERATIONS, False
+
+
 def propagate(
     base: dict[str, float],
     supporters: dict[str, list[str]],
@@ -366,19 +418,19 @@ def propagate(
 
     supporting = edges(supporters)
     attacking = edges(attackers)
-    strength = b.copy()
-    va, vs = np.zeros(n), np.zeros(n)
-    iterations, converged = MAX_ITERATIONS, False
-    for iteration in range(1, MAX_ITERATIONS + 1):
+
+    def step(strength, va, vs):
+        """One damped round: the new strengths and sides, and how far they moved."""
         va_new = side(edge_passed(attacking, strength, va, vs), attacking)
         vs_new = side(edge_passed(supporting, strength, va, vs), supporting)
         updated = 0.5 * (strength + combine_arrays(b, va_new, vs_new))
         change = float(np.max(np.abs(updated - strength))) if n else 0.0
         change = max(change, float(np.max(np.abs(va_new - va))) if n else 0.0)
-        strength, va, vs = updated, va_new, vs_new
-        if change < TOLERANCE:
-            iterations, converged = iteration, True
-            break
+        return updated, va_new, vs_new, change
+
+    strength, va, vs, iterations, converged = _accelerated(
+        step, b.copy(), np.zeros(n), np.zeros(n), relation_weight
+    )
     passed: dict[tuple[str, str, str], float] = {}
     for edge, kind in ((supporting, "supports"), (attacking, "contradicts")):
         values = edge_passed(edge, strength, va, vs).tolist()
