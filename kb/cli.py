@@ -504,10 +504,10 @@ def report_command(kb_dir: Path, fmt: str, output: Path | None) -> None:
 def contradictions_command(kb_dir: Path, source_id: str | None, as_json: bool) -> None:
     """Where sources disagree, both quotes side by side; then, for every pair of sources, the claims
     they agree and disagree on."""
-    import json
     import shutil
 
     from kb import contradictions
+    from kb.export import pretty_json
     from kb.weigh import compute
 
     kb = load_valid(kb_dir)
@@ -520,7 +520,7 @@ def contradictions_command(kb_dir: Path, source_id: str | None, as_json: bool) -
         found = [c for c in found if source_id in c.sources]
     if as_json:
         data = {"source": source_id, **contradictions.to_dict(kb, found, matrix, weights.disputes)}
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        click.echo(pretty_json(data))
         return
     width = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 100
     text = contradictions.render_text(kb, found, matrix, weights, width=width, source=source_id)

@@ -98,8 +98,27 @@ def to_dict(kb: KnowledgeBase, weights: Weights) -> dict[str, Any]:
     }
 
 
+def pretty_json(value: Any) -> str:
+    """JSON indented by two spaces, keys in their order, non-ASCII text as it is.
+
+    orjson writes it about ten times faster than the standard library, whose C encoder is not
+    used with an indent; both give the same text for kb's values (numbers rounded to four
+    decimals), and the standard library is used when orjson is missing or refuses a value.
+    """
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - orjson is a dependency
+        orjson = None
+    if orjson is not None:
+        try:
+            return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode("utf-8")
+        except TypeError:  # e.g. an integer beyond 64 bits
+            pass
+    return json.dumps(value, ensure_ascii=False, indent=2)
+
+
 def to_json(kb: KnowledgeBase, weights: Weights) -> str:
-    return json.dumps(to_dict(kb, weights), ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+    return pretty_json(to_dict(kb, weights)) + "\n"
 
 
 # --- exports for other tools: GraphML (Gephi, Cytoscape), CSV tables, schema.org ClaimReview ---
@@ -247,4 +266,4 @@ def to_claimreview(kb: KnowledgeBase, weights: Weights) -> dict[str, Any]:
 
 
 def to_claimreview_json(kb: KnowledgeBase, weights: Weights) -> str:
-    return json.dumps(to_claimreview(kb, weights), ensure_ascii=False, indent=2) + "\n"
+    return pretty_json(to_claimreview(kb, weights)) + "\n"

@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import html
 import io
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from kb.contradictions import (
     strongest_sides,
 )
 from kb.disputes import Dispute, dispute_to_dict
+from kb.export import pretty_json
 from kb.model import KnowledgeBase
 from kb.weigh import Weights, _r, shown, strength_words
 
@@ -621,7 +621,7 @@ def render(
         "md": lambda: to_markdown(kb, weights, report, weighting_link),
         "html": lambda: to_html(kb, weights, report, weighting_link),
         "csv": lambda: to_csv(report, weights),
-        "json": lambda: json.dumps(to_dict(kb, weights, report), ensure_ascii=False, indent=2) + "\n",
+        "json": lambda: pretty_json(to_dict(kb, weights, report)) + "\n",
     }
     if fmt not in renderers:
         raise ValueError(f"unknown report format {fmt!r}; use one of: {', '.join(FORMATS)}")

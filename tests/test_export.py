@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from kb.export import to_dict, to_json
+from kb.export import pretty_json, to_dict, to_json
 from kb.load import load_valid
 from kb.weigh import compute
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, REPO
 
 
 def test_contract_keys_present() -> None:
@@ -36,3 +36,24 @@ def test_export_is_deterministic() -> None:
     second = to_json(load_valid(FIXTURES / "valid"), compute(load_valid(FIXTURES / "valid")))
     assert first == second
     json.loads(first)
+
+
+def test_export_text_is_the_standard_librarys_pretty_json() -> None:
+    """The fast writer gives the bytes json.dumps(indent=2, ensure_ascii=False) gives, on the shipped base."""
+    kb = load_valid(REPO)
+    data = to_dict(kb, compute(kb))
+    assert to_json(kb, compute(kb)) == json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def test_pretty_json_matches_the_standard_library_on_awkward_values() -> None:
+    values = [
+        {"empty": [], "none": {}, "text": 'caf\u00e9 \u2028 "q" \\ \x1f', "n": -0.0, "big": 2**62},
+        [0.1, 0.0001, 0.30000000000000004, 1e16, True, None],
+    ]
+    for value in values:
+        assert pretty_json(value) == json.dumps(value, ensure_ascii=False, indent=2)
+
+
+def test_pretty_json_falls_back_on_values_orjson_refuses() -> None:
+    value = {"huge": 2**70}
+    assert pretty_json(value) == json.dumps(value, ensure_ascii=False, indent=2)
