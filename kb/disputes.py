@@ -366,7 +366,10 @@ def _verdict(kb, weights, positions: list[Position], rivals) -> Verdict:
         for p in positions:
             answers[p.claim].add(p.answer)
         top = shown(positions[leader].strength)
+        favouring = _favouring_sources(weights, model, positions, rivals, reached)
         for source in sorted(moving | set(reached)):
+            if source in favouring:
+                continue  # leaving it out can only widen the lead
             if source not in moving:
                 # it reaches neither the leader nor its rivals: the lead changes only if a position it
                 # reaches (moved without it) overtakes the leader
@@ -382,6 +385,52 @@ def _verdict(kb, weights, positions: list[Position], rivals) -> Verdict:
     robust = leader is not None and not hinges
     label = "open" if leader is None else verdict_label(margin, robust)
     return Verdict(label, leader, margin, runner_up, robust, tuple(hinges))
+
+
+def _favouring_sources(weights, model: _LocalModel, positions, rivals, reached) -> set[str]:
+    """The sources whose leaving out can only raise the leader and lower every other position, so
+    cannot change the leader: computing their leave-one-out strengths would be wasted work.
+
+    Each claim the recomputation touches gets the direction that helps the leader: up for the
+    leader's claim (down when the leader is a "no"), down for its rivals and the other positions,
+    and for a claim outside the group, whatever moves its related group claim that way (a
+    supporter moves with it, a contradicting claim against it). When every relation inside the
+    group agrees with those directions, the model is monotone in them (DF-QuAD's combination rises
+    with the base and the support and falls with the attack; the strongest of a side and the
+    confidence passed on rise with the strengths), so a source whose every item pushes its claim
+    against that claim's direction (an item against a claim that should rise, for one that should
+    fall) leaves the leader's lead as it is or wider. A claim asked to move both ways, or a group
+    relation that disagrees, keeps the full check."""
+    up = -1 if positions[0].answer == "no" else 1
+    want: dict[str, int | None] = {}
+
+    def ask(claim: str, direction: int) -> None:
+        want[claim] = direction if want.get(claim, direction) == direction else None
+
+    ask(positions[0].claim, up)
+    for i in rivals[0]:
+        if positions[i].claim != positions[0].claim:
+            ask(positions[i].claim, -1)
+    for p in positions:
+        if p.claim not in model.group:
+            ask(p.claim, -1)
+    for c in model.group:
+        for o, kind, _ in model.incoming[c]:
+            if o in model.group:
+                if want.get(o) is None or want.get(c) is None:
+                    return set()
+                if (want[o] == want[c]) != (kind == "supports"):
+                    return set()  # a relation inside the group against the directions: no shortcut
+            elif want.get(c) is not None:
+                ask(o, want[c] if kind == "supports" else -want[c])
+    touched = {*model.group, *model.outside, *(c for claims in reached.values() for c in claims)}
+    verdicts: dict[str, bool] = {}
+    for claim in sorted(touched):
+        direction = want.get(claim)
+        for ev in weights.claims[claim].evidence:
+            helps = direction is not None and ev.stance == ("opposes" if direction > 0 else "supports")
+            verdicts[ev.source] = verdicts.get(ev.source, True) and helps
+    return {source for source, ok in verdicts.items() if ok}
 
 
 class _LocalModel:
@@ -431,43 +480,77 @@ class _LocalModel:
     def _base(self, claim: str, leave_out: set[str]) -> float:
         return self.weigh.base_score([t for t in self.triples[claim] if t[0] not in leave_out])
 
+    def _plan(self) -> list[tuple[str, list[tuple[str, bool, int, tuple[str, ...]]]]]:
+        """For each group claim its incoming relations as (origin, attack?, mode, shared), where mode
+        0 is an outside claim (its value fixed per left-out source), 1 a group claim sharing sources
+        (it passes on its base without them) and 2 a group claim passing on its strength."""
+        if getattr(self, "_planned", None) is None:
+            plan = []
+            for c in self.group:
+                entries = []
+                for o, kind, shared in self.incoming[c]:
+                    mode = 0 if o in self.outside else (1 if shared else 2)
+                    entries.append((o, kind == "contradicts", mode, shared))
+                plan.append((c, entries))
+            self._planned = plan
+            self._sources_of = {c: {t[0] for t in self.triples[c]} for c in self.triples}
+            self._memo: dict[tuple[str, frozenset[str]], float] = {}
+        return self._planned
+
+    def _base_without(self, claim: str, leave_out: frozenset[str]) -> float:
+        """``_base`` memoised, keyed by the left-out sources the claim actually has."""
+        key = (claim, leave_out & self._sources_of[claim])
+        value = self._memo.get(key)
+        if value is None:
+            value = self._memo[key] = self._base(claim, set(key[1]))
+        return value
+
     def strengths(self, without: str | None = None) -> dict[str, float]:
         weigh = self.weigh
-        gone = {without} if without else set()
-        base = {c: self._base(c, gone) for c in self.group}
-        fixed: dict[tuple[str, str], float] = {}
-        for c in self.group:
-            for o, _, shared in self.incoming[c]:
-                if o in self.outside:
+        rw = self.rw
+        plan = self._plan()
+        gone = frozenset((without,)) if without else frozenset()
+        base = {c: self._base_without(c, gone) for c in self.group}
+        # per group claim: (origin, attack?, fixed value or None, base over the edge or None)
+        rows = []
+        for c, entries in plan:
+            row = []
+            for o, attack, mode, shared in entries:
+                if mode == 0:
                     va, vs = self.held[o]
-                    s = weigh.combine(self._base(o, gone | set(shared)), va, vs)
-                    fixed[(o, c)] = weigh.passed_on(s, self.rw)
-        edge_base = {
-            (o, c): self._base(o, gone | set(shared))
-            for c in self.group
-            for o, _, shared in self.incoming[c]
-            if o not in self.outside and shared
-        }
+                    value = weigh.combine(self._base_without(o, gone | frozenset(shared)), va, vs)
+                    row.append((o, attack, rw * max(0.0, 2.0 * value - 1.0), None))
+                elif mode == 1:
+                    row.append((o, attack, None, self._base_without(o, gone | frozenset(shared))))
+                else:
+                    row.append((o, attack, None, None))
+            rows.append((c, row))
         strength = {c: self.weights.claims[c].strength for c in self.group}
-        va = {c: 0.0 for c in self.group}
-        vs = {c: 0.0 for c in self.group}
+        va = dict.fromkeys(self.group, 0.0)
+        vs = dict.fromkeys(self.group, 0.0)
         for _ in range(_LOCAL_ITERATIONS):
             new_va, new_vs = {}, {}
-            for c in self.group:
-                att, sup = [], []
-                for o, kind, _ in self.incoming[c]:
-                    if (o, c) in fixed:
-                        value = fixed[(o, c)]
-                    elif (o, c) in edge_base:
-                        value = weigh.passed_on(weigh.combine(edge_base[(o, c)], va[o], vs[o]), self.rw)
+            for c, row in rows:
+                att = sup = 0.0
+                for o, attack, value, edge in row:
+                    if value is None:
+                        if edge is None:
+                            s = strength[o]
+                        else:
+                            a_, s_ = va[o], vs[o]
+                            s = edge - edge * (a_ - s_) if a_ >= s_ else edge + (1.0 - edge) * (s_ - a_)
+                        value = rw * max(0.0, 2.0 * s - 1.0)
+                    if attack:
+                        att = max(att, value)
                     else:
-                        value = weigh.passed_on(strength[o], self.rw)
-                    (att if kind == "contradicts" else sup).append(value)
-                new_va[c], new_vs[c] = weigh.strongest(att), weigh.strongest(sup)
+                        sup = max(sup, value)
+                new_va[c], new_vs[c] = att, sup
             change = 0.0
             for c in self.group:
-                updated = 0.5 * (strength[c] + weigh.combine(base[c], new_va[c], new_vs[c]))
-                change = max(change, abs(updated - strength[c]), abs(new_va[c] - va[c]))
+                b, a_, s_ = base[c], new_va[c], new_vs[c]
+                combined = b - b * (a_ - s_) if a_ >= s_ else b + (1.0 - b) * (s_ - a_)
+                updated = 0.5 * (strength[c] + combined)
+                change = max(change, abs(updated - strength[c]), abs(a_ - va[c]))
                 strength[c] = updated
             va, vs = new_va, new_vs
             if change < _LOCAL_TOLERANCE:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from kb import disputes, weigh
 from kb.cli import cli
 from kb.model import Claim, DisputeSpec, Evidence, KbConfig
+from tests.conftest import REPO
 from tests.test_weigh import PROPERTY, SPEAKERS, TOLERANCE, knowledge_bases, make_kb, make_source
 
 SOURCES = [
@@ -228,3 +229,65 @@ def test_a_verdict_sentence_shows_strengths_as_every_view_does() -> None:
     )
     assert f"{weigh.shown(0.625):.2f}" == "0.63" and f"{0.625:.2f}" == "0.62"
     assert "0.63 against 0.46 (margin 0.17)" in d.summary()
+
+
+@PROPERTY
+@given(knowledge_bases(min_claims=2))
+def test_skipping_the_sources_that_only_widen_the_lead_changes_no_verdict(kb) -> None:
+    """The robustness check leaves out, without recomputing, the sources whose every item pushes a
+    claim the leader's way; recomputing them too gives the same verdicts."""
+    weights = weigh.compute(kb)
+    original = disputes._favouring_sources
+    try:
+        disputes._favouring_sources = lambda *args: set()
+        checked = disputes.find_disputes(kb, weights)
+    finally:
+        disputes._favouring_sources = original
+    assert [d.verdict for d in checked] == [d.verdict for d in weights.disputes]
+
+
+def test_a_source_that_only_backs_the_rival_is_not_recomputed_and_the_verdict_is_the_same() -> None:
+    weights = weighed(
+        claim("shrinks", [ev("trial", kind="study"), ev("review", kind="study")], contradicts=("builds",)),
+        claim("builds", [ev("post", kind="testimonial")]),
+    )
+    d = only(weights)
+    assert d.leader is not None and d.leader.claim == "shrinks"
+    positions = list(d.positions)
+    model = disputes._LocalModel(None, weights, disputes.focus(positions, d.rivals))
+    skipped = disputes._favouring_sources(weights, model, positions, d.rivals, {})
+    assert skipped == {"post"}  # leaving it out lowers the rival: the lead can only widen
+    assert d.verdict.robust and "post" not in d.verdict.hinges_on
+
+
+@pytest.mark.parametrize(("claims", "sources", "seed"), [(400, 20, 1), (300, 60, 2)])
+def test_the_shortcut_changes_no_verdict_on_a_dense_synthetic_base(tmp_path, claims, sources, seed) -> None:
+    """Many disputes where the same sources back several positions: the verdicts with the shortcut
+    are those of the full leave-one-out check."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "scripts"))
+    import synth_kb
+
+    from kb.load import load_valid
+
+    synth_kb.write(tmp_path / "kb", claims, sources, 3 * claims, seed, dense=True)
+    kb = load_valid(tmp_path / "kb")
+    weights = weigh.compute(kb)
+    original = disputes._favouring_sources
+    skipped: list[int] = []
+
+    def counting(*args):
+        found = original(*args)
+        skipped.append(len(found))
+        return found
+
+    try:
+        disputes._favouring_sources = counting
+        with_shortcut = disputes.find_disputes(kb, weights)
+        disputes._favouring_sources = lambda *args: set()
+        without = disputes.find_disputes(kb, weights)
+    finally:
+        disputes._favouring_sources = original
+    assert sum(skipped) > 20  # the shortcut is taken often here
+    assert [d.verdict for d in with_shortcut] == [d.verdict for d in without]
