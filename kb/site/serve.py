@@ -20,8 +20,8 @@ from pathlib import Path
 from kb.errors import Problem
 from kb.load import load
 from kb.model import KnowledgeBase
-from kb.output import write_atomic
 from kb.site import build as site_build
+from kb.site import rendercache
 from kb.weigh import compute
 
 POLL_SECONDS = 0.7
@@ -46,7 +46,7 @@ def sync_folder(folder: Path, files: dict[str, str | bytes]) -> tuple[list[str],
         data = content.encode("utf-8") if isinstance(content, str) else content
         if target.is_file() and target.read_bytes() == data:
             continue
-        write_atomic(target, data)
+        rendercache.write_unsynced(target, data)
         written.append(rel)
     for path in sorted(folder.rglob("*"), reverse=True):
         rel = path.relative_to(folder).as_posix()
