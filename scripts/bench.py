@@ -246,7 +246,7 @@ def measure_commands(root: Path, out: Path, repeat: int) -> dict:
     return figures
 
 
-def measure_build(root: Path, out: Path, repeat: int, identity: bool) -> dict:
+def measure_build(root: Path, out: Path, repeat: int, identity: bool, browser: bool = True) -> dict:
     """kb build cold (no caches), then again after one claim changed, and the site's sizes."""
     site = out / "site"
     argv = [*KB, "build", "--kb", str(root), "--out", str(site)]
@@ -269,6 +269,8 @@ def measure_build(root: Path, out: Path, repeat: int, identity: bool) -> dict:
     biggest = largest_markdown(site)
     figures["largest markdown"] = biggest[0] if biggest else None
     figures["largest markdown KB"] = biggest[1] / 1024 if biggest else None
+    if browser:
+        figures.update(measure_browser_search(site))
 
     claims = sorted((root / "claims").rglob("*.yaml"))
     changed = claims[len(claims) // 2]
@@ -291,6 +293,156 @@ def measure_build(root: Path, out: Path, repeat: int, identity: bool) -> dict:
         figures["rebuild same bytes as cold"] = same_tree(site, fresh)
         shutil.rmtree(fresh, ignore_errors=True)
     changed.write_text(original)
+    return figures
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _served(url: str) -> str | None:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read().decode("utf-8")
+    except OSError:
+        return None
+
+
+def _poll(predicate, seconds: float, step: float = 0.02):
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    return None
+
+
+SERVE_START_LIMIT_S = 1800
+SERVE_EDIT_LIMIT_S = 600
+
+
+def measure_serve(root: Path, repeat: int) -> dict:
+    """``kb serve`` running: a claim's statement is edited, and the time until its served page
+    shows the edit is measured (the median of ``repeat`` edits), with the time the first build took."""
+    from kb.site import pages
+
+    claims = sorted((root / "claims").rglob("*.yaml"))
+    changed = claims[len(claims) // 3]
+    original = changed.read_text()
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/{pages.page_url(pages.claim_page(changed.stem), False)}"
+    argv = [*KB, "serve", "--kb", str(root), "--addr", f"127.0.0.1:{port}"]
+    started = time.perf_counter()
+    server = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    figures: dict = {}
+    try:
+        if _poll(lambda: _served(url), SERVE_START_LIMIT_S, step=0.5) is None:
+            print("  kb serve did not answer", file=sys.stderr)
+            return figures
+        figures["serve first page s"] = time.perf_counter() - started
+        times = []
+        for round_ in range(max(1, repeat)):
+            marker = f"Edited{round_}x{random.randrange(10**6)}"
+            time.sleep(1.5)  # the watcher compares modification times: keep edits apart
+            changed.write_text(original.replace("statement: ", f"statement: {marker} ", 1))
+            edited = time.perf_counter()
+            shown = _poll(lambda m=marker: m in (_served(url) or ""), SERVE_EDIT_LIMIT_S)
+            times.append(time.perf_counter() - edited if shown else math.inf)
+        times.sort()
+        figures["serve edit shown s"] = times[len(times) // 2]
+        print(f"  serve: edit shown after {figures['serve edit shown s']:.2f} s", file=sys.stderr)
+    finally:
+        changed.write_text(original)
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    return figures
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+# One question, typed into the search box and submitted, answered and drawn: from the submit
+# event to the results in the page (the box's 120 ms typing delay is not part of it).
+ASK_IN_PAGE = """q => {
+  const input = document.querySelector('input.kb-search__input');
+  const panel = document.querySelector('.kb-search__results');
+  input.value = q;
+  const started = performance.now();
+  input.form.requestSubmit();
+  const ms = performance.now() - started;
+  return [ms, panel.getAttribute('data-query') === q, panel.querySelectorAll('.kb-search__hit').length];
+}"""
+
+
+def measure_browser_search(site: Path) -> dict:
+    """kb's search box in headless Chromium on the built site, served over HTTP: the size of the
+    index the browser downloads, the time to the first answer after the page opened (download
+    and reading of the index included), and the median time of a search over QUERIES."""
+    import functools
+    import http.server
+    import threading
+
+    if not Path(CHROMIUM).is_file():
+        print("  browser search: no chromium", file=sys.stderr)
+        return {}
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("  browser search: playwright is not installed", file=sys.stderr)
+        return {}
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+            pass
+
+    index = site / "search-index.js"
+    figures: dict = {"search index download MB": index.stat().st_size / MB if index.is_file() else None}
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page()
+                page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
+                started = time.perf_counter()
+                page.locator("input.kb-search__input").fill(QUERIES[0])
+                page.locator("input.kb-search__input").press("Enter")
+                page.wait_for_function(
+                    "q => document.querySelector('.kb-search__results').getAttribute('data-query') === q",
+                    arg=QUERIES[0],
+                    timeout=120_000,
+                )
+                figures["search first answer ms"] = (time.perf_counter() - started) * 1000
+                times, answered = [], 0
+                for query in QUERIES:
+                    ms, shown, hits = page.evaluate(ASK_IN_PAGE, query)
+                    times.append(ms)
+                    answered += bool(shown and hits)
+                figures["search median ms"] = statistics.median(times)
+                figures["search max ms"] = max(times)
+                figures["search questions answered"] = f"{answered}/{len(QUERIES)}"
+            finally:
+                browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    print(
+        f"  browser search: median {figures['search median ms']:.1f} ms, "
+        f"first answer {figures['search first answer ms']:.0f} ms",
+        file=sys.stderr,
+    )
     return figures
 
 
@@ -323,6 +475,8 @@ def measure_argdown(folder: Path, claims: int, exports: list[str], repeat: int) 
 # --- the verdicts: each target of the performance issue, with its figures ---
 
 LIMIT_10K_MB = 1024
+SEARCH_LIMIT_MS = 100
+SERVE_LIMIT_S = 2
 LIMIT_100K_MB = 4096
 
 
@@ -428,6 +582,28 @@ def verdicts(results: dict[int, dict]) -> list[tuple[str, str, str, bool | None]
                     None,
                 )
             )
+        search = results[size].get("search median ms")
+        if search is not None:
+            rows.append(
+                (
+                    f"browser search at {size:,}",
+                    f"median {search:.1f} ms, max {results[size]['search max ms']:.1f} ms, "
+                    f"first answer {results[size]['search first answer ms']:.0f} ms, "
+                    f"index {results[size]['search index download MB']:.1f} MB",
+                    "< 100 ms" if size == 10000 else "",
+                    search < SEARCH_LIMIT_MS if size == 10000 else None,
+                )
+            )
+        shown = results[size].get("serve edit shown s")
+        if shown is not None:
+            rows.append(
+                (
+                    f"kb serve: an edit shown at {size:,}",
+                    f"{shown:.1f} s (first page after {results[size]['serve first page s']:.0f} s)",
+                    "<= 2 s" if size == 2000 else "",
+                    shown <= SERVE_LIMIT_S if size == 2000 else None,
+                )
+            )
     return rows
 
 
@@ -466,6 +642,17 @@ def print_library(results: list[dict]) -> None:
     for key, label, target in LIBRARY_TARGETS:
         cells = [f"{r[key]:>14.3f}" if isinstance(r.get(key), float) else f"{'-':>14}" for r in results]
         print(f"{label:<36}" + "".join(cells) + f"   {target}")
+
+
+def merge_runs(payloads: list[dict]) -> dict:
+    """Several runs' JSON as one: each size's figures, a later run's replacing an earlier one's.
+    Only figures from one run compare (Argdown's with kb's): run each size's commands, site and
+    Argdown together."""
+    merged: dict = {"results": {}, "machines": [p.get("machine") for p in payloads]}
+    for payload in payloads:
+        for size, figures in payload["results"].items():
+            merged["results"].setdefault(size, {}).update(figures)
+    return merged
 
 
 def markdown_tables(payload: dict) -> str:
@@ -539,12 +726,25 @@ def main() -> None:
     parser.add_argument(
         "--workdir", type=Path, help="keep the bases and outputs here (default: a temporary folder)"
     )
-    parser.add_argument("--markdown", type=Path, help="print the figures of a run's JSON as Markdown tables")
+    parser.add_argument(
+        "--serve-sizes",
+        type=int,
+        nargs="*",
+        default=None,
+        help="sizes that also time kb serve showing an edit (default: site sizes up to 2,000)",
+    )
+    parser.add_argument("--no-browser", action="store_true", help="skip the search box in headless Chromium")
+    parser.add_argument(
+        "--markdown",
+        type=Path,
+        nargs="+",
+        help="print the figures of runs' JSON files as Markdown tables (sizes run separately are merged)",
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.markdown:
-        print(markdown_tables(json.loads(args.markdown.read_text())), end="")
+        print(markdown_tables(merge_runs([json.loads(path.read_text()) for path in args.markdown])), end="")
         return
 
     if args.one:  # child process: the in-process figures for one size, as JSON on stdout
@@ -558,6 +758,7 @@ def main() -> None:
         if args.no_site
         else (args.site_sizes if args.site_sizes is not None else [s for s in args.sizes if s <= 10000])
     )
+    serve_sizes = args.serve_sizes if args.serve_sizes is not None else [s for s in site_sizes if s <= 2000]
     argdown = None if args.no_argdown else args.argdown
     argdown_sizes = (
         args.argdown_sizes if args.argdown_sizes is not None else [s for s in args.sizes if s <= 10000]
@@ -575,7 +776,9 @@ def main() -> None:
             if size in args.sizes:
                 figures.update(measure_commands(root, out, args.repeat))
             if size in site_sizes:
-                figures.update(measure_build(root, out, args.repeat, args.identity))
+                figures.update(measure_build(root, out, args.repeat, args.identity, not args.no_browser))
+            if size in serve_sizes:
+                figures.update(measure_serve(root, args.repeat))
             if argdown is not None and size in argdown_sizes:
                 exports = ["json"] + (["html"] if size in site_sizes else [])
                 figures.update(measure_argdown(argdown, size, exports, args.repeat))

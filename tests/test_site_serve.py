@@ -1,4 +1,5 @@
-"""kb serve: the docs folder follows the knowledge base, and the preview server shows the change."""
+"""kb serve: the site follows the knowledge base through kb build's cached rebuild, and the preview
+server shows the change."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from kb.site import build as site_build
-from kb.site.serve import Watcher, regenerate, sync_folder
+from kb.site.serve import Watcher, rebuild, sync_folder
 from tests.site_helpers import copy_fixture
 
 
@@ -23,54 +24,55 @@ def _statement(kb: Path, claim: str, old: str, new: str) -> None:
     path.write_text(path.read_text().replace(old, new, 1))
 
 
-def test_regenerate_writes_only_what_changed_and_keeps_pages_while_invalid(tmp_path: Path) -> None:
-    kb = copy_fixture(tmp_path)
-    docs = tmp_path / "docs"
-    config = site_build.config_file(kb)
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
-    first = regenerate(kb, docs, config)
+
+def test_rebuild_renders_only_what_changed_and_keeps_the_site_while_invalid(tmp_path: Path) -> None:
+    kb = copy_fixture(tmp_path)
+    out = tmp_path / "out"
+
+    first = rebuild(kb, out)
     assert first.valid and "claims/deficit-needed.md" in first.written and "index.md" in first.written
-    assert regenerate(kb, docs, config).written == []  # nothing changed, nothing written
+    assert "An energy deficit" not in (out / "claims/deficit-needed.html").read_text()
+    assert rebuild(kb, out).written == []  # nothing changed, nothing written
 
     _statement(kb, "deficit-needed", "A calorie deficit", "An energy deficit")
-    changed = regenerate(kb, docs, config)
+    changed = rebuild(kb, out)
     assert "claims/deficit-needed.md" in changed.written
-    assert "An energy deficit" in (docs / "claims/deficit-needed.md").read_text()
     assert "claims/hostile-claim.md" not in changed.written  # not related to the change
+    assert "An energy deficit" in (out / "claims/deficit-needed.html").read_text()
 
     _statement(kb, "deficit-needed", "topic: diet", "topic: [diet")  # broken YAML
-    before = {p: p.read_bytes() for p in docs.rglob("*") if p.is_file()}
-    broken = regenerate(kb, docs, config)
+    before = _tree(out)
+    broken = rebuild(kb, out)
     assert not broken.valid and broken.problems
     assert any(p.path.endswith("deficit-needed.yaml") for p in broken.problems)
-    assert {p: p.read_bytes() for p in docs.rglob("*") if p.is_file()} == before
+    assert _tree(out) == before
 
     _statement(kb, "deficit-needed", "topic: [diet", "topic: diet")
     next((kb / "claims").rglob("jogging-builds-thighs.yaml")).unlink()
     slims = next((kb / "claims").rglob("jogging-slims-thighs.yaml"))
     slims.write_text(slims.read_text().replace("contradicts: [jogging-builds-thighs]\n", ""))
-    removed = regenerate(kb, docs, config)
+    removed = rebuild(kb, out)
     assert removed.valid, removed.problems
     assert "claims/jogging-builds-thighs.md" in removed.removed
-    assert not (docs / "claims/jogging-builds-thighs.md").exists()
+    assert not (out / "claims/jogging-builds-thighs.html").exists()
 
 
-def test_watcher_regenerates_on_a_change_only(tmp_path: Path) -> None:
+def test_watcher_calls_back_on_a_change_only(tmp_path: Path) -> None:
     kb = copy_fixture(tmp_path)
-    docs = tmp_path / "docs"
     config = site_build.config_file(kb)
-    regenerate(kb, docs, config)
-    reports = []
-    watcher = Watcher(kb, docs, config, reports.append, interval=0.05)
-    assert watcher.check_once() is None
+    calls = []
+    watcher = Watcher(kb, config, lambda: calls.append(1), interval=0.05)
+    assert watcher.check_once() is False
     source = kb / "sources/coach.yaml"
     source.write_text(source.read_text().replace("A coach's notes", "A trainer's notes"))
     os.utime(source, ns=(time.time_ns(), time.time_ns() + 10**9))  # a different mtime, even on coarse clocks
-    result = watcher.check_once()
-    assert result is not None and "sources/coach.md" in result.written
-    assert reports == [result]
-    assert "A trainer's notes" in (docs / "sources/coach.md").read_text()
-    assert watcher.check_once() is None
+    assert watcher.check_once() is True
+    assert calls == [1]
+    assert watcher.check_once() is False
+    assert calls == [1]
 
 
 def test_sync_folder_removes_stale_files_and_empty_folders(tmp_path: Path) -> None:
@@ -131,4 +133,4 @@ def test_serve_shows_an_edited_claim_without_a_restart(tmp_path: Path) -> None:
             pytest.fail("kb serve did not stop on SIGTERM")
     watched = re.search(r"Watching paths for changes: '([^']+)'", output)
     assert watched, output
-    assert not Path(watched.group(1)).exists(), "the generated docs folder was left behind"
+    assert not Path(watched.group(1)).exists(), "the temporary site folder was left behind"

@@ -64,6 +64,8 @@ class BuildResult:
     seconds_generating: float = 0.0
     seconds_total: float = 0.0
     reused: int = 0  # pages whose rendered HTML was kept from the last build
+    written: list[str] = field(default_factory=list)  # generated files whose text changed
+    removed: list[str] = field(default_factory=list)  # generated files no longer in the site
 
 
 def config_file(kb_root: Path) -> Path:
@@ -515,7 +517,7 @@ def _build(
             generating = time.perf_counter()
             directory_urls = bool(mkdocs_config.use_directory_urls)
             files = generated_files(kb, weights, handwritten, directory_urls, progress)
-            sync_docs(docs, files, handwritten)
+            written, removed = sync_docs(docs, files, handwritten)
             seconds_generating = time.perf_counter() - generating
             present = set(files) | set(handwritten)
             mkdocs_config.nav = prune_nav(mkdocs_config.nav, present)
@@ -536,6 +538,8 @@ def _build(
         seconds_generating=seconds_generating,
         seconds_total=time.perf_counter() - started,
         reused=reused,
+        written=written,
+        removed=removed,
     )
 
 

@@ -1,10 +1,11 @@
 """``kb serve``: a live preview that follows the knowledge base as it is edited.
 
-MkDocs' development server renders a docs folder and reloads the browser when that folder
-changes. kb keeps the folder current: a thread polls the knowledge base's files (claims,
-sources, ``kb.yaml``, hand-written pages) and, when one changes, loads the base again and
-rewrites only the generated files whose text changed. While the base has errors the
-previous pages stay and the errors are printed, as ``kb validate`` prints them.
+The site is built as ``kb build`` builds it, into a temporary folder, and served by MkDocs'
+live-reload server. A thread polls the knowledge base's files (claims, sources, ``kb.yaml``,
+hand-written pages); when one changes the site is built again through the same render cache
+as ``kb build`` (only the pages whose Markdown changed are rendered) and the browsers reload.
+While the base has errors the previous pages stay and the errors are printed, as
+``kb validate`` prints them.
 """
 
 from __future__ import annotations
@@ -13,18 +14,21 @@ import os
 import shutil
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kb.errors import Problem
+from kb.errors import KbError, Problem
 from kb.load import load
 from kb.model import KnowledgeBase
 from kb.site import build as site_build
 from kb.site import rendercache
-from kb.weigh import compute
 
-POLL_SECONDS = 0.7
+# How often kb looks at the knowledge base's files, and the server at kb's stamp of a change: an
+# edit starts a rebuild within about 0.4 s.
+POLL_SECONDS = 0.3
+SERVER_POLL_SECONDS = 0.1
 
 
 @dataclass
@@ -58,18 +62,20 @@ def sync_folder(folder: Path, files: dict[str, str | bytes]) -> tuple[list[str],
     return written, removed
 
 
-def regenerate(kb_root: Path, docs: Path, config: Path, *, directory_urls: bool = False) -> Refresh:
-    """Load the knowledge base and bring the docs folder up to date; an invalid base changes nothing."""
+def rebuild(kb_root: Path, out: Path) -> Refresh:
+    """Load the knowledge base and build its site into ``out`` the way ``kb build`` does, keeping
+    the pages whose rendering did not change (kb.site.rendercache); an invalid base, or a build
+    that fails, leaves the site as it was."""
     kb, problems = load(kb_root)
     if kb is None:
         return Refresh(problems=problems, valid=False)
-    handwritten = site_build.handwritten_pages(config)
-    files: dict[str, str | bytes] = dict(
-        site_build.generated_files(kb, compute(kb), handwritten, directory_urls)
-    )
-    files.update({rel: site_build.read_page(path) for rel, path in handwritten.items()})
-    written, removed = sync_folder(docs, files)
-    return Refresh(problems=problems, written=written, removed=removed, kb=kb)
+    try:
+        result = site_build.build_site(kb, out)
+    except KbError as exc:
+        return Refresh(
+            problems=[*problems, Problem(".", 1, 1, f"could not build the site: {exc}")], valid=False
+        )
+    return Refresh(problems=problems, written=result.written, removed=result.removed, kb=kb)
 
 
 def fingerprint(kb_root: Path, config: Path) -> tuple:
@@ -85,39 +91,27 @@ def fingerprint(kb_root: Path, config: Path) -> tuple:
 
 
 class Watcher:
-    """Regenerates the docs folder whenever the knowledge base's files change."""
+    """Calls ``on_change`` whenever the knowledge base's files change (polled: name, size, time)."""
 
     def __init__(
-        self,
-        kb_root: Path,
-        docs: Path,
-        config: Path,
-        report: Callable[[Refresh], None],
-        *,
-        directory_urls: bool = False,
-        interval: float = POLL_SECONDS,
+        self, kb_root: Path, config: Path, on_change: Callable[[], None], *, interval: float = POLL_SECONDS
     ) -> None:
-        self.kb_root, self.docs, self.config = kb_root, docs, config
-        self.report, self.directory_urls, self.interval = report, directory_urls, interval
+        self.kb_root, self.config, self.on_change, self.interval = kb_root, config, on_change, interval
         self.seen = fingerprint(kb_root, config)
         self.stop = threading.Event()
 
-    def check_once(self) -> Refresh | None:
-        """Regenerate if anything changed since the last look; returns what was done, or None."""
+    def check_once(self) -> bool:
+        """Call ``on_change`` if anything changed since the last look; returns whether it did."""
         now = fingerprint(self.kb_root, self.config)
         if now == self.seen:
-            return None
+            return False
         self.seen = now
-        result = regenerate(self.kb_root, self.docs, self.config, directory_urls=self.directory_urls)
-        self.report(result)
-        return result
+        self.on_change()
+        return True
 
     def run(self) -> None:
         while not self.stop.wait(self.interval):
-            try:
-                self.check_once()
-            except Exception as exc:  # keep previewing: the next change may fix it
-                self.report(Refresh(problems=[Problem(".", 1, 1, f"could not regenerate the site: {exc}")]))
+            self.check_once()
 
     def start(self) -> threading.Thread:
         thread = threading.Thread(target=self.run, name="kb-watch", daemon=True)
@@ -132,46 +126,61 @@ def _interrupt(signum: int, frame: object) -> None:
 def serve(
     kb_root: Path, dev_addr: str, report: Callable[[Refresh], None], *, open_browser: bool = False
 ) -> int:
-    """Serve the live preview until interrupted; returns an exit code (1 if the base is invalid at start)."""
+    """Serve the live preview until interrupted; returns an exit code (1 if the base is invalid at start).
+
+    The site is built into a temporary folder as ``kb build`` builds it, with its render cache
+    beside it, and served from there by MkDocs' live-reload server. kb's watcher polls the
+    knowledge base's files; on a change it touches a stamp in a folder the server watches, and
+    the server rebuilds (only the pages whose Markdown changed are rendered again) and reloads
+    the browsers showing the site.
+    """
     import logging
     import tempfile
 
-    from mkdocs.commands.serve import serve as mkdocs_serve
+    from mkdocs.livereload import LiveReloadServer
 
     config = site_build.config_file(kb_root)
     site_build.remove_stale_temporary()
-    docs = Path(tempfile.mkdtemp(prefix="kb-serve-docs-"))
-    held = site_build.hold(docs)  # a later kb build or serve leaves it alone while this one runs
+    work = Path(tempfile.mkdtemp(prefix="kb-serve-site-"))
+    held = site_build.hold(work)  # a later kb build or serve leaves it alone while this one runs
     try:
-        first = regenerate(kb_root, docs, config)
+        out = work / "site"
+        first = rebuild(kb_root, out)
         report(first)
         if not first.valid:
             return 1
-        kb = first.kb
-        assert kb is not None
-        overrides = site_build.config_overrides(kb, docs)
-        scratch = tempfile.mkdtemp(prefix="kb-serve-site-")
-        loaded = site_build.load_mkdocs_config(config, kb, docs, Path(scratch))
-        present = {p.relative_to(docs).as_posix() for p in docs.rglob("*.md")}
-        nav = site_build.prune_nav(loaded.nav, present)
-        shutil.rmtree(scratch, ignore_errors=True)
-        directory_urls = bool(loaded.use_directory_urls)
-        if directory_urls:  # the first pass assumed .html links
-            report(regenerate(kb_root, docs, config, directory_urls=True))
+        changes = work / "changes"
+        changes.mkdir()
+        stamp = changes / "stamp"
+
+        def rebuild_and_report() -> None:
+            report(rebuild(kb_root, out))
+
+        def not_found(code: int) -> bytes | None:
+            page = out / "404.html"
+            return page.read_bytes() if code == 404 and page.is_file() else None
+
         logging.getLogger("mkdocs").setLevel(logging.INFO)
         if not logging.getLogger("mkdocs").handlers:
             logging.getLogger("mkdocs").addHandler(logging.StreamHandler())
-        watcher = Watcher(kb_root, docs, config, report, directory_urls=directory_urls)
+        host, port = dev_addr.rsplit(":", 1)
+        server = LiveReloadServer(
+            builder=rebuild_and_report, host=host.strip("[]"), port=int(port), root=str(out),
+            polling_interval=SERVER_POLL_SECONDS,
+        )  # fmt: skip
+        server.error_handler = not_found
+        server.watch(str(changes))
+        watcher = Watcher(kb_root, config, lambda: stamp.write_text(str(time.time_ns())))
         watcher.start()
         signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C, so temporary folders are removed
         try:
-            mkdocs_serve(
-                config_file=str(config), livereload=True, open_in_browser=open_browser, dev_addr=dev_addr,
-                nav=nav, **overrides,
-            )  # fmt: skip
+            server.serve(open_in_browser=open_browser)
+        except KeyboardInterrupt:
+            logging.getLogger("mkdocs").info("Shutting down...")
         finally:
             watcher.stop.set()
+            server.shutdown()
         return 0
     finally:
-        shutil.rmtree(docs, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
         os.close(held)
