@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -83,6 +86,23 @@ def test_unchanged_rebuild_renders_nothing_again(kb: Path, tmp_path: Path) -> No
     pages, reused = map(int, re.search(r"built (\d+) pages \((\d+) kept", stdout).groups())
     assert reused == pages
     assert _digest_tree(out) == before
+
+
+def test_pages_are_kept_by_a_later_process(kb: Path, tmp_path: Path) -> None:
+    """Each ``kb build`` is its own process, with its own string hashing (the order of a set):
+    the keys must not depend on it."""
+    out = tmp_path / "out"
+    outputs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-m", "kb", "build", "--kb", str(kb), "--out", str(out)],
+            capture_output=True, text=True, env=env, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+    pages, reused = map(int, re.search(r"built (\d+) pages \((\d+) kept", outputs[1]).groups())
+    assert reused == pages
 
 
 def test_damaged_cache_entries_are_rendered_again(kb: Path, tmp_path: Path) -> None:

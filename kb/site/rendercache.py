@@ -67,8 +67,26 @@ def write_unsynced(path: Path, data: bytes) -> None:
         raise
 
 
+def _plain(value: Any) -> Any:
+    """A value JSON cannot hold, in a form that is the same in every process: a set sorted (its
+    order follows the process's string hashing), the theme by what it is made of, anything else
+    by its text."""
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=str)
+    if type(value).__name__ == "Theme":
+        return {
+            "name": value.name,
+            "dirs": list(value.dirs),
+            "static_templates": sorted(value.static_templates),
+            "custom_dir": value.custom_dir,
+            "locale": str(getattr(value, "locale", "")),
+            "vars": dict(value.items()),
+        }
+    return str(value)
+
+
 def _digest(*parts: Any) -> str:
-    text = json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str)
+    text = json.dumps(parts, ensure_ascii=False, sort_keys=True, default=_plain)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
