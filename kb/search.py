@@ -33,7 +33,8 @@ for every concept of the question, a claim that has it scores the concept's idf
 claims have still counts, since it may be what the question is about) times ``FIELD_FACTORS``,
 summed over the places that say what the claim is about: its statement (with bm25's length norm),
 its topic and tags (its author's label, added to the statement), the questions and topics of the
-disputes it is a position of, and its quotes (only when nothing else has the concept). The sum is
+disputes ``kb.yaml`` names that it is a position of, and its quotes (only when nothing else has the
+concept). The sum is
 multiplied by the share of the question the claim covers (the idf of the concepts it has over that
 of all the question's concepts), so a claim with both the subject and the quantity asked about
 ("running" and "legs bigger", read in either direction) outranks claims that have one of them only;
@@ -78,7 +79,8 @@ INDEX_FORMAT = 3
 CACHE_FILE = "search.json"
 # a concept's weight where a claim has it, by field: its statement; its topic or tags (what the
 # claim is about, by its author's label: added to the statement's); its quotes (only when no other
-# field has it); the questions and topics of the disputes it is a position of (added too)
+# field has it); the questions and topics of the disputes kb.yaml names that it is a position of
+# (added too)
 FIELD_FACTORS = (1.0, 0.5, 0.2, 0.25)
 STATEMENT, ABOUT, QUOTES, DISPUTE = range(4)
 # bm25's length normalisation of the statement (one occurrence): a short statement about the
@@ -101,6 +103,8 @@ MAX_MEMBER_CHARS = 80
 MIN_CORRECTED_LENGTH = 5
 LONG_WORD = 9
 KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+# texts whose analysis an index keeps for the next query (highlighting the hits)
+MAX_KEPT_SPANS = 20_000
 GROUP_PREFIX = "="  # concept names of groups start with it; a stem never does
 
 _TOKEN = re.compile(r"[^\W_]+")
@@ -221,6 +225,7 @@ class SearchIndex:
         }
         self.ids = {claim[0]: i for i, claim in enumerate(self.claims)}
         self._arrays: dict[str, tuple[float, tuple[np.ndarray, ...]]] = {}
+        self._spans: dict[str, list[tuple[str, int, int]]] = {}
         self.questions = [(tuple(phrase), word) for phrase, word in data["questions"]]
 
     def close(self) -> None:
@@ -322,6 +327,20 @@ class SearchIndex:
                 out.append(words[i])
                 i += 1
         return out
+
+    def concept_spans(self, text: str) -> list[tuple[str, int, int]]:
+        """What ``text`` says, as (concept, start, end) character spans (kept for the next query)."""
+        found = self._spans.get(text)
+        if found is None:
+            words = tokens(text)
+            found = [
+                (unit.concept, words[unit.first][1], words[unit.last][2])
+                for unit in self.units([w for w, _, _ in words])
+            ]
+            if len(self._spans) >= MAX_KEPT_SPANS:
+                self._spans.clear()
+            self._spans[text] = found
+        return found
 
     def concepts_of(self, text: str) -> list[str]:
         return [u.concept for u in self.units([w for w, _, _ in tokens(text)])]
@@ -526,8 +545,11 @@ def build_data(
         fields.append(tuple(words))  # type: ignore[arg-type]
         for ws in words:
             vocabulary.update(w for w in ws if w not in stop and w.isalpha() and len(w) > 1)
-    # what each dispute is about (its question and topic), said once for all its positions
-    dispute_words = [words_of(_dispute_text(d.question, d.topic)) for d in weights.disputes]
+    # what each dispute kb.yaml names is about (its question and topic), said once for all its
+    # positions; a question kb made up only repeats its positions' statements, so it adds nothing
+    dispute_words = [
+        words_of(_dispute_text(d.question, d.topic)) if d.named else [] for d in weights.disputes
+    ]
     for ws in dispute_words:
         vocabulary.update(w for w in ws if w not in stop and w.isalpha() and len(w) > 1)
     # comparatives the base has of a word it has: one concept (leaner and lean)
@@ -1218,12 +1240,7 @@ MAX_DISPUTES = 2
 
 def _marks(index: SearchIndex, text: str, concepts: frozenset[str]) -> tuple[tuple[int, int], ...]:
     """Where ``text`` has one of ``concepts``: the spans of the words that say it."""
-    found = tokens(text)
-    spans = []
-    for unit in index.units([w for w, _, _ in found]):
-        if unit.concept in concepts:
-            spans.append((found[unit.first][1], found[unit.last][2]))
-    return tuple(spans)
+    return tuple((start, end) for concept, start, end in index.concept_spans(text) if concept in concepts)
 
 
 def _related(index: SearchIndex, row: int) -> Related:
