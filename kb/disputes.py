@@ -55,6 +55,8 @@ if TYPE_CHECKING:
 TIE_MARGIN = 0.05
 CLEAR_MARGIN = 0.15
 VERDICT_LABELS = ("clear", "leaning", "open")
+# How many positions of a dispute a topic's verdict names (the strongest); the rest are counted.
+VERDICT_POSITIONS = 6
 _LOCAL_ITERATIONS = 2_000
 # the leave-one-out strengths decide a leader on two decimals: far finer than that is enough
 _LOCAL_TOLERANCE = 1e-7
@@ -568,7 +570,11 @@ def topic_verdict(
     on, then advice that rests on one source."""
     parts = []
     for d in disputes:
-        sides = "; ".join(f"{_quoted(p.label)} {shown(p.strength):.2f}" for p in d.positions)
+        sides = "; ".join(
+            f"{_quoted(p.label)} {shown(p.strength):.2f}" for p in d.positions[:VERDICT_POSITIONS]
+        )
+        if len(d.positions) > VERDICT_POSITIONS:
+            sides += f"; and {len(d.positions) - VERDICT_POSITIONS} more"
         parts.append(f"Disputed: {d.question} ({sides}). {d.summary()}")
     agreed = [w for w in ranked if w.consensus == "agreed"]
     if agreed:

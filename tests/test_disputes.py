@@ -291,3 +291,17 @@ def test_the_shortcut_changes_no_verdict_on_a_dense_synthetic_base(tmp_path, cla
         disputes._favouring_sources = original
     assert sum(skipped) > 20  # the shortcut is taken often here
     assert [d.verdict for d in with_shortcut] == [d.verdict for d in without]
+
+
+def test_a_topic_verdict_names_the_strongest_positions_of_a_large_dispute_and_counts_the_rest() -> None:
+    rivals = [f"r{i}" for i in range(9)]
+    sources = ["blog", "post"]
+    claims = [claim("main", [ev("blog")], tuple(rivals))]
+    claims += [claim(r, [ev(sources[i % 2])]) for i, r in enumerate(rivals)]
+    weights = weighed(*claims)
+    d = only(weights)
+    assert len(d.positions) == 10
+    verdict = weights.topics["running"].verdict
+    named = [p for p in d.positions if f"\u201c{p.label}\u201d" in verdict]
+    assert named == list(d.positions[: disputes.VERDICT_POSITIONS])
+    assert f"and {10 - disputes.VERDICT_POSITIONS} more" in verdict
