@@ -688,17 +688,17 @@ def test_a_source_page_lists_each_claim_once_with_all_its_quotes() -> None:
     guide = "how-to-lose-muscle-in-your-legs"
     page = pages.source_markdown(data, kb.sources[guide])
     table = page.split("## Its claims\n", 1)[1].split("\n## ", 1)[0]
-    rows = [line for line in table.splitlines() if line.startswith("| [")]
+    rows = [line for line in table.splitlines() if line.startswith("<tr><td><a ")]
     cited = {c.id: [i for i, ev in enumerate(c.evidence) if ev.source == guide] for c in kb.claims.values()}
     cited = {claim_id: indexes for claim_id, indexes in cited.items() if indexes}
     assert len(rows) == len(cited)
     assert any(len(indexes) > 1 for indexes in cited.values())
     for claim_id, indexes in cited.items():
-        (row,) = [r for r in rows if f"](../claims/{claim_id}.md)" in r]
+        (row,) = [r for r in rows if f'href="../claims/{claim_id}.html"' in r]
         for index in indexes:
-            assert f"(#q-{claim_id}-{index})" in row
+            assert f'href="#q-{claim_id}-{index}"' in row
         strongest = max(data.weights.claims[claim_id].evidence[i].weight for i in indexes)
-        assert f"| {strongest:.3f} |" in row
+        assert f"<td>{strongest:.3f}</td>" in row
 
 
 def test_a_long_text_without_blank_lines_becomes_bounded_paragraphs() -> None:

@@ -139,3 +139,18 @@ def test_a_site_with_pages_in_parts_has_every_link_and_anchor(paged_site: Path) 
     assert moved > 5
     kb = load_valid(SITE_FIXTURE)
     assert len(kb.claims) > 3
+
+
+def test_a_long_raw_html_table_is_cut_between_rows_and_each_part_has_its_head() -> None:
+    rows = "\n".join(f'<tr><td><a href="c{i}.html">claim {i}</a></td><td>{i}</td></tr>' for i in range(300))
+    head = "<table>\n<thead><tr><th>claim</th><th>n</th></tr></thead>\n<tbody>"
+    text = f'---\ntitle: "T"\n---\n\n# T\n\n{head}\n{rows}\n</tbody>\n</table>\n'
+    split = paging.split("t.md", text, 5000)
+    assert len(split.parts) > 2
+    seen = []
+    for part in split.parts.values():
+        assert len(part.encode()) <= 5000
+        assert part.count("<table>") == part.count("</table>") == 1
+        assert part.count("<tbody>") == part.count("</tbody>") == 1 and head in part
+        seen += re.findall(r"<td>(\d+)</td>", part)
+    assert seen == [str(i) for i in range(300)]

@@ -146,6 +146,7 @@ def page_url(page: str, directory_urls: bool) -> str:
     return stem + "/"
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def html_link(from_page: str, to_page: str, directory_urls: bool, anchor: str = "") -> str:
     """A relative href for raw HTML, which the generator does not rewrite."""
     here = page_url(from_page, directory_urls)
@@ -164,10 +165,30 @@ def _table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def badge(consensus: str) -> str:
+def badge(consensus: str, raw: bool = False) -> str:
+    """The consensus as a badge, for a Markdown page or (``raw``) for a raw HTML block."""
     known = consensus if consensus in CONSENSUS_MEANING else "unknown"
     meaning = CONSENSUS_MEANING.get(consensus, "")
-    return f'<span class="kb-badge kb-badge--{known}" title="{attr(meaning)}">{md(consensus)}</span>'
+    shown_as = attr(consensus) if raw else md(consensus)
+    return f'<span class="kb-badge kb-badge--{known}" title="{attr(meaning)}">{shown_as}</span>'
+
+
+# --- raw HTML blocks: long lists and tables of links, which Python-Markdown passes through without its
+# inline processing (the main cost of rendering a page); knowledge-base text escaped with ``attr``, links
+# made by ``html_link`` as the built site has them
+
+
+def _a(data: SiteData, here: str, page: str, text: str, anchor: str = "") -> str:
+    """A link in raw HTML; ``text`` is already HTML."""
+    return f'<a href="{html_link(here, page, data.directory_urls, anchor)}">{text}</a>'
+
+
+def _html_table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
+    """A table as raw HTML: cells are already HTML. Rows one to a line, so that a long table can be cut
+    between them into parts of a page."""
+    head = "".join(f"<th>{cell}</th>" for cell in header)
+    body = "\n".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
+    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>\n"
 
 
 def strength_bar(strength: float) -> str:
@@ -389,6 +410,10 @@ def _strength_cell(w: ClaimWeight) -> str:
     return f"{_num(w.strength)} {badge(w.consensus)}"
 
 
+def _strength_html(w: ClaimWeight) -> str:
+    return f"{_num(w.strength)} {badge(w.consensus, True)}"
+
+
 def _weighting_note(data: SiteData, here: str) -> str:
     if WEIGHTING in data.handwritten:
         return f"[How strengths are computed]({link(here, WEIGHTING)})"
@@ -432,6 +457,20 @@ def _backers(data: SiteData, here: str, sources: Iterable[str], voices: Iterable
     return ", ".join(named) or "\u2014"
 
 
+def _claim_a(data: SiteData, here: str, claim_id: str) -> str:
+    return _a(data, here, claim_page(claim_id), attr(data.kb.claims[claim_id].statement))
+
+
+def _source_a(data: SiteData, here: str, source_id: str) -> str:
+    return _a(data, here, source_page(source_id), attr(data.kb.sources[source_id].title))
+
+
+def _backers_html(data: SiteData, here: str, sources: Iterable[str], voices: Iterable[Voice]) -> str:
+    named = [_source_a(data, here, s) for s in sources]
+    named += [attr(v.describe(data.kb.sources[v.source].title)) for v in voices]
+    return ", ".join(named) or "\u2014"
+
+
 def _position_link(data: SiteData, here: str, p: Position) -> str:
     claim = _claim_link(data, here, p.claim)
     return {"yes": f"Yes: {claim}", "no": f"No: {claim}"}.get(p.answer or "", claim)
@@ -465,6 +504,11 @@ def shown_positions(d: Dispute, this_claim: str | None = None, limit: int | None
     return sorted(keep)
 
 
+# Positions of a dispute in one raw HTML list: a list of thousands is written as several, so that a page
+# can be cut between them.
+POSITIONS_PER_LIST = 50
+
+
 def positions_list(
     data: SiteData, here: str, d: Dispute, this_claim: str | None = None, limit: int | None = None
 ) -> str:
@@ -475,18 +519,25 @@ def positions_list(
         p = d.positions[i]
         lead = " \u2190 leads" if d.verdict.leader == i else ""
         lead += " (this claim)" if p.claim == this_claim else ""
-        backers = _backers(data, here, p.sources_for, p.voices_for)
-        against = _backers(data, here, p.sources_against, p.voices_against)
+        backers = _backers_html(data, here, p.sources_for, p.voices_for)
+        against = _backers_html(data, here, p.sources_against, p.voices_against)
+        answer = {"yes": "Yes: ", "no": "No: "}.get(p.answer or "", "")
         items.append(
-            f"- **{_num(p.strength)}** {strength_words(p.strength)} {badge(p.consensus)}"
-            f" {_position_link(data, here, p)}{lead}<br>"
-            f'<span class="kb-backers">backed by {backers}; argued against by {against}</span>'
+            f"<li><strong>{_num(p.strength)}</strong> {strength_words(p.strength)} {badge(p.consensus, True)}"
+            f" {answer}{_claim_a(data, here, p.claim)}{lead}<br>"
+            f'<span class="kb-backers">backed by {backers}; argued against by {against}</span></li>'
         )
     more = len(d.positions) - len(shown_here)
     if more:
-        every = dispute_link(data, here, d)
-        items.append(f"- and {_plural(more, 'more position')}: [every position]({every})")
-    return '<div class="kb-positions" markdown="1">\n\n' + "\n".join(items) + "\n\n</div>\n"
+        anchor = dispute_views.anchor(d)
+        every = _a(data, here, data.anchor_page(anchor), "every position", anchor)
+        items.append(f"<li>and {_plural(more, 'more position')}: {every}</li>")
+    return "\n".join(
+        '<div class="kb-positions">\n<ul>\n'
+        + "\n".join(items[k : k + POSITIONS_PER_LIST])
+        + "\n</ul>\n</div>\n"
+        for k in range(0, len(items), POSITIONS_PER_LIST)
+    )
 
 
 def dispute_summary(
@@ -534,13 +585,13 @@ def better_supported_line(data: SiteData, here: str, c: Contradiction) -> str:
 
 
 def _sides_summary(data: SiteData, here: str, c: Contradiction) -> str:
-    """One line: who says what, every source on each side, with the strengths and the better side."""
+    """One line of HTML: who says what, every source on each side, with the strengths and the better side."""
 
     def claim(claim_id: str) -> str:
-        return f"\u201c{_claim_link(data, here, claim_id)}\u201d"
+        return f"\u201c{_claim_a(data, here, claim_id)}\u201d"
 
     def sources(sides: tuple[Side, ...]) -> str:
-        return ", ".join(_source_link(data, here, s.source) for s in sides)
+        return ", ".join(_source_a(data, here, s.source) for s in sides)
 
     a, b = _num(c.strength_a), _num(c.strength_b)
     if c.kind == OPPOSED:
@@ -554,13 +605,14 @@ def _sides_summary(data: SiteData, here: str, c: Contradiction) -> str:
     return f"{text}; better supported: {better}"
 
 
-def _clash_items(data: SiteData, here: str, clashes: list[Contradiction]) -> list[str]:
-    """A numbered Markdown list of disagreements, each linked to its place on the side-by-side page."""
-    return [
-        f"1. {_sides_summary(data, here, c)} "
-        f"([side by side]({data.anchor_link(here, contradiction_anchor(data.number(c)))}))"
-        for c in clashes
-    ]
+def _clash_items(data: SiteData, here: str, clashes: list[Contradiction]) -> str:
+    """A numbered list (raw HTML) of disagreements, each linked to its place on the side-by-side page."""
+    items = []
+    for c in clashes:
+        anchor = contradiction_anchor(data.number(c))
+        side_by_side = _a(data, here, data.anchor_page(anchor), "side by side", anchor)
+        items.append(f"<li>{_sides_summary(data, here, c)} ({side_by_side})</li>")
+    return "<ol>\n" + "\n".join(items) + "\n</ol>\n"
 
 
 def reading_guide(data: SiteData, here: str) -> str:
@@ -718,15 +770,15 @@ def claim_markdown(data: SiteData, claim: Claim) -> str:
     rows = []
     for target in dict.fromkeys(claim.supports):
         tw = data.weights.claims[target]
-        rows.append(("this claim supports", _claim_link(data, here, target), _strength_cell(tw), "\u2014"))
+        rows.append(("this claim supports", _claim_a(data, here, target), _strength_html(tw), "\u2014"))
     for effect in w.relations:
         tw = data.weights.claims[effect.claim]
         relation = "supports this claim" if effect.type == "supports" else "contradicts this claim"
         rows.append(
-            (relation, _claim_link(data, here, effect.claim), _strength_cell(tw), f"{effect.effect:+.3f}")
+            (relation, _claim_a(data, here, effect.claim), _strength_html(tw), f"{effect.effect:+.3f}")
         )
     if rows:
-        out.append(_table(("relation", "claim", "its strength", "effect on this claim"), rows))
+        out.append(_html_table(("relation", "claim", "its strength", "effect on this claim"), rows))
     else:
         out.append("No related claims.\n")
 
@@ -770,8 +822,8 @@ def claims_index(data: SiteData) -> str:
         rows = []
         for cid in summary.claims:
             w = data.weights.claims[cid]
-            rows.append((_claim_link(data, here, cid), f"{_num(w.strength)}", badge(w.consensus)))
-        out.append(_table(("claim", "strength", "consensus"), rows))
+            rows.append((_claim_a(data, here, cid), f"{_num(w.strength)}", badge(w.consensus, True)))
+        out.append(_html_table(("claim", "strength", "consensus"), rows))
     return "\n".join(out)
 
 
@@ -937,22 +989,24 @@ def source_markdown(data: SiteData, source: Source) -> str:
         stances = list(dict.fromkeys(claim.evidence[i].stance for i in indexes))
         quotes = []
         for index in indexes:
-            kind = md(claim.evidence[index].kind)
+            kind = attr(claim.evidence[index].kind)
             anchor = quote_anchor(claim.id, index) if kb.quote_spans.get((claim.id, index)) else ""
-            quotes.append(f"[{kind}](#{anchor})" if anchor else kind)
+            quotes.append(f'<a href="#{anchor}">{kind}</a>' if anchor else kind)
         strongest = max(data.weights.claims[claim.id].evidence[i].weight for i in indexes)
         rows.append(
             (
-                _claim_link(data, here, claim.id),
-                md(", ".join(stances)),
+                _claim_a(data, here, claim.id),
+                attr(", ".join(stances)),
                 ", ".join(quotes),
                 f"{strongest:.3f}",
-                _strength_cell(data.weights.claims[claim.id]),
+                _strength_html(data.weights.claims[claim.id]),
             )
         )
     if rows:
         out.append(
-            _table(("claim", "stance", "evidence (in the text)", "strongest weight", "claim strength"), rows)
+            _html_table(
+                ("claim", "stance", "evidence (in the text)", "strongest weight", "claim strength"), rows
+            )
         )
     else:
         out.append("No claim quotes this source yet.\n")
@@ -962,18 +1016,17 @@ def source_markdown(data: SiteData, source: Source) -> str:
     for other in kb.sources:
         if (source.id, other) in data.shared:
             agree, disagree = data.shared[(source.id, other)]
-            rows.append((_source_link(data, here, other), str(agree), str(disagree)))
+            rows.append((_source_a(data, here, other), str(agree), str(disagree)))
     if rows:
         out.append(
-            _table(("source", "claims both support or both oppose", "claim pairs they clash on"), rows)
+            _html_table(("source", "claims both support or both oppose", "claim pairs they clash on"), rows)
         )
     else:
         out.append("It shares no claim with another source.\n")
     clashes = data.by_source.get(source.id, [])
     if clashes:
         out.append("### Where it disagrees\n")
-        out.extend(_clash_items(data, here, clashes))
-        out.append("")
+        out.append(_clash_items(data, here, clashes))
     out.append(f"[Source against source]({link(here, AGREEMENT)}).\n")
 
     out.append("## Full text\n")
@@ -1064,14 +1117,14 @@ def topic_markdown(data: SiteData, topic: str) -> str:
         w = weights[cid]
         rows.append(
             (
-                _claim_link(data, here, cid),
+                _claim_a(data, here, cid),
                 f"{_num(w.strength)} {strength_words(w.strength)}",
-                badge(w.consensus),
-                _backers(data, here, w.sources_for, w.voices_for),
-                _backers(data, here, w.sources_against, w.voices_against),
+                badge(w.consensus, True),
+                _backers_html(data, here, w.sources_for, w.voices_for),
+                _backers_html(data, here, w.sources_against, w.voices_against),
             )
         )
-    out.append(_table(("claim", "strength", "consensus", "backed by", "argued against by"), rows))
+    out.append(_html_table(("claim", "strength", "consensus", "backed by", "argued against by"), rows))
     out.append("## Sources\n")
     out.append(", ".join(_source_link(data, here, s) for s in summary.sources) + "\n")
     return "\n".join(out)
@@ -1277,19 +1330,19 @@ def agreement_page(data: SiteData) -> str:
     rows = []
     for pair in data.matrix.pairs().itertuples(index=False):
         if pair.agree or pair.disagree:
-            said = data.anchor_link(here, pair_anchor(pair.source_a, pair.source_b))
+            anchor = pair_anchor(pair.source_a, pair.source_b)
             rows.append(
                 (
-                    _source_link(data, here, pair.source_a),
-                    _source_link(data, here, pair.source_b),
+                    _source_a(data, here, pair.source_a),
+                    _source_a(data, here, pair.source_b),
                     str(pair.agree),
                     str(pair.disagree),
-                    f"[what they say]({said})",
+                    _a(data, here, data.anchor_page(anchor), "what they say", anchor),
                 )
             )
     out.append("## Pairs that share claims\n")
     if rows:
-        out.append(_table(("source", "source", "agree on", "clash on", ""), rows))
+        out.append(_html_table(("source", "source", "agree on", "clash on", ""), rows))
     else:
         out.append("No two sources speak to the same claim.\n")
     return "\n".join(out)

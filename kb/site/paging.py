@@ -96,7 +96,8 @@ def _scan(body: str, link_room: int) -> list[_Line]:
     ``link_room`` more bytes for each link to an anchor of the page (which may come to name another part)."""
     lines = body.split("\n")
     out: list[_Line] = []
-    context: list[tuple[str, ...]] = []  # ("div", line) or ("h", level, text)
+    context: list[tuple[str, ...]] = []  # ("div", line), ("h", level, text) or ("table", its head)
+    head: list[str] | None = None  # the lines of a raw HTML table before its rows
     raw = 0  # depth of HTML blocks that are not Markdown: no cut inside them
     table = ""
     table_rows = 0
@@ -119,6 +120,7 @@ def _scan(body: str, link_room: int) -> list[_Line]:
         breakable = not raw and bool(
             heading
             or (table_rows > 2)
+            or (head is None and stripped.startswith("<tr>") and context and context[-1][0] == "table")
             or (stripped and previous_blank)
             or (_LIST_ITEM.match(text) and not table_rows)
         )
@@ -131,7 +133,16 @@ def _scan(body: str, link_room: int) -> list[_Line]:
                 table if table_rows > 2 else "",
             )
         )
-        if raw:
+        if head is not None:  # the head of a raw HTML table, up to its body
+            head.append(text)
+            if stripped == "<tbody>":
+                context.append(("table", "\n".join(head)))
+                head = None
+        elif stripped == "<table>":
+            head = [text]
+        elif stripped == "</table>" and context and context[-1][0] == "table":
+            context.pop()
+        elif raw:
             if stripped.startswith("<div") and "</div>" not in stripped:
                 raw += 1
             elif stripped.startswith("</div>"):
@@ -157,6 +168,8 @@ def _opening(line: _Line) -> str:
     for entry in line.context:
         if entry[0] == "div":
             out.append(entry[1] + "\n\n")
+        elif entry[0] == "table":
+            out.append(entry[1] + "\n")
         elif entry[1] != "1":  # the page's title: each part has its own
             out.append(f"{'#' * int(entry[1])} {_plain_heading(entry[2])} (continued)\n\n")
     if line.table:
@@ -166,7 +179,8 @@ def _opening(line: _Line) -> str:
 
 def _closing(line: _Line) -> str:
     """What a part that ends before ``line`` closes: the boxes ``line`` is inside."""
-    return "".join("\n</div>\n" for entry in line.context if entry[0] == "div")
+    closing = {"div": "\n</div>\n", "table": "</tbody>\n</table>\n"}
+    return "".join(closing[entry[0]] for entry in reversed(line.context) if entry[0] in closing)
 
 
 def _ids(text: str) -> list[str]:
