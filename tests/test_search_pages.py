@@ -107,3 +107,23 @@ def test_the_site_index_stays_small_per_page() -> None:
     _, data = shipped()
     pages_part = len(json.dumps([data["pages"], data["page_postings"]]))
     assert pages_part < 0.15 * len(json.dumps(data))
+
+
+def test_text_kb_escaped_into_a_page_reads_back_as_itself() -> None:
+    # what a page shows is what the search box shows (as text): no entity, backslash or tag lost
+    from kb.site.text import front_matter_title, md
+
+    hostile = 'A <script>alert(1)</script> & [link](javascript:x) *star* 1. under_score = "q"'
+    page = front_matter_title(hostile) + "# " + md(hostile) + "\n\n" + md(hostile) + "\n"
+    assert searchpages.title_and_summary(page, "f") == (hostile, hostile)
+    assert searchpages.plain(md(hostile)) == hostile
+
+
+def test_front_matter_is_read_line_by_line_not_loaded_as_yaml() -> None:
+    # nested aliases would take any amount of memory if loaded; only title and search are read
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(20)
+    )
+    page = f"---\n{bomb}title: 'It''s a page'\nsearch:\n  exclude: true\n---\n\nSome words.\n"
+    assert searchpages.title_and_summary(page, "f") == ("It's a page", "Some words.")
+    assert searchpages.excluded_from_search(page)

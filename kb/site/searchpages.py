@@ -9,10 +9,10 @@ An entry is ``[title, url, summary, kind]`` (kind: "page", "topic" or "source");
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from collections.abc import Mapping
-
-import yaml
 
 from kb.model import KnowledgeBase
 from kb.site import pages
@@ -34,14 +34,22 @@ _SPACE = re.compile(r"\s+")
 _NOT_PROSE = ("#", "|", "<", "-", "*", "+", "!", "`", "{", ">", ":", "=")
 
 
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+_KEPT = 0xE000  # escaped punctuation is kept aside in the private use area while marks are removed
+
+
 def plain(markdown: str) -> str:
-    """Markdown as the words a reader sees: links and images by their text, no tags or marks."""
-    text = _IMAGE.sub(r"\1", markdown)
+    """Markdown as the words a reader sees: links and images by their text, no tags or marks,
+    backslash-escaped punctuation and entities as the characters they stand for (kb escapes every
+    text it writes into a page: kb.site.text)."""
+    text = _ESCAPED.sub(lambda m: chr(_KEPT + ord(m.group(1))), markdown)
+    text = _IMAGE.sub(r"\1", text)
     text = _LINK.sub(r"\1", text)
     text = _TAG.sub(" ", text)
     text = _ATTRS.sub(" ", text)
     text = _MARKS.sub("", text)
-    return _SPACE.sub(" ", text).strip()
+    text = "".join(chr(ord(ch) - _KEPT) if _KEPT < ord(ch) < _KEPT + 128 else ch for ch in text)
+    return _SPACE.sub(" ", html.unescape(text)).strip()
 
 
 def shorten(text: str, limit: int) -> str:
@@ -54,28 +62,46 @@ def shorten(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:.") + "\u2026"
 
 
-def _front_matter(markdown: str) -> tuple[dict, str]:
+def _front_matter(markdown: str) -> tuple[str, str]:
+    """A page's front matter (without its fences) and the rest. It is read line by line for the
+    two keys search needs, never loaded as YAML: a hand-written page is data, and a YAML document
+    with nested aliases can take any amount of memory."""
     found = _FRONT.match(markdown)
     if not found:
-        return {}, markdown
-    try:
-        meta = yaml.safe_load(found.group(1))
-    except yaml.YAMLError:
-        meta = None
-    return (meta if isinstance(meta, dict) else {}), markdown[found.end() :]
+        return "", markdown
+    return found.group(1), markdown[found.end() :]
+
+
+_TITLE = re.compile(r"^title:[ \t]*(.*?)[ \t]*$", re.M)
+_EXCLUDE = re.compile(r"^search:[ \t]*\n[ \t]+exclude:[ \t]*true[ \t]*$", re.M)
+
+
+def _front_title(front: str) -> str:
+    found = _TITLE.search(front)
+    if not found:
+        return ""
+    value = found.group(1)
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        try:
+            decoded = json.loads(value)  # kb writes its titles JSON-quoted (kb.site.text)
+        except ValueError:
+            decoded = value[1:-1]
+        return decoded if isinstance(decoded, str) else ""
+    if len(value) >= 2 and value[0] == value[-1] == "'":
+        return value[1:-1].replace("''", "'")
+    return value
 
 
 def excluded_from_search(markdown: str) -> bool:
-    """Whether a page's front matter says ``search: {exclude: true}`` (as MkDocs' search reads it)."""
-    meta, _ = _front_matter(markdown[:MAX_READ])
-    search = meta.get("search")
-    return isinstance(search, dict) and search.get("exclude") is True
+    """Whether a page's front matter says ``search: exclude: true`` (as MkDocs' search reads it)."""
+    front, _ = _front_matter(markdown[:MAX_READ])
+    return bool(_EXCLUDE.search(front))
 
 
 def title_and_summary(markdown: str, fallback: str) -> tuple[str, str]:
     """A page's title (its front matter's, else its first heading, else ``fallback``) and summary:
     its first heading when the title differs, then its first paragraph of prose."""
-    meta, body = _front_matter(markdown[:MAX_READ])
+    front, body = _front_matter(markdown[:MAX_READ])
     heading = ""
     paragraph = ""
     for block in re.split(r"\n\s*\n", body):
@@ -90,8 +116,8 @@ def title_and_summary(markdown: str, fallback: str) -> tuple[str, str]:
         if not block.startswith(_NOT_PROSE):
             paragraph = plain(block)
             break
-    title = meta.get("title") if isinstance(meta.get("title"), str) else ""
-    title = plain(title) or heading or fallback
+    # a front matter title is not Markdown (kb writes it HTML-escaped, as themes show it raw)
+    title = _SPACE.sub(" ", html.unescape(_front_title(front))).strip() or heading or fallback
     lead = heading if heading and heading != title else ""
     summary = f"{lead}: {paragraph}" if lead and paragraph else lead or paragraph
     return shorten(title, MAX_TITLE), shorten(summary, MAX_SUMMARY)
