@@ -154,3 +154,18 @@ def test_a_long_raw_html_table_is_cut_between_rows_and_each_part_has_its_head() 
         assert part.count("<tbody>") == part.count("</tbody>") == 1 and head in part
         seen += re.findall(r"<td>(\d+)</td>", part)
     assert seen == [str(i) for i in range(300)]
+
+
+@pytest.mark.parametrize("directory_urls", [False, True])
+def test_html_links_are_the_relative_paths_the_file_system_would_give(directory_urls: bool) -> None:
+    docs = ["index.md", "report.md", "report-2.md", "claims/a.md", "sources/b.md", "topics/c.md", "x/y/z.md"]
+    for here in docs:
+        for there in docs:
+            url_here = pages.page_url(here, directory_urls)
+            base = url_here if url_here.endswith("/") else posixpath.dirname(url_here)
+            target = pages.page_url(there, directory_urls)
+            expected = posixpath.relpath(target or ".", base or ".")
+            if target.endswith("/") and not expected.endswith("/"):
+                expected += "/"
+            assert pages.html_link(here, there, directory_urls) == expected, (here, there)
+            assert pages.html_link(here, there, directory_urls, "d-1") == expected + "#d-1"

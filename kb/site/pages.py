@@ -146,13 +146,26 @@ def page_url(page: str, directory_urls: bool) -> str:
     return stem + "/"
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 12)
+def _relpath(path: str, start: str) -> str:
+    """``posixpath.relpath`` for two paths relative to the same root, without '..' (no file system)."""
+    there = [part for part in path.split("/") if part and part != "."]
+    here = [part for part in start.split("/") if part and part != "."]
+    common = 0
+    while common < min(len(there), len(here)) and there[common] == here[common]:
+        common += 1
+    return "/".join([".."] * (len(here) - common) + there[common:]) or "."
+
+
 def html_link(from_page: str, to_page: str, directory_urls: bool, anchor: str = "") -> str:
     """A relative href for raw HTML, which the generator does not rewrite."""
     here = page_url(from_page, directory_urls)
     base = here if here.endswith("/") else posixpath.dirname(here)
     target = page_url(to_page, directory_urls)
-    rel = posixpath.relpath(target or ".", base or ".")
+    if posixpath.dirname(target) == base and not directory_urls:  # the most common case: a sibling
+        rel = posixpath.basename(target)
+    else:
+        rel = _relpath(target or ".", base or ".")
     if target.endswith("/") and not rel.endswith("/"):
         rel += "/"
     return rel + (f"#{anchor}" if anchor else "")
@@ -218,6 +231,7 @@ class SiteData:
     page_limit: int = PAGE_LIMIT
     # (page, anchor) -> the part of a page cut into parts that holds the anchor, where not the page itself
     moved: dict[tuple[str, str], str] = field(default_factory=dict)
+    _positions: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     numbers: dict[int, int] = field(default_factory=dict)  # id(contradiction) -> its number
     by_claim: dict[str, list[Contradiction]] = field(default_factory=dict)
     by_source: dict[str, list[Contradiction]] = field(default_factory=dict)
@@ -247,6 +261,16 @@ class SiteData:
 
     def number(self, contradiction: Contradiction) -> int:
         return self.numbers[id(contradiction)]
+
+    def positions_of(self, d: Dispute) -> dict[str, list[int]]:
+        """Claim -> its positions in the dispute, indexed once per dispute."""
+        found = self._positions.get(d.id)
+        if found is None:
+            found = defaultdict(list)
+            for i, p in enumerate(d.positions):
+                found[p.claim].append(i)
+            self._positions[d.id] = found = dict(found)
+        return found
 
     def anchor_page(self, anchor: str, page: str = CONTRADICTIONS) -> str:
         """The docs file an anchor of ``page`` is on: the page, or the part of it that holds the anchor when
@@ -491,14 +515,22 @@ def verdict_line(data: SiteData, here: str, d: Dispute) -> str:
     return text + f"\n{{: .kb-verdict-line .kb-verdict-line--{label} }}\n"
 
 
-def shown_positions(d: Dispute, this_claim: str | None = None, limit: int | None = None) -> list[int]:
+def shown_positions(
+    d: Dispute,
+    this_claim: str | None = None,
+    limit: int | None = None,
+    where: dict[str, list[int]] | None = None,
+) -> list[int]:
     """The indexes of the positions a short view of a dispute lists: all of them, or past ``limit`` the
-    ``limit`` strongest, the leader's rival, and this claim's position with its strongest rivals."""
+    ``limit`` strongest, the leader's rival, and this claim's position with its strongest rivals.
+    ``where``: claim -> its positions in ``d``, when known (else they are looked for)."""
     if limit is None or len(d.positions) <= limit:
         return list(range(len(d.positions)))
     keep = set(range(limit)) | {d.verdict.runner_up}
-    for i, p in enumerate(d.positions):
-        if p.claim == this_claim:
+    if this_claim is not None:
+        if where is None:
+            where = {this_claim: [i for i, p in enumerate(d.positions) if p.claim == this_claim]}
+        for i in where.get(this_claim, ()):
             keep.add(i)
             keep.update(d.rivals[i][:limit])
     return sorted(keep)
@@ -514,7 +546,7 @@ def positions_list(
 ) -> str:
     """The positions, strongest first: strength and its words, consensus, claim, who backs it, who not."""
     items = []
-    shown_here = shown_positions(d, this_claim, limit)
+    shown_here = shown_positions(d, this_claim, limit, data.positions_of(d) if this_claim else None)
     for i in shown_here:
         p = d.positions[i]
         lead = " \u2190 leads" if d.verdict.leader == i else ""
