@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -611,6 +612,10 @@ def test_two_builds_at_once_each_leave_a_whole_site(tmp_path: Path) -> None:
     subprocess.run([*command[:-1], str(alone)], env=env, check=True, capture_output=True)
     assert _digest_tree(out) == _digest_tree(alone)
     expected = [".alone.kb-cache", ".alone.lock", ".out.kb-cache", ".out.lock", "alone", "out", "site"]
+    # the sites that were replaced are deleted in the background (kb.site.build.remove_in_background)
+    deadline = time.monotonic() + 60
+    while sorted(p.name for p in tmp_path.iterdir()) != expected and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert sorted(p.name for p in tmp_path.iterdir()) == expected
 
 

@@ -134,3 +134,15 @@ def test_a_handwritten_page_linked_from_outside_is_refused_unread(tmp_path: Path
     assert "notes.md: is a link to a file outside the knowledge-base folder" in result.stderr
     assert "do-not-publish" not in result.output
     assert not out.exists()
+
+
+def test_a_replaced_site_is_deleted_in_the_background(tmp_path: Path) -> None:
+    old = tmp_path / ".out.old-x" / "site"
+    (old / "claims").mkdir(parents=True)
+    for n in range(50):
+        (old / "claims" / f"c{n}.html").write_text("old page")
+    site_build.remove_in_background(tmp_path / ".out.old-x")
+    deadline = time.monotonic() + 30
+    while (tmp_path / ".out.old-x").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not (tmp_path / ".out.old-x").exists()

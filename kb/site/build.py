@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import stat
+import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -235,7 +236,24 @@ def swap_into_place(built: Path, out: Path) -> None:
             os.replace(out, trash / "site")
         os.replace(built, out)
     if trash is not None:
-        shutil.rmtree(trash, ignore_errors=True)
+        remove_in_background(trash)
+
+
+def remove_in_background(folder: Path) -> None:
+    """Delete a folder nobody reads any more (the old site, renamed aside) without waiting.
+
+    Deleting a site's thousands of files can take longer than rendering the pages that changed
+    (each unlink costs milliseconds on a disk mounted with ``discard``), so a separate ``rm``
+    deletes it while kb returns; a build that finds one left over (``remove_stale``) deletes it.
+    """
+    try:
+        subprocess.Popen(
+            ["rm", "-rf", "--", str(folder)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def sync_docs(
