@@ -148,3 +148,22 @@ def test_the_cache_is_beside_the_site_and_keeps_only_what_the_last_build_used(
     _build(kb, out)
     assert len(list((cache / "html").glob("*/*.json"))) == count
     assert (cache / "docs" / "index.md").is_file()
+
+
+def test_pages_rendered_by_several_processes_are_the_single_process_build(
+    kb: Path, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setattr(site_build, "render_workers", lambda config, changed: 1)
+    single_out, single_err = _build(kb, tmp_path / "single")
+    monkeypatch.setattr(site_build, "render_workers", lambda config, changed: 2)
+    filled = []
+    fill = site_build.fill_cache_in_parallel
+    monkeypatch.setattr(
+        site_build, "fill_cache_in_parallel", lambda *args: filled.append(fill(*args)) or filled[-1]
+    )
+    parallel_out, parallel_err = _build(kb, tmp_path / "parallel")
+    pages = int(re.search(r"built (\d+) pages", parallel_out)[1])
+    assert filled == [pages]  # the two workers rendered every page once between them
+    assert "kept from the last build" not in parallel_out
+    assert _digest_tree(tmp_path / "parallel") == _digest_tree(tmp_path / "single")
+    assert parallel_err == single_err and "missing.md" in parallel_err

@@ -459,6 +459,66 @@ def _progress_plugin(advance):
     return Progress()
 
 
+# Pages whose Markdown changed, from which a build renders them with several processes.
+PARALLEL_MIN_PAGES = 200
+
+
+def render_workers(mkdocs_config, changed_pages: int) -> int:
+    """How many processes render the pages: one per processor (at most four) when many pages
+    changed and only kb's own plugins take part (kb.site.rendercache), else one."""
+    if changed_pages < PARALLEL_MIN_PAGES or not hasattr(os, "fork"):
+        return 1
+    if any(
+        name not in ("kb-progress", rendercache.PLUGIN_NAME, "kb-site-fixes")
+        for name in mkdocs_config.plugins
+    ):
+        return 1
+    return max(
+        1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    )
+
+
+def fill_cache_in_parallel(mkdocs_config, cache: Path, workers: int) -> int:
+    """Render the pages the cache lacks with ``workers`` forked processes, each building the
+    site into a scratch folder but rendering only its share of the pages (kb.site.rendercache).
+
+    What a worker renders is what a single build renders (the same configuration, navigation
+    and files); the build that follows reuses every page, as a rebuild does, so the site is the
+    same bytes. A worker that fails only leaves its pages to that build. Returns how many
+    pages the workers rendered.
+    """
+    from mkdocs.commands.build import build
+
+    scratch = Path(tempfile.mkdtemp(dir=cache, prefix="workers-"))
+    children = []
+    for number in range(workers):
+        pid = os.fork()
+        if pid == 0:  # the worker: never returns into the caller's code
+            code = 1
+            try:
+                mkdocs_config.site_dir = str(scratch / str(number))
+                plugin = rendercache.make_plugin(cache / "html", share=(number, workers))
+                mkdocs_config.plugins[rendercache.PLUGIN_NAME] = plugin
+                mkdocs_config.plugins["kb-site-fixes"] = _site_fixes_plugin(mkdocs_config.site_name)
+                mkdocs_config.plugins.on_startup(command="build", dirty=False)
+                build(mkdocs_config)
+                (scratch / f"{number}.rendered").write_text(str(plugin.rendered))
+                code = 0
+            except BaseException:  # noqa: BLE001 - the build that follows renders what is missing
+                code = 1
+            finally:
+                os._exit(code)
+        children.append(pid)
+    for pid in children:
+        os.waitpid(pid, 0)
+    rendered = 0
+    for number in range(workers):
+        with contextlib.suppress(OSError, ValueError):
+            rendered += int((scratch / f"{number}.rendered").read_text())
+    remove_in_background(scratch)
+    return rendered
+
+
 def render(
     mkdocs_config, total_pages: int, progress: progress_bars.Progress, cache: Path | None = None
 ) -> list[str]:
@@ -491,8 +551,12 @@ def build_site(
     *,
     weights: Weights | None = None,
     progress: progress_bars.Progress = progress_bars.quiet,
+    parallel: bool = True,
 ) -> BuildResult:
-    """Build the site of a loaded, valid knowledge base into ``out`` (default ``<kb>/build/site``)."""
+    """Build the site of a loaded, valid knowledge base into ``out`` (default ``<kb>/build/site``).
+
+    ``parallel=False`` renders in this process only (kb serve, whose threads must not be forked).
+    """
     started = time.perf_counter()
     root = kb.root
     # absolute: MkDocs resolves relative folders against the configuration file's folder
@@ -503,7 +567,7 @@ def build_site(
     weights = weights if weights is not None else compute(kb)
     handwritten = handwritten_pages(config)
     try:
-        return _build(kb, root, out, shown, config, weights, handwritten, progress, started)
+        return _build(kb, root, out, shown, config, weights, handwritten, progress, started, parallel)
     except OSError as exc:  # a read-only or full output folder, a missing permission...
         where = f" ({exc.filename})" if exc.filename else ""
         raise SiteBuildError(f"cannot build the site into {shown}: {exc.strerror or exc}{where}") from exc
@@ -519,6 +583,7 @@ def _build(
     handwritten: dict[str, Path],
     progress: progress_bars.Progress,
     started: float,
+    parallel: bool = True,
 ) -> BuildResult:
     out.parent.mkdir(parents=True, exist_ok=True)
     # The generated Markdown and the rendered pages of the last build are kept beside the site, so
@@ -541,8 +606,15 @@ def _build(
             mkdocs_config.nav = prune_nav(mkdocs_config.nav, present)
             page_count = sum(1 for name in present if name.endswith(".md"))
             with _environment("SOURCE_DATE_EPOCH", source_date_epoch(root, config)):
+                changed = sum(1 for name in written if name.endswith(".md"))
+                workers = render_workers(mkdocs_config, changed) if parallel else 1
+                filled = 0
+                if workers > 1:
+                    with _mkdocs_logging():  # the build that follows gives every warning
+                        filled = fill_cache_in_parallel(mkdocs_config, cache, workers)
                 warnings = render(mkdocs_config, page_count, progress, cache=cache)
-            reused = getattr(mkdocs_config.plugins.get(rendercache.PLUGIN_NAME), "reused", 0)
+            # pages kept from an earlier build (not those the workers rendered just now)
+            reused = getattr(mkdocs_config.plugins.get(rendercache.PLUGIN_NAME), "reused", 0) - filled
             (built / MARKER).write_text("built by kb build; kb replaces this folder on the next build\n")
             swap_into_place(built, out)
         except BaseException:

@@ -139,14 +139,25 @@ class _Capture(logging.Handler):
         self.records.append((record.name, record.levelno, record.getMessage()))
 
 
-def make_plugin(folder: Path) -> Any:
-    """A fresh plugin instance keeping its entries in ``folder`` (one per build)."""
+def make_plugin(folder: Path, share: tuple[int, int] | None = None) -> Any:
+    """A fresh plugin instance keeping its entries in ``folder`` (one per build).
+
+    With ``share`` (``(k, n)``), the build only fills the cache: of the pages it has no entry
+    for, it renders the k-th of every n (and every page in the navigation whose title comes
+    from its own Markdown, since other pages show that title); the others are left empty and
+    their output is not stored. n builds with k = 0 .. n-1, one per processor, render every
+    page once between them; the build that follows finds every page in the cache. Entries are
+    not deleted by such a build.
+    """
     from mkdocs.plugins import BasePlugin
 
     class RenderCache(BasePlugin):
         def __init__(self) -> None:
             super().__init__()
             self.folder = folder
+            self.share = share
+            self.skipped: set[str] = set()  # pages another build of the share renders
+            self.needed: set[str] = set()  # nav pages whose title comes from their Markdown
             self.enabled = True
             self.site_key = ""
             self.keys: dict[str, str] = {}  # page path -> its key this build
@@ -178,6 +189,10 @@ def make_plugin(folder: Path) -> Any:
                     sorted(f.src_uri for f in files),
                     _theme_files(config),
                 )
+                if self.share is not None:
+                    self.needed = {
+                        page.file.src_uri for page in nav.pages if page.__dict__.get("title") is None
+                    }
             return nav
 
         def on_env(self, env: Any, config: Any, files: Any) -> Any:
@@ -195,6 +210,11 @@ def make_plugin(folder: Path) -> Any:
             uri = page.file.src_uri
             key = _digest(self.site_key, uri, page.meta, markdown)
             self.keys[uri] = key
+            if self.share is not None and uri not in self.needed:
+                number, count = self.share
+                if len(self.keys) % count != number:
+                    self.skipped.add(uri)
+                    return ""  # another build of the share renders it
             entry = self._read(key)
             if entry is not None:
                 self.hits[uri] = entry
@@ -207,6 +227,9 @@ def make_plugin(folder: Path) -> Any:
             if not self.enabled:
                 return html
             uri = page.file.src_uri
+            if uri in self.skipped:
+                page.meta = {**page.meta, "template": CACHED_TEMPLATE}
+                return html
             entry = self.hits.get(uri)
             if entry is not None:
                 page._title_from_render = entry["title"]
@@ -250,7 +273,7 @@ def make_plugin(folder: Path) -> Any:
             return output
 
         def on_post_build(self, config: Any) -> None:
-            if self.enabled:
+            if self.enabled and self.share is None:
                 self._prune(set(self.keys.values()))
 
         # --- the entries: one JSON file each ---

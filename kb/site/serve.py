@@ -62,15 +62,15 @@ def sync_folder(folder: Path, files: dict[str, str | bytes]) -> tuple[list[str],
     return written, removed
 
 
-def rebuild(kb_root: Path, out: Path) -> Refresh:
+def rebuild(kb_root: Path, out: Path, *, parallel: bool = True) -> Refresh:
     """Load the knowledge base and build its site into ``out`` the way ``kb build`` does, keeping
     the pages whose rendering did not change (kb.site.rendercache); an invalid base, or a build
-    that fails, leaves the site as it was."""
+    that fails, leaves the site as it was. ``parallel=False`` once the server's threads run."""
     kb, problems = load(kb_root)
     if kb is None:
         return Refresh(problems=problems, valid=False)
     try:
-        result = site_build.build_site(kb, out)
+        result = site_build.build_site(kb, out, parallel=parallel)
     except KbError as exc:
         return Refresh(
             problems=[*problems, Problem(".", 1, 1, f"could not build the site: {exc}")], valid=False
@@ -154,7 +154,7 @@ def serve(
         stamp = changes / "stamp"
 
         def rebuild_and_report() -> None:
-            report(rebuild(kb_root, out))
+            report(rebuild(kb_root, out, parallel=False))
 
         def not_found(code: int) -> bytes | None:
             page = out / "404.html"
