@@ -1188,36 +1188,56 @@ def topics_index(data: SiteData) -> str:
 # --- disagreements ---
 
 
+def _quote_a(data: SiteData, here: str, claim_id: str, index: int) -> str:
+    """A quote in raw HTML, linked to its passage in its source's text."""
+    evidence = data.kb.claims[claim_id].evidence[index]
+    page = source_page(evidence.source)
+    quote = f"\u201c{attr(evidence.quote)}\u201d"
+    if not data.kb.quote_spans.get((claim_id, index)):
+        return _a(data, here, page, quote)
+    anchor = quote_anchor(claim_id, index)
+    return _a(data, here, data.anchor_page(anchor, page), quote, anchor)
+
+
 def _said(data: SiteData, here: str, side: Side) -> str:
-    """One source on a side: its title, its quote (linked to the passage) and what kind of evidence it is."""
+    """One source on a side (raw HTML): its title, its quote (linked to the passage) and what kind of
+    evidence it is."""
     return (
-        f"{_source_link(data, here, side.source)}: {_quote_link(data, here, side.claim, side.index)} "
-        f"({md(side.kind)}, weight {side.weight:.3f})"
+        f"{_source_a(data, here, side.source)}: {_quote_a(data, here, side.claim, side.index)} "
+        f"({attr(side.kind)}, weight {side.weight:.3f})"
     )
 
 
 def _voice_said(data: SiteData, here: str, claim_id: str, stance: str, voice: Voice) -> str:
-    """A reader or other voice on a side, as theirs, with what they said."""
+    """A reader or other voice on a side (raw HTML), as theirs, with what they said."""
     claim = data.kb.claims[claim_id]
     quotes = [
-        _quote_link(data, here, claim_id, i)
+        _quote_a(data, here, claim_id, i)
         for i, ev in enumerate(claim.evidence)
         if ev.source == voice.source and ev.stance == stance and (ev.speaker or "") == voice.speaker
     ]
-    return f"{_voice(data, voice)}: {', '.join(quotes)}" if quotes else _voice(data, voice)
+    who = attr(voice.describe(data.kb.sources[voice.source].title))
+    return f"{who}: {', '.join(quotes)}" if quotes else who
+
+
+def _side_a(data: SiteData, here: str, c: Contradiction, which: str) -> str:
+    claim = c.claim_a if which == "a" else c.claim_b
+    if c.kind == OPPOSED:
+        return f"{'Yes' if which == 'a' else 'No'}: {_claim_a(data, here, claim)}"
+    return _claim_a(data, here, claim)
 
 
 def _versus_table(data: SiteData, here: str, c: Contradiction) -> str:
+    """The two sides of a clash side by side, a raw HTML table."""
     stances = ("supports", "opposes") if c.kind == OPPOSED else ("supports", "supports")
     weights = data.weights.claims
-    rows = [("position", _side_label(data, here, c, "a"), _side_label(data, here, c, "b"))]
-    rows.append(
-        (
-            "strength",
-            f"**{_num(c.strength_a)}** {strength_words(c.strength_a)} {badge(weights[c.claim_a].consensus)}",
-            f"**{_num(c.strength_b)}** {strength_words(c.strength_b)} {badge(weights[c.claim_b].consensus)}",
-        )
-    )
+
+    def strength(value: float, claim_id: str) -> str:
+        shown_badge = badge(weights[claim_id].consensus, True)
+        return f"<strong>{_num(value)}</strong> {strength_words(value)} {shown_badge}"
+
+    rows = [("position", _side_a(data, here, c, "a"), _side_a(data, here, c, "b"))]
+    rows.append(("strength", strength(c.strength_a, c.claim_a), strength(c.strength_b, c.claim_b)))
     rows.append(
         (
             "sources",
@@ -1235,7 +1255,7 @@ def _versus_table(data: SiteData, here: str, c: Contradiction) -> str:
                 or "\u2014",
             )
         )
-    return '<div class="kb-versus" markdown="1">\n\n' + _table(("", "side A", "side B"), rows) + "\n</div>\n"
+    return '<div class="kb-versus">\n' + _html_table(("", "side A", "side B"), rows) + "</div>\n"
 
 
 def _clash_heading(data: SiteData, c: Contradiction) -> str:
