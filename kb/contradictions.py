@@ -29,14 +29,16 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from kb.model import KnowledgeBase
 from kb.weigh import Voice, Weights, _r, shown
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 OPPOSED = "opposed"
+PAIR_COLUMNS = ("source_a", "source_b", "agree", "disagree")
 CONTRADICTING_CLAIMS = "contradicting-claims"
 
 
@@ -112,6 +114,8 @@ class PairCounts:
 
     @property
     def index(self) -> pd.Index:
+        import pandas as pd
+
         return pd.Index(self.ids, name="source")
 
     columns = index
@@ -140,12 +144,17 @@ class AgreementMatrix:
     agree: PairCounts
     disagree: PairCounts
 
-    def pairs(self) -> pd.DataFrame:
+    def pair_rows(self) -> list[tuple[str, str, int, int]]:
         """One row per unordered pair of different sources with something in common (claims they agree
-        on or clashes between them), sorted: source_a, source_b, agree, disagree."""
+        on or clashes between them), sorted: (source_a, source_b, agree, disagree)."""
         keys = sorted({(a, b) for a, b in (*self.agree.cells, *self.disagree.cells) if a < b})
-        rows = [(a, b, self.agree[a, b], self.disagree[a, b]) for a, b in keys]
-        return pd.DataFrame(rows, columns=["source_a", "source_b", "agree", "disagree"])
+        return [(a, b, self.agree[a, b], self.disagree[a, b]) for a, b in keys]
+
+    def pairs(self) -> pd.DataFrame:
+        """:meth:`pair_rows` as a table with the columns source_a, source_b, agree, disagree."""
+        import pandas as pd
+
+        return pd.DataFrame(self.pair_rows(), columns=list(PAIR_COLUMNS))
 
 
 def strongest_sides(kb: KnowledgeBase, weights: Weights) -> dict[tuple[str, str, str], Side]:
@@ -313,7 +322,10 @@ def to_dict(
     return {
         "contradictions": [contradiction_to_dict(kb, c) for c in contradictions],
         "disputes": [dispute_to_dict(kb, d) for d in disputes if d.id in used],
-        "agreement": {**matrix_to_dict(matrix), "pairs": matrix.pairs().to_dict(orient="records")},
+        "agreement": {
+            **matrix_to_dict(matrix),
+            "pairs": [dict(zip(PAIR_COLUMNS, row, strict=True)) for row in matrix.pair_rows()],
+        },
     }
 
 

@@ -24,8 +24,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
-
 from kb.contradictions import (
     OPPOSED,
     AgreementMatrix,
@@ -49,6 +47,18 @@ CSV_COLUMNS = (
     "dispute", "dispute_question", "dispute_verdict", "dispute_leader", "rival_strength",
 )  # fmt: skip
 WEIGHTING_PAGE = "How strengths are computed"
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows of cells under named columns: what the report's Markdown and HTML tables are written from."""
+
+    columns: list[str]
+    rows: list[tuple]
+
+    @property
+    def empty(self) -> bool:
+        return not self.rows
 
 
 @dataclass(frozen=True)
@@ -191,7 +201,7 @@ def _says(side: Side, name_claim: bool) -> str:
     return f"{side.stance}{claim} ({details}): \u201c{side.quote}\u201d"
 
 
-def _claims_frame(section: TopicSection) -> pd.DataFrame:
+def _claims_frame(section: TopicSection) -> Table:
     rows = [
         (e.rank, e.id, e.statement, f"{shown(e.strength):.2f}", f"{shown(e.base):.2f}", e.consensus,
          strength_words(e.strength), _joined(e.sources_for), _joined(e.sources_against))
@@ -208,10 +218,10 @@ def _claims_frame(section: TopicSection) -> pd.DataFrame:
         "sources for",
         "against",
     ]
-    return pd.DataFrame(rows, columns=columns)
+    return Table(list(columns), rows)
 
 
-def _quotes_frame(kb: KnowledgeBase, section: TopicSection) -> pd.DataFrame:
+def _quotes_frame(kb: KnowledgeBase, section: TopicSection) -> Table:
     rows = [
         (e.id, q.stance, kb.sources[q.source].title, q.kind, q.speaker or "author", number(q.weight),
          f"\u201c{q.quote}\u201d")
@@ -219,7 +229,7 @@ def _quotes_frame(kb: KnowledgeBase, section: TopicSection) -> pd.DataFrame:
         for q in e.key_quotes
     ]  # fmt: skip
     columns = ["claim", "stance", "source", "evidence", "speaker", "weight", "key quote"]
-    return pd.DataFrame(rows, columns=columns)
+    return Table(list(columns), rows)
 
 
 def _position_cell(c: Contradiction, which: str, weights: Weights, claim_ref: Callable[[str], str]) -> str:
@@ -250,7 +260,7 @@ def _disagreements_frame(
     weights: Weights,
     clashes: tuple[Contradiction, ...],
     claim_ref: Callable[[str], str] = str,
-) -> pd.DataFrame:
+) -> Table:
     questions = {d.id: d.question for d in weights.disputes}
     rows = [
         (questions.get(c.dispute, c.dispute),
@@ -259,10 +269,10 @@ def _disagreements_frame(
         for c in clashes
     ]  # fmt: skip
     columns = ["dispute", "side A", "A's sources", "side B", "B's sources", "better supported"]
-    return pd.DataFrame(rows, columns=columns)
+    return Table(list(columns), rows)
 
 
-def _positions_frame(kb: KnowledgeBase, d: Dispute, claim_ref: Callable[[str], str] = str) -> pd.DataFrame:
+def _positions_frame(kb: KnowledgeBase, d: Dispute, claim_ref: Callable[[str], str] = str) -> Table:
     rows = []
     for i, p in enumerate(d.positions):
         role = "leads" if d.verdict.leader == i else ""
@@ -283,7 +293,7 @@ def _positions_frame(kb: KnowledgeBase, d: Dispute, claim_ref: Callable[[str], s
         "other voices",
         "verdict",
     ]
-    return pd.DataFrame(rows, columns=columns)
+    return Table(list(columns), rows)
 
 
 MAX_LISTED_POSITIONS = 6
@@ -296,16 +306,16 @@ def _listed(items: list[str]) -> str:
     return "; ".join(shown_items) + (f"; and {more} more" if more else "")
 
 
-def _disputes_frame(disputes: tuple[Dispute, ...]) -> pd.DataFrame:
+def _disputes_frame(disputes: tuple[Dispute, ...]) -> Table:
     rows = [
         (d.question, d.verdict.label, _listed([f"{p.label} ({shown(p.strength):.2f})" for p in d.positions]),
          f"{d.verdict.margin:.2f}", "yes" if d.verdict.robust else "no", _joined(d.verdict.hinges_on))
         for d in disputes
     ]  # fmt: skip
-    return pd.DataFrame(rows, columns=["question", "verdict", "positions", "margin", "robust", "hinges on"])
+    return Table(["question", "verdict", "positions", "margin", "robust", "hinges on"], rows)
 
 
-def _sources_frame(kb: KnowledgeBase, weights: Weights) -> pd.DataFrame:
+def _sources_frame(kb: KnowledgeBase, weights: Weights) -> Table:
     rows = [
         (
             s.id,
@@ -316,34 +326,32 @@ def _sources_frame(kb: KnowledgeBase, weights: Weights) -> pd.DataFrame:
         )
         for s in sorted(kb.sources.values(), key=lambda s: s.id)
     ]
-    return pd.DataFrame(rows, columns=["source", "title", "kind", "reliability", "why"])
+    return Table(["source", "title", "kind", "reliability", "why"], rows)
 
 
-def _agreement_frame(matrix: AgreementMatrix) -> pd.DataFrame:
-    pairs = matrix.pairs()
-    return pd.DataFrame(
-        {
-            "source A": pairs["source_a"],
-            "source B": pairs["source_b"],
-            "claims both take the same side on": pairs["agree"].astype(str),
-            "disagreements": pairs["disagree"].astype(str),
-        }
-    )
+def _agreement_frame(matrix: AgreementMatrix) -> Table:
+    rows = [(a, b, str(agree), str(disagree)) for a, b, agree, disagree in matrix.pair_rows()]
+    return Table(["source A", "source B", "claims both take the same side on", "disagreements"], rows)
 
 
 # --- Markdown ---
 
-_MARKDOWN_INLINE = re.compile(r"([\\`*_{}\[\]#|])")
+# each character that can start inline markup gets a backslash; & < > become entities, and so does ~
+# (one table: the same as escaping the markup characters first and then the HTML ones)
+_MD_ESCAPES = str.maketrans(
+    {**{c: "\\" + c for c in "\\`*_{}[]#|"}, "&": "&amp;", "<": "&lt;", ">": "&gt;", "~": "&#126;"}
+)
+# translating is slow per character: most cells (ids, numbers, labels) have nothing to escape
+_MD_SPECIAL = re.compile(r"[\\`*_{}\[\]#|&<>~]")
 
 
 def md(text: str) -> str:
     """Text as inert inline Markdown: one line, markup characters escaped, HTML as entities."""
     line = " ".join(str(text).split())
-    escaped = html.escape(_MARKDOWN_INLINE.sub(r"\\\1", line), quote=False)
-    return escaped.replace("~", "&#126;")
+    return line.translate(_MD_ESCAPES) if _MD_SPECIAL.search(line) else line
 
 
-def _md_table(frame: pd.DataFrame, raw: tuple[str, ...] = (), ref: Callable[[str], str] = md) -> str:
+def _md_table(frame: Table, raw: tuple[str, ...] = (), ref: Callable[[str], str] = md) -> str:
     """A pipe table, every cell escaped; the ``raw`` columns hold claim ids, rendered by ``ref``.
 
     Cells are not padded to a common width: padding every row to the widest cell makes a table
@@ -352,8 +360,8 @@ def _md_table(frame: pd.DataFrame, raw: tuple[str, ...] = (), ref: Callable[[str
     columns = list(frame.columns)
     render = [ref if c in raw else md for c in columns]
     lines = ["| " + " | ".join(md(c) for c in columns) + " |", "|" + "|".join(":---" for _ in columns) + "|"]
-    for row in frame.itertuples(index=False, name=None):
-        lines.append("| " + " | ".join(f(v) for f, v in zip(render, row, strict=True)) + " |")
+    for row in frame.rows:
+        lines.append("| " + " | ".join([f(v) for f, v in zip(render, row, strict=True)]) + " |")
     return "\n".join(lines)
 
 
@@ -435,8 +443,27 @@ nav ul { columns: 3; }
 _POLICY = "default-src 'none'; style-src 'unsafe-inline'"
 
 
-def _html_table(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, escape=True, border=0, classes="kb-table")
+_HTML_CELL = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def _html_table(frame: Table) -> str:
+    """An HTML table, every cell escaped, laid out as pandas' ``to_html`` laid it out."""
+
+    def cell(tag: str, value: object) -> str:
+        text = str(value)
+        if "&" in text or "<" in text or ">" in text:
+            text = text.translate(_HTML_CELL)
+        return f"      <{tag}>{text}</{tag}>"
+
+    out = ['<table class="dataframe kb-table">', "  <thead>", '    <tr style="text-align: right;">']
+    out += [cell("th", c) for c in frame.columns]
+    out += ["    </tr>", "  </thead>", "  <tbody>"]
+    for row in frame.rows:
+        out.append("    <tr>")
+        out += [cell("td", v) for v in row]
+        out.append("    </tr>")
+    out += ["  </tbody>", "</table>"]
+    return "\n".join(out)
 
 
 def _anchor(topic: str, taken: set[str]) -> str:
@@ -522,13 +549,13 @@ def to_html(kb: KnowledgeBase, weights: Weights, report: Report, weighting_link:
 # --- CSV and JSON ---
 
 
-def _dispute_columns(disputes: dict[str, Dispute], cid: str) -> tuple:
+def _dispute_columns(disputes: dict[str, tuple[Dispute, int]], cid: str) -> tuple:
     """A claim's dispute (the first, by topic and id), its verdict and leader, and the strength of
-    its strongest rival."""
-    d = disputes.get(cid)
-    if d is None:
+    its strongest rival. ``disputes`` maps a claim to its dispute and its position's index there."""
+    found = disputes.get(cid)
+    if found is None:
         return ("", "", "", "", "")
-    index = next(i for i, p in enumerate(d.positions) if p.claim == cid and p.answer != "no")
+    d, index = found
     rival = max((d.positions[i].strength for i in d.rivals[index]), default=None)
     leader = d.leader.claim if d.leader else ""
     if d.leader is not None and d.leader.answer == "no":
@@ -539,10 +566,11 @@ def _dispute_columns(disputes: dict[str, Dispute], cid: str) -> tuple:
 def to_csv(report: Report, weights: Weights) -> str:
     """One row per claim, with the dispute it belongs to; lists of sources joined with ';' as in kb
     export's CSV tables."""
-    disputes: dict[str, Dispute] = {}
+    disputes: dict[str, tuple[Dispute, int]] = {}
     for d in weights.disputes:
-        for c in d.claims:
-            disputes.setdefault(c, d)
+        for i, p in enumerate(d.positions):
+            if p.answer != "no":
+                disputes.setdefault(p.claim, (d, i))
     rows = [
         (section.topic, e.rank, e.id, e.statement, _r(e.strength), _r(e.base), e.consensus,
          ";".join(e.sources_for), ";".join(e.sources_against), *_dispute_columns(disputes, e.id))

@@ -3,6 +3,7 @@ output files written whole or not at all."""
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -11,6 +12,8 @@ from html.parser import HTMLParser
 import markdown
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kb import report
 from kb.cli import cli
@@ -319,3 +322,18 @@ def test_a_dispute_across_topics_lists_its_positions_once() -> None:
         "| claim | position |" not in cycling
         and "Its positions are listed under the topic running." in cycling
     )
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab \t\n\\`*_{}[]#|&<>~\"'é\u2028")), max_size=40))
+def test_md_escapes_markup_first_and_html_second(text: str) -> None:
+    """One translation table gives what escaping the markup characters and then the HTML ones gives."""
+    line = " ".join(text.split())
+    expected = html.escape(re.sub(r"([\\`*_{}\[\]#|])", r"\\\1", line), quote=False).replace("~", "&#126;")
+    assert report.md(text) == expected
+
+
+def test_html_tables_escape_every_cell() -> None:
+    table = report.Table(["a<b", "c"], [("x & y", 1), ("<script>", "")])
+    page = report._html_table(table)
+    assert "<th>a&lt;b</th>" in page and "<td>x &amp; y</td>" in page and "<td>&lt;script&gt;</td>" in page
+    assert "<script>" not in page and page.count("<tr>") == 2
