@@ -15,6 +15,7 @@ import click
 
 from kb import __version__, progress
 from kb.errors import InvalidKnowledgeBase, KbError, Problem, UsageError
+from kb.gcpause import paused_gc
 from kb.load import load, load_valid
 from kb.model import EVIDENCE_KINDS, SOURCE_KINDS, STANCES
 from kb.output import write_all, write_atomic, write_output
@@ -67,6 +68,19 @@ def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def batch(func: Callable[..., Any]) -> Callable[..., Any]:
+    """A command that reads the knowledge base, computes and writes once, then exits: Python's cyclic
+    garbage collector waits until it is done (kb.gcpause). Its objects form no cycles to collect,
+    and at 10,000 claims re-scanning them each time a generation fills cost a third of the run."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with paused_gc():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
 def write_or_print(text: str, output: Path | None) -> None:
     if output is None or str(output) == "-":
         click.echo(text, nl=False)
@@ -88,6 +102,7 @@ def cli() -> None:
 @cli.command()
 @kb_option
 @reports_errors
+@batch
 def validate(kb_dir: Path) -> None:
     """Check every file; print each problem as path:line:col: message."""
     kb, problems = load(kb_dir, progress=progress.terminal)
@@ -123,6 +138,7 @@ def validate(kb_dir: Path) -> None:
     "-o", "--output", type=click.Path(path_type=Path), help="Write to FILE (for csv: into the folder DIR)."
 )
 @reports_errors
+@batch
 def export(kb_dir: Path, fmt: str, output: Path | None) -> None:
     """The whole knowledge base with computed strengths, as data."""
     from kb import export as exports
@@ -479,6 +495,7 @@ def search(
     help="Write to FILE, whole or not at all (default: print).",
 )
 @reports_errors
+@batch
 def report_command(kb_dir: Path, fmt: str, output: Path | None) -> None:
     """The consensus report: per topic, the verdict, the claims by strength, the sources for and
     against with their key quotes, the disagreements; then the method."""
@@ -501,6 +518,7 @@ def report_command(kb_dir: Path, fmt: str, output: Path | None) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print them as data, with the agreement matrix.")
 @reports_errors
+@batch
 def contradictions_command(kb_dir: Path, source_id: str | None, as_json: bool) -> None:
     """Where sources disagree, both quotes side by side; then, for every pair of sources, the claims
     they agree and disagree on."""
