@@ -105,6 +105,11 @@ def find(quote: str, text: str) -> list[Span] | None:
 
 def spans_match(quote: str, text: str, spans: list[Span]) -> bool:
     """Whether ``spans`` of ``text`` hold the quote's fragments, in order (to trust a cached find)."""
+    if len(spans) == 1 and not quote.isspace() and _ELLIPSIS.search(quote) is None:
+        # the usual case, a quote copied exactly: the text at the span is the quote itself
+        start, end = spans[0].start, spans[0].end
+        if 0 <= start < end <= len(text) and text[start:end] == quote:
+            return True
     parts = fragments(quote)
     if len(parts) != len(spans) or not parts:
         return False

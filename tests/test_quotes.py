@@ -87,3 +87,18 @@ def test_not_found_message_names_the_passage_and_the_words() -> None:
         "; closest passage: 'Sprinting builds muscle in the legs.'; differs in: 'big' not in the source"
     )
     assert quotes.not_found_message("zzz qqq", text) == ""
+
+
+def test_a_cached_position_is_trusted_only_where_the_text_holds_the_quote() -> None:
+    text = "Run long.  The only sure-fire way \u2014 to lose muscle... is to stop.\n"
+    for quote in ["The only sure-fire way", "the ONLY sure-fire   way", "Run long. ... to stop."]:
+        spans = quotes.find(quote, text)
+        assert spans is not None and quotes.spans_match(quote, text, spans)
+    exact = quotes.find("The only sure-fire way", text)
+    assert exact is not None
+    moved = [quotes.Span(start=exact[0].start + 1, end=exact[0].end + 1)]
+    assert not quotes.spans_match("The only sure-fire way", text, moved)
+    beyond = [quotes.Span(start=len(text) - 3, end=len(text) + 20)]
+    assert not quotes.spans_match("stop.\n", text, beyond)
+    assert not quotes.spans_match("  ", text, [quotes.Span(start=9, end=11)])  # white space is no quote
+    assert not quotes.spans_match("a", "a", [quotes.Span(start=0, end=1), quotes.Span(start=0, end=1)])
