@@ -81,7 +81,7 @@ def batch(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def write_or_print(text: str, output: Path | None) -> None:
+def write_or_print(text: str | bytes, output: Path | None) -> None:
     if output is None or str(output) == "-":
         click.echo(text, nl=False)
     else:
@@ -163,9 +163,9 @@ def export(kb_dir: Path, fmt: str, output: Path | None) -> None:
             click.echo(f"wrote {path}", err=True)
         return
     render = {
-        "json": exports.to_json,
+        "json": exports.to_json_bytes,
         "graphml": exports.to_graphml,
-        "claimreview": exports.to_claimreview_json,
+        "claimreview": exports.to_claimreview_bytes,
     }
     write_or_print(render[fmt](kb, weights), output)
 
@@ -506,7 +506,7 @@ def report_command(kb_dir: Path, fmt: str, output: Path | None) -> None:
         raise UsageError(f"-o {output}: is a folder; give a file name")
     kb = load_valid(kb_dir)
     # rendered in full before anything is written, so a failure leaves an existing FILE as it was
-    write_or_print(report.render(kb, compute(kb), fmt), output)
+    write_or_print(report.render_bytes(kb, compute(kb), fmt), output)
 
 
 @cli.command("contradictions")
@@ -525,7 +525,7 @@ def contradictions_command(kb_dir: Path, source_id: str | None, as_json: bool) -
     import shutil
 
     from kb import contradictions
-    from kb.export import pretty_json
+    from kb.export import pretty_json_bytes
     from kb.weigh import compute
 
     kb = load_valid(kb_dir)
@@ -538,7 +538,7 @@ def contradictions_command(kb_dir: Path, source_id: str | None, as_json: bool) -
         found = [c for c in found if source_id in c.sources]
     if as_json:
         data = {"source": source_id, **contradictions.to_dict(kb, found, matrix, weights.disputes)}
-        click.echo(pretty_json(data))
+        click.echo(pretty_json_bytes(data), nl=False)
         return
     width = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 100
     text = contradictions.render_text(kb, found, matrix, weights, width=width, source=source_id)

@@ -37,7 +37,7 @@ from kb.contradictions import (
     strongest_sides,
 )
 from kb.disputes import Dispute, dispute_to_dict
-from kb.export import pretty_json
+from kb.export import pretty_json, pretty_json_bytes
 from kb.model import KnowledgeBase
 from kb.weigh import Weights, _r, shown, strength_words
 
@@ -654,3 +654,10 @@ def render(
     if fmt not in renderers:
         raise ValueError(f"unknown report format {fmt!r}; use one of: {', '.join(FORMATS)}")
     return renderers[fmt]()
+
+
+def render_bytes(kb: KnowledgeBase, weights: Weights, fmt: str = "md") -> bytes:
+    """:func:`render` as UTF-8 bytes; JSON is written straight to bytes (no copy of it as text)."""
+    if fmt == "json":
+        return pretty_json_bytes(to_dict(kb, weights, build(kb, weights)))
+    return render(kb, weights, fmt).encode("utf-8")

@@ -57,3 +57,12 @@ def test_pretty_json_matches_the_standard_library_on_awkward_values() -> None:
 def test_pretty_json_falls_back_on_values_orjson_refuses() -> None:
     value = {"huge": 2**70}
     assert pretty_json(value) == json.dumps(value, ensure_ascii=False, indent=2)
+
+
+def test_the_bytes_kb_export_writes_are_the_json_text() -> None:
+    from kb.export import to_claimreview_bytes, to_claimreview_json, to_json_bytes
+
+    kb = load_valid(FIXTURES / "valid")
+    weights = compute(kb)
+    assert to_json_bytes(kb, weights) == to_json(kb, weights).encode("utf-8")
+    assert to_claimreview_bytes(kb, weights) == to_claimreview_json(kb, weights).encode("utf-8")

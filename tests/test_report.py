@@ -337,3 +337,10 @@ def test_html_tables_escape_every_cell() -> None:
     page = report._html_table(table)
     assert "<th>a&lt;b</th>" in page and "<td>x &amp; y</td>" in page and "<td>&lt;script&gt;</td>" in page
     assert "<script>" not in page and page.count("<tr>") == 2
+
+
+@pytest.mark.parametrize("fmt", report.FORMATS)
+def test_render_bytes_is_the_rendered_text(fmt: str) -> None:
+    kb = load_valid(FIXTURES / "valid")
+    weights = compute(kb)
+    assert report.render_bytes(kb, weights, fmt) == report.render(kb, weights, fmt).encode("utf-8")
