@@ -658,17 +658,20 @@ def summarise_topics(
     by_topic: dict[str, list[str]] = defaultdict(list)
     for cid, claim in kb.claims.items():
         by_topic[claim.topic].append(cid)
+    # each dispute listed under every topic it has a position in, in the order of ``disputes``
+    by_dispute_topic: dict[str, list] = defaultdict(list)
+    rank: dict[int, tuple[int, int, str]] = {}
+    for d in disputes:
+        rank[id(d)] = (-len(d.sources), -len(d.positions), d.id)
+        for topic in dict.fromkeys(kb.claims[c].topic for c in d.claims):
+            by_dispute_topic[topic].append(d)
     out = {}
     for topic in sorted(by_topic):
         ids = sorted(by_topic[topic], key=lambda c: (-round(claims[c].strength, 9), c))
         counts = {label: sum(1 for c in ids if claims[c].consensus == label) for label in CONSENSUS_LABELS}
         sources = sorted({ev.source for c in ids for ev in kb.claims[c].evidence})
-        members = set(ids)
         # the disputes most sources take part in lead: they are the topic's main questions
-        touching = sorted(
-            (d for d in disputes if members & set(d.claims)),
-            key=lambda d: (-len(d.sources), -len(d.positions), d.id),
-        )
+        touching = sorted(by_dispute_topic.get(topic, ()), key=lambda d: rank[id(d)])
         verdict = topic_verdict(kb, [claims[c] for c in ids], counts, touching)
         out[topic] = TopicSummary(
             topic, tuple(ids), counts, tuple(sources), verdict, tuple(d.id for d in touching)
