@@ -15,6 +15,17 @@ with its ``setup.sh``), is timed in the same run on maps of the same sizes, and 
 targets of the performance issue are printed with "met" or "not met": the machine is
 shared, so only ratios within one run compare.
 
+For each site size it also times, besides the cold build and the build after one change: kb's
+search box in headless Chromium on the built site (the size of the index the browser downloads,
+the median time of a search over QUERIES; ``--no-browser`` skips it), and, for sizes up to 2,000
+(``--serve-sizes``), ``kb serve`` running while a claim file is edited: the time until the served
+page shows the edit. Sizes can be run in separate invocations (``--out`` one JSON file each) and
+merged into the README's tables: ``--markdown a.json b.json``.
+
+    .venv/bin/python scripts/bench.py --sizes 1000 2000 10000 --site-sizes 1000 2000 10000 --out a.json
+    .venv/bin/python scripts/bench.py --sizes 100000 --no-site --no-argdown --out b.json
+    .venv/bin/python scripts/bench.py --markdown a.json b.json
+
 ``--library`` adds the earlier in-process figures (load + validate against parsing the
 YAML alone, weights, search latency), each size in its own process.
 """
