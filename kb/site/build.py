@@ -443,6 +443,22 @@ def load_mkdocs_config(config: Path, kb: KnowledgeBase, docs: Path, site: Path):
     return loaded
 
 
+def _release_plugin():
+    """Frees each page's Markdown and HTML once its file is written: MkDocs keeps every page's
+    until the end of the build (its last step, the anchor check, needs only the anchors), which at
+    10,000 claims is most of a build's memory."""
+    from mkdocs.plugins import BasePlugin, event_priority
+
+    class Release(BasePlugin):
+        @event_priority(-100)  # after every other plugin has seen the page
+        def on_post_page(self, output: str, page: Any, **_: Any) -> str:
+            page.markdown = None
+            page.content = None
+            return output
+
+    return Release()
+
+
 def _progress_plugin(advance):
     from mkdocs.plugins import BasePlugin
 
@@ -468,10 +484,7 @@ def render_workers(mkdocs_config, changed_pages: int) -> int:
     changed and only kb's own plugins take part (kb.site.rendercache), else one."""
     if changed_pages < PARALLEL_MIN_PAGES or not hasattr(os, "fork"):
         return 1
-    if any(
-        name not in ("kb-progress", rendercache.PLUGIN_NAME, "kb-site-fixes")
-        for name in mkdocs_config.plugins
-    ):
+    if any(name not in rendercache.KB_PLUGINS for name in mkdocs_config.plugins):
         return 1
     return max(
         1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
@@ -500,6 +513,7 @@ def fill_cache_in_parallel(mkdocs_config, cache: Path, workers: int) -> int:
                 plugin = rendercache.make_plugin(cache / "html", share=(number, workers))
                 mkdocs_config.plugins[rendercache.PLUGIN_NAME] = plugin
                 mkdocs_config.plugins["kb-site-fixes"] = _site_fixes_plugin(mkdocs_config.site_name)
+                mkdocs_config.plugins["kb-release"] = _release_plugin()
                 mkdocs_config.plugins.on_startup(command="build", dirty=False)
                 build(mkdocs_config)
                 (scratch / f"{number}.rendered").write_text(str(plugin.rendered))
@@ -535,6 +549,7 @@ def render(
         if cache is not None:
             mkdocs_config.plugins[rendercache.PLUGIN_NAME] = rendercache.make_plugin(cache / "html")
         mkdocs_config.plugins["kb-site-fixes"] = _site_fixes_plugin(mkdocs_config.site_name)
+        mkdocs_config.plugins["kb-release"] = _release_plugin()
         mkdocs_config.plugins.on_startup(command="build", dirty=False)
         try:
             build(mkdocs_config)

@@ -39,6 +39,8 @@ from kb import __version__
 from kb.cache import read_sealed, seal
 
 PLUGIN_NAME = "kb-render-cache"
+# kb's own plugins (kb.site.build): none of them reads a rendered page, so the cache stays on
+KB_PLUGINS = (PLUGIN_NAME, "kb-progress", "kb-site-fixes", "kb-release")
 CACHED_TEMPLATE = "kb-render-cache-empty.html"
 FORMAT = 1
 
@@ -170,8 +172,7 @@ def make_plugin(folder: Path, share: tuple[int, int] | None = None) -> Any:
         # --- before the pages ---
 
         def on_config(self, config: Any) -> Any:
-            ours = (PLUGIN_NAME, "kb-progress", "kb-site-fixes")
-            others = [name for name in config.plugins if name not in ours]
+            others = [name for name in config.plugins if name not in KB_PLUGINS]
             self.enabled = not others
             return config
 
@@ -217,6 +218,9 @@ def make_plugin(folder: Path, share: tuple[int, int] | None = None) -> Any:
                     return ""  # another build of the share renders it
             entry = self._read(key)
             if entry is not None:
+                # MkDocs reads every page before it writes any: keep what it learns now, and read
+                # the HTML again when the page is written, rather than every page's HTML at once
+                entry["html"] = None
                 self.hits[uri] = entry
                 return ""  # nothing to convert
             self.capture = _Capture()
@@ -262,10 +266,15 @@ def make_plugin(folder: Path, share: tuple[int, int] | None = None) -> Any:
             if not self.enabled:
                 return output
             uri = page.file.src_uri
-            entry = self.hits.get(uri)
+            entry = self.hits.pop(uri, None)
             if entry is not None:
+                stored = self._read(self.keys[uri])
+                if stored is None:  # removed or spoiled since the page was read: a build must not guess
+                    from mkdocs.exceptions import PluginError
+
+                    raise PluginError(f"the render cache of {uri} changed during the build; build again")
                 self.reused += 1
-                return entry["html"]
+                return stored["html"]
             fresh = self.fresh.pop(uri, None)
             if fresh is not None:
                 self.rendered += 1
