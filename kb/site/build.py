@@ -618,6 +618,10 @@ def _build(
             written, removed = sync_docs(docs, files, handwritten)
             seconds_generating = time.perf_counter() - generating
             present = set(files) | set(handwritten)
+            generated = len(files)
+            # the pages are on disk now: their text need not stay in memory while MkDocs renders
+            # them (the rendering processes are forked from this one, each with a copy)
+            del files
             mkdocs_config.nav = prune_nav(mkdocs_config.nav, present)
             page_count = sum(1 for name in present if name.endswith(".md"))
             with _environment("SOURCE_DATE_EPOCH", source_date_epoch(root, config)):
@@ -638,7 +642,7 @@ def _build(
     return BuildResult(
         out=shown,
         pages=page_count,
-        generated=len(files),
+        generated=generated,
         warnings=warnings,
         seconds_generating=seconds_generating,
         seconds_total=time.perf_counter() - started,
