@@ -190,10 +190,6 @@ def _joined(ids: tuple[str, ...]) -> str:
     return ", ".join(ids)
 
 
-def _disagreement_on(c: Contradiction) -> str:
-    return f"opposed on {c.claim_a}" if c.kind == OPPOSED else f"{c.claim_a} contradicts {c.claim_b}"
-
-
 def _says(side: Side, name_claim: bool) -> str:
     speaker = f", {side.speaker}" if side.speaker else ""
     details = f"{side.kind}{speaker}, weight {number(side.weight)}"

@@ -34,7 +34,7 @@ from kb import contradictions as disagreement
 from kb import disputes as dispute_views
 from kb import schema as schemas
 from kb.contradictions import OPPOSED, AgreementMatrix, Contradiction, Side
-from kb.disputes import CLEAR_MARGIN, TIE_MARGIN, Dispute, Position
+from kb.disputes import CLEAR_MARGIN, TIE_MARGIN, Dispute
 from kb.export import to_json
 from kb.graph import build_graph
 from kb.model import Claim, KnowledgeBase, Source
@@ -430,10 +430,6 @@ def _source_link(data: SiteData, here: str, source_id: str) -> str:
     return f"[{md(data.kb.sources[source_id].title)}]({link(here, source_page(source_id))})"
 
 
-def _strength_cell(w: ClaimWeight) -> str:
-    return f"{_num(w.strength)} {badge(w.consensus)}"
-
-
 def _strength_html(w: ClaimWeight) -> str:
     return f"{_num(w.strength)} {badge(w.consensus, True)}"
 
@@ -493,11 +489,6 @@ def _backers_html(data: SiteData, here: str, sources: Iterable[str], voices: Ite
     named = [_source_a(data, here, s) for s in sources]
     named += [attr(v.describe(data.kb.sources[v.source].title)) for v in voices]
     return ", ".join(named) or "\u2014"
-
-
-def _position_link(data: SiteData, here: str, p: Position) -> str:
-    claim = _claim_link(data, here, p.claim)
-    return {"yes": f"Yes: {claim}", "no": f"No: {claim}"}.get(p.answer or "", claim)
 
 
 def dispute_link(data: SiteData, here: str, d: Dispute) -> str:
@@ -590,11 +581,19 @@ def disputes_for_home(data: SiteData, limit: int = TOP_DISPUTES) -> list[Dispute
     return ranked[:limit]
 
 
-def _side_label(data: SiteData, here: str, c: Contradiction, which: str) -> str:
+def _side_label(
+    data: SiteData,
+    here: str,
+    c: Contradiction,
+    which: str,
+    claim_link: Callable[[SiteData, str, str], str] = _claim_link,
+) -> str:
+    """Side ``which`` ("a" or "b") of a clash: its claim's link (``claim_link``: Markdown, or
+    ``_claim_a`` for raw HTML), after Yes or No when the two sides are one claim's answers."""
     claim = c.claim_a if which == "a" else c.claim_b
     if c.kind == OPPOSED:
-        return f"{'Yes' if which == 'a' else 'No'}: {_claim_link(data, here, claim)}"
-    return _claim_link(data, here, claim)
+        return f"{'Yes' if which == 'a' else 'No'}: {claim_link(data, here, claim)}"
+    return claim_link(data, here, claim)
 
 
 def better_supported_line(data: SiteData, here: str, c: Contradiction) -> str:
@@ -1220,13 +1219,6 @@ def _voice_said(data: SiteData, here: str, claim_id: str, stance: str, voice: Vo
     return f"{who}: {', '.join(quotes)}" if quotes else who
 
 
-def _side_a(data: SiteData, here: str, c: Contradiction, which: str) -> str:
-    claim = c.claim_a if which == "a" else c.claim_b
-    if c.kind == OPPOSED:
-        return f"{'Yes' if which == 'a' else 'No'}: {_claim_a(data, here, claim)}"
-    return _claim_a(data, here, claim)
-
-
 def _versus_table(data: SiteData, here: str, c: Contradiction) -> str:
     """The two sides of a clash side by side, a raw HTML table."""
     stances = ("supports", "opposes") if c.kind == OPPOSED else ("supports", "supports")
@@ -1236,7 +1228,9 @@ def _versus_table(data: SiteData, here: str, c: Contradiction) -> str:
         shown_badge = badge(weights[claim_id].consensus, True)
         return f"<strong>{_num(value)}</strong> {strength_words(value)} {shown_badge}"
 
-    rows = [("position", _side_a(data, here, c, "a"), _side_a(data, here, c, "b"))]
+    rows = [
+        ("position", _side_label(data, here, c, "a", _claim_a), _side_label(data, here, c, "b", _claim_a))
+    ]
     rows.append(("strength", strength(c.strength_a, c.claim_a), strength(c.strength_b, c.claim_b)))
     rows.append(
         (
