@@ -4,6 +4,7 @@
     .venv/bin/python scripts/bench.py                                  # 1,000, 2,000 and 10,000 claims
     .venv/bin/python scripts/bench.py --sizes 1000 2000 10000 100000 --site-sizes 1000 2000 10000
     .venv/bin/python scripts/bench.py --sizes 1000 --no-site --repeat 3
+    .venv/bin/python scripts/bench.py --repeat 3 --site-repeat 1         # medians of 3, one run of each build
     .venv/bin/python scripts/bench.py --library                        # also the in-process figures
 
 The bases are dense-disagreement bases (scripts/synth_kb.py --dense: each claim quotes
@@ -457,14 +458,16 @@ def measure_browser_search(site: Path) -> dict:
     return figures
 
 
-def measure_argdown(folder: Path, claims: int, exports: list[str], repeat: int) -> dict:
+def measure_argdown(folder: Path, claims: int, exports: list[str], repeat: int, html_repeat: int) -> dict:
+    """Argdown's exports of a map of ``claims`` statements: json ``repeat`` times, html (the peer of
+    ``kb build``) ``html_repeat`` times; the median of each."""
     runner = Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "argdown" / "run.sh"
     if not runner.is_file():
         runner = REPO.parent / "shared" / "bench" / "argdown" / "run.sh"
     figures = {}
     for export in exports:
         runs = []
-        for _ in range(repeat):
+        for _ in range(html_repeat if export == "html" else repeat):
             done = subprocess.run(
                 ["bash", str(runner), str(folder), str(claims), export],
                 capture_output=True,
@@ -714,6 +717,12 @@ def main() -> None:
     parser.add_argument("--no-site", action="store_true", help="skip kb build")
     parser.add_argument("--repeat", type=int, default=1, help="runs per figure; the median is kept")
     parser.add_argument(
+        "--site-repeat",
+        type=int,
+        help="runs per site figure (kb build, kb serve, Argdown html), if fewer than --repeat: a 10,000-claim"
+        " build takes minutes (default: --repeat)",
+    )
+    parser.add_argument(
         "--identity",
         action="store_true",
         help="also build cold after the change and compare the bytes with the rebuild",
@@ -769,6 +778,7 @@ def main() -> None:
         if args.no_site
         else (args.site_sizes if args.site_sizes is not None else [s for s in args.sizes if s <= 10000])
     )
+    site_repeat = args.site_repeat if args.site_repeat is not None else args.repeat
     serve_sizes = args.serve_sizes if args.serve_sizes is not None else [s for s in site_sizes if s <= 2000]
     argdown = None if args.no_argdown else args.argdown
     argdown_sizes = (
@@ -787,12 +797,12 @@ def main() -> None:
             if size in args.sizes:
                 figures.update(measure_commands(root, out, args.repeat))
             if size in site_sizes:
-                figures.update(measure_build(root, out, args.repeat, args.identity, not args.no_browser))
+                figures.update(measure_build(root, out, site_repeat, args.identity, not args.no_browser))
             if size in serve_sizes:
-                figures.update(measure_serve(root, args.repeat))
+                figures.update(measure_serve(root, site_repeat))
             if argdown is not None and size in argdown_sizes:
                 exports = ["json"] + (["html"] if size in site_sizes else [])
-                figures.update(measure_argdown(argdown, size, exports, args.repeat))
+                figures.update(measure_argdown(argdown, size, exports, args.repeat, site_repeat))
             results[size] = figures
             shutil.rmtree(out, ignore_errors=True)
             if args.library and size <= 10000:
@@ -802,7 +812,9 @@ def main() -> None:
             if args.workdir is None:
                 shutil.rmtree(root, ignore_errors=True)
     print(
-        f"dense-disagreement bases; median of {args.repeat} run(s) per figure; Argdown: "
+        f"dense-disagreement bases; median of {args.repeat} run(s) per figure"
+        + (f" ({site_repeat} for the site and Argdown html)" if site_repeat != args.repeat else "")
+        + "; Argdown: "
         f"{'measured in this run' if argdown else 'not measured'}"
     )
     print_figures(results)
@@ -818,6 +830,7 @@ def main() -> None:
     payload = {
         "machine": machine,
         "repeat": args.repeat,
+        "site_repeat": site_repeat,
         "results": {str(k): v for k, v in results.items()},
         "library": library,
         "verdicts": [list(v) for v in verdicts(results)],
