@@ -20,7 +20,7 @@ def shipped() -> tuple[list[list[str]], dict[str, Any]]:
     kb = load_valid(REPO)
     weights = compute(kb)
     handwritten = build.handwritten_pages(REPO / "site" / "mkdocs.yml")
-    files = pages.generate(pages.site_data(kb, weights, handwritten=handwritten))
+    files = pages.generate_all(pages.site_data(kb, weights, handwritten=handwritten))
     texts = {name: build.read_page(path).decode() for name, path in handwritten.items()}
     entries = searchpages.page_entries(kb, weights, files, texts, False)
     return entries, search.site_index(kb, weights, lambda c: f"claims/{c}.html", entries)

@@ -84,7 +84,7 @@ def test_site_engine_ranks_exactly_like_the_reference(root, tmp_path) -> None:
     weights = compute(kb)
     config = root / "site" / "mkdocs.yml"
     handwritten = build.handwritten_pages(config) if config.is_file() else {}
-    files = pages.generate(pages.site_data(kb, weights, handwritten=handwritten))
+    files = pages.generate_all(pages.site_data(kb, weights, handwritten=handwritten))
     texts = {name: build.read_page(path).decode() for name, path in handwritten.items()}
     entries = searchpages.page_entries(kb, weights, files, texts, False)
     data = search.site_index(kb, weights, lambda claim_id: f"claims/{claim_id}.html", entries)

@@ -348,7 +348,7 @@ def test_nothing_is_fetched_from_another_host(site: Path) -> None:
 
 def test_generated_markdown_golden(fixture_kb) -> None:
     data = pages.site_data(fixture_kb, compute(fixture_kb), handwritten={"weighting.md"})
-    files = pages.generate(data)
+    files = pages.generate_all(data)
     check_golden(SITE_GOLDEN / "forum.md", files["sources/forum.md"])
     check_golden(SITE_GOLDEN / "index.md", files["index.md"])
     check_golden(SITE_GOLDEN / "contradictions.md", files["contradictions.md"])

@@ -98,7 +98,7 @@ def test_generated_pages_of_a_dense_base_stay_under_the_limit_and_links_resolve(
     kb = load_valid(base)
     limit = 60_000  # over the heat map's picture, which cannot be cut
     data = pages.site_data(kb, compute(kb), handwritten={"weighting.md"}, page_limit=limit)
-    files = pages.generate(data)
+    files = pages.generate_all(data)
     sizes = {path: len(text.encode()) for path, text in files.items() if path.endswith(".md")}
     assert {"contradictions-2.md", "report-2.md"} <= set(sizes)
     assert max(sizes.values()) <= limit, max(sizes.items(), key=lambda kv: kv[1])

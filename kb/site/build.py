@@ -36,7 +36,7 @@ from kb.errors import KbError, UsageError
 from kb.files import FileProblem, inside, read_bounded, walk
 from kb.load import MAX_TEXT_BYTES
 from kb.model import KnowledgeBase
-from kb.site import pages, rendercache
+from kb.site import pages, rendercache, searchpages
 from kb.site.text import attr
 from kb.weigh import Weights, compute
 
@@ -256,16 +256,43 @@ def remove_in_background(folder: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def sync_docs(
-    folder: Path, files: dict[str, str], handwritten: dict[str, Path]
-) -> tuple[list[str], list[str]]:
-    """Make the docs folder hold exactly the generated and hand-written pages, writing only what changed."""
-    from kb.site.serve import sync_folder
+class DocsFolder:
+    """The docs folder MkDocs renders, brought to hold exactly the files given to it (``put``, once
+    each, as they are made) and the hand-written pages, writing only the files whose bytes differ
+    from what is there: nothing of a file is kept once it is written, but its path. ``finish``
+    writes the hand-written pages, removes what is no longer wanted and says what changed."""
 
-    wanted: dict[str, str | bytes] = {rel: read_page(path) for rel, path in handwritten.items()}
-    wanted.update(files)
-    folder.mkdir(parents=True, exist_ok=True)
-    return sync_folder(folder, wanted)
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.names: set[str] = set()
+        self.written: list[str] = []
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def put(self, rel: str, content: str | bytes) -> None:
+        if rel in self.names:
+            raise ValueError(f"{rel}: given twice to the docs folder")
+        self.names.add(rel)
+        target = self.folder / rel
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        if target.is_file() and target.read_bytes() == data:
+            return
+        rendercache.write_unsynced(target, data)
+        self.written.append(rel)
+
+    def finish(self, handwritten: dict[str, Path] | None = None) -> tuple[list[str], list[str]]:
+        """The hand-written pages written too, then every other file removed (and the folders left
+        empty); returns the files written and those removed, each sorted."""
+        for rel, path in sorted((handwritten or {}).items()):
+            self.put(rel, read_page(path))
+        removed = []
+        for path in sorted(self.folder.rglob("*"), reverse=True):
+            rel = path.relative_to(self.folder).as_posix()
+            if path.is_file() and rel not in self.names:
+                path.unlink()
+                removed.append(rel)
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+        return sorted(self.written), removed
 
 
 @contextlib.contextmanager
@@ -288,15 +315,14 @@ def search_files(
     kb: KnowledgeBase,
     weights: Weights,
     directory_urls: bool,
-    files: dict[str, str] | None = None,
+    entries: searchpages.Entries | None = None,
     handwritten: dict[str, Path] | None = None,
 ) -> dict[str, str]:
     """The search box's script and its index (plain data, loaded as a script so it works from disk too):
-    the claims, then the site's other pages (``files``, the generated ones, and ``handwritten``)."""
+    the claims, then the site's other pages (``entries``, those of the generated ones; ``handwritten``)."""
     import json
 
     from kb import search
-    from kb.site import searchpages
 
     def claim_url(claim_id: str) -> str:
         return pages.page_url(pages.claim_page(claim_id), directory_urls)
@@ -306,8 +332,9 @@ def search_files(
         for name, path in (handwritten or {}).items()
         if name.endswith(".md")
     }
-    entries = searchpages.page_entries(kb, weights, files or {}, texts, directory_urls)
-    data = search.site_index(kb, weights, claim_url, entries)
+    if entries is None:
+        entries = searchpages.Entries(kb, directory_urls)
+    data = search.site_index(kb, weights, claim_url, entries.all(weights, texts))
     script = resources.files("kb.site").joinpath("assets/search.js").read_text(encoding="utf-8")
     # ASCII, and no "<": nothing in the data can end a script, even if the file were inlined
     payload = json.dumps(data, ensure_ascii=True, separators=(",", ":")).replace("<", "\\u003c")
@@ -319,19 +346,36 @@ def generated_files(
     weights: Weights,
     handwritten: dict[str, Path],
     directory_urls: bool,
+    sink: pages.Sink,
     progress: progress_bars.Progress = progress_bars.quiet,
-) -> dict[str, str]:
-    """Every file kb writes into the docs folder; a hand-written page may not take a generated name."""
+) -> int:
+    """Every file kb writes into the docs folder, each given to ``sink(path, text)`` as it is made;
+    returns how many. A hand-written page may not take a generated name (a ``UsageError`` naming
+    each, once every page is made)."""
+    entries = searchpages.Entries(kb, directory_urls)
+    clashes: list[str] = []
+    count = 0
+
+    def put(path: str, text: str) -> None:
+        nonlocal count
+        if path in handwritten:
+            clashes.append(path)
+            return
+        entries.add(path, text)
+        sink(path, text)
+        count += 1
+
     with progress("generating pages", pages.generated_steps(kb)) as advance:
         data = pages.site_data(kb, weights, handwritten=handwritten, directory_urls=directory_urls)
-        files = pages.generate(data, advance)
-    files[STYLESHEET] = stylesheet()
-    files.update(search_files(kb, weights, directory_urls, files, handwritten))
-    clashes = sorted(set(files) & set(handwritten))
+        pages.generate(data, put, advance)
+        del data  # the model of the pages is not needed for the search index
+    put(STYLESHEET, stylesheet())
+    for path, text in search_files(kb, weights, directory_urls, entries, handwritten).items():
+        put(path, text)
     if clashes:
-        names = ", ".join(f"{SITE_FOLDER}/{HANDWRITTEN}/{c}" for c in clashes)
+        names = ", ".join(f"{SITE_FOLDER}/{HANDWRITTEN}/{c}" for c in sorted(clashes))
         raise UsageError(f"{names}: kb generates a page with this name; rename the hand-written file")
-    return files
+    return count
 
 
 def prune_nav(nav: Any, present: set[str]) -> Any:
@@ -614,14 +658,14 @@ def _build(
             mkdocs_config = load_mkdocs_config(config, kb, docs, built)
             generating = time.perf_counter()
             directory_urls = bool(mkdocs_config.use_directory_urls)
-            files = generated_files(kb, weights, handwritten, directory_urls, progress)
-            written, removed = sync_docs(docs, files, handwritten)
+            # each generated file is written as it is made: no page's text stays in memory, neither
+            # while the others are made nor while MkDocs renders them (the rendering processes are
+            # forked from this one, each with a copy of what it holds)
+            docs_folder = DocsFolder(docs)
+            generated = generated_files(kb, weights, handwritten, directory_urls, docs_folder.put, progress)
+            written, removed = docs_folder.finish(handwritten)
             seconds_generating = time.perf_counter() - generating
-            present = set(files) | set(handwritten)
-            generated = len(files)
-            # the pages are on disk now: their text need not stay in memory while MkDocs renders
-            # them (the rendering processes are forked from this one, each with a copy)
-            del files
+            present = docs_folder.names
             mkdocs_config.nav = prune_nav(mkdocs_config.nav, present)
             page_count = sum(1 for name in present if name.endswith(".md"))
             with _environment("SOURCE_DATE_EPOCH", source_date_epoch(root, config)):

@@ -1,4 +1,4 @@
-"""The site's generated pages: pure functions from a weighed knowledge base to ``{path: text}``.
+"""The site's generated pages: pure functions from a weighed knowledge base to ``path, text`` pairs.
 
 Paths are relative to the docs folder. Pages are plain Markdown (with a little inline
 HTML for badges, highlights and anchors) and pictures are SVG, so any generator that
@@ -373,16 +373,21 @@ def site_data(
     )
 
 
-def generate(data: SiteData, advance: Callable[[int], None] = lambda _: None) -> dict[str, str]:
-    """Every generated file of the docs folder, by path; ``advance(1)`` after each claim, source, topic."""
+# Where ``generate`` gives each generated file: ``sink(path, text)``, called once per path.
+Sink = Callable[[str, str], None]
+
+
+def generate(data: SiteData, sink: Sink, advance: Callable[[int], None] = lambda _: None) -> None:
+    """Every generated file of the docs folder, each given to ``sink(path, text)`` as soon as it is made
+    (nothing here keeps a page once it is given); ``advance(1)`` after each claim, source, topic."""
     kb = data.kb
-    files: dict[str, str] = {}
 
     def put(page: str, text: str) -> None:
         """A page, cut into parts if it is over the limit; where its anchors went is kept for the links."""
         split = paging.split(page, text, data.page_limit)
-        files.update(split.parts)
         data.moved.update(((page, anchor), part) for anchor, part in split.anchors.items())
+        for part, part_text in split.parts.items():
+            sink(part, part_text)
 
     # The Disagreements page first: every other page links into it, wherever its anchors are. Source pages
     # before claim pages, which link to their quotes.
@@ -398,19 +403,26 @@ def generate(data: SiteData, advance: Callable[[int], None] = lambda _: None) ->
     put(REPORT, report_page(data))
     for claim in kb.claims.values():
         put(claim_page(claim.id), claim_markdown(data, claim))
-        files[graph_picture(claim.id)] = svg.neighbourhood_svg(kb, data.weights, data.graph, claim.id)
+        sink(graph_picture(claim.id), svg.neighbourhood_svg(kb, data.weights, data.graph, claim.id))
         advance(1)
     for topic in kb.topics():
         put(topic_page(topic), topic_markdown(data, topic))
         advance(1)
-    files[HEATMAP] = data.heatmap[0]
-    files["data/kb.json"] = to_json(kb, data.weights)
-    files["data/contradictions.json"] = (
+    sink(HEATMAP, data.heatmap[0])
+    sink("data/kb.json", to_json(kb, data.weights))
+    sink(
+        "data/contradictions.json",
         json.dumps(disagreement.to_dict(kb, data.contradictions, data.matrix), ensure_ascii=False, indent=2)
-        + "\n"
+        + "\n",
     )
     for name, text in schemas.schemas().items():
-        files[f"schema/{name}"] = text
+        sink(f"schema/{name}", text)
+
+
+def generate_all(data: SiteData) -> dict[str, str]:
+    """Every generated file by path, held in memory (``generate`` into a dict): for small bases and tests."""
+    files: dict[str, str] = {}
+    generate(data, files.__setitem__)
     return files
 
 

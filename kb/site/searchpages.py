@@ -123,6 +123,64 @@ def title_and_summary(markdown: str, fallback: str) -> tuple[str, str]:
     return shorten(title, MAX_TITLE), shorten(summary, MAX_SUMMARY)
 
 
+class Entries:
+    """The search entries of a site's pages, the generated ones taken as each is made (``add``), so that
+    no page's text has to be kept for the index: the site's other pages first (generated ones in the
+    order kb makes them, then hand-written ones by name), then topics and sources (made from the
+    knowledge base, as claims are)."""
+
+    def __init__(self, kb: KnowledgeBase, directory_urls: bool) -> None:
+        self.kb = kb
+        self.directory_urls = directory_urls
+        self.topics = {pages.topic_page(t): t for t in kb.topics()}
+        self.sources = {pages.source_page(s): s for s in kb.sources}
+        self.claims = {pages.claim_page(c) for c in kb.claims}
+        self.generated: list[list[str]] = []
+
+    def _entry(self, name: str, text: str) -> list[str] | None:
+        if not name.endswith(".md") or name in self.topics or name in self.sources or name in self.claims:
+            return None
+        fallback = name.rsplit("/", 1)[-1][: -len(".md")].replace("-", " ")
+        title, summary = title_and_summary(text, fallback)
+        return [title, pages.page_url(name, self.directory_urls), summary, "page"]
+
+    def add(self, name: str, text: str) -> None:
+        """A generated file (``name`` relative to the docs folder); only its title and summary are kept."""
+        entry = self._entry(name, text)
+        if entry is not None:
+            self.generated.append(entry)
+
+    def all(self, weights: Weights, handwritten: Mapping[str, str]) -> list[list[str]]:
+        """Every page but the claims' as ``[title, url, summary, kind]``; ``handwritten`` are the
+        hand-written pages' text by path."""
+        out = list(self.generated)
+        for name in sorted(handwritten):
+            text = handwritten[name]
+            if excluded_from_search(text):
+                continue
+            entry = self._entry(name, text)
+            if entry is not None:
+                out.append(entry)
+        counts: dict[str, int] = {}
+        for claim in self.kb.claims.values():
+            counts[claim.topic] = counts.get(claim.topic, 0) + 1
+        questions: dict[str, list[str]] = {}
+        for dispute in weights.disputes:
+            questions.setdefault(dispute.topic, []).append(dispute.question)
+        for name, topic in self.topics.items():
+            said = f"{counts.get(topic, 0)} claims" + (
+                ". Disputes: " + " ".join(questions[topic]) if topic in questions else ""
+            )
+            out.append([shorten(f"Topic: {topic}", MAX_TITLE), pages.page_url(name, self.directory_urls),
+                        shorten(said, MAX_SUMMARY), "topic"])  # fmt: skip
+        for name, source_id in self.sources.items():
+            source = self.kb.sources[source_id]
+            said = source.kind + (f" by {source.author}" if source.author else "")
+            out.append([shorten(source.title, MAX_TITLE), pages.page_url(name, self.directory_urls),
+                        shorten(said, MAX_SUMMARY), "source"])  # fmt: skip
+        return out
+
+
 def page_entries(
     kb: KnowledgeBase,
     weights: Weights,
@@ -130,38 +188,9 @@ def page_entries(
     handwritten: Mapping[str, str],
     directory_urls: bool,
 ) -> list[list[str]]:
-    """Every page but the claims' as ``[title, url, summary, kind]``: the site's other pages first
-    (generated ones in the order kb writes them, then hand-written ones by name), then topics and
-    sources. ``files`` are the generated files by path, ``handwritten`` the hand-written pages' text."""
-    topics = {pages.topic_page(t): t for t in kb.topics()}
-    sources = {pages.source_page(s): s for s in kb.sources}
-    claims = {pages.claim_page(c) for c in kb.claims}
-    out: list[list[str]] = []
-    others = [(name, text, False) for name, text in files.items()]
-    others += [(name, handwritten[name], True) for name in sorted(handwritten)]
-    for name, text, by_hand in others:
-        if not name.endswith(".md") or name in topics or name in sources or name in claims:
-            continue
-        if by_hand and excluded_from_search(text):
-            continue
-        fallback = name.rsplit("/", 1)[-1][: -len(".md")].replace("-", " ")
-        title, summary = title_and_summary(text, fallback)
-        out.append([title, pages.page_url(name, directory_urls), summary, "page"])
-    counts: dict[str, int] = {}
-    for claim in kb.claims.values():
-        counts[claim.topic] = counts.get(claim.topic, 0) + 1
-    questions: dict[str, list[str]] = {}
-    for dispute in weights.disputes:
-        questions.setdefault(dispute.topic, []).append(dispute.question)
-    for name, topic in topics.items():
-        said = f"{counts.get(topic, 0)} claims" + (
-            ". Disputes: " + " ".join(questions[topic]) if topic in questions else ""
-        )
-        out.append([shorten(f"Topic: {topic}", MAX_TITLE), pages.page_url(name, directory_urls),
-                    shorten(said, MAX_SUMMARY), "topic"])  # fmt: skip
-    for name, source_id in sources.items():
-        source = kb.sources[source_id]
-        said = source.kind + (f" by {source.author}" if source.author else "")
-        out.append([shorten(source.title, MAX_TITLE), pages.page_url(name, directory_urls),
-                    shorten(said, MAX_SUMMARY), "source"])  # fmt: skip
-    return out
+    """Every page but the claims' as ``[title, url, summary, kind]`` (``Entries``), from the generated
+    files by path (``files``) and the hand-written pages' text."""
+    entries = Entries(kb, directory_urls)
+    for name, text in files.items():
+        entries.add(name, text)
+    return entries.all(weights, handwritten)

@@ -23,7 +23,6 @@ from kb.errors import KbError, Problem
 from kb.load import load
 from kb.model import KnowledgeBase
 from kb.site import build as site_build
-from kb.site import rendercache
 
 # How often kb looks at the knowledge base's files, and the server at kb's stamp of a change: an
 # edit starts a rebuild within about 0.4 s.
@@ -44,22 +43,10 @@ class Refresh:
 
 def sync_folder(folder: Path, files: dict[str, str | bytes]) -> tuple[list[str], list[str]]:
     """Make ``folder`` hold exactly ``files``, writing only what differs; returns (written, removed)."""
-    written, removed = [], []
+    docs = site_build.DocsFolder(folder)
     for rel, content in sorted(files.items()):
-        target = folder / rel
-        data = content.encode("utf-8") if isinstance(content, str) else content
-        if target.is_file() and target.read_bytes() == data:
-            continue
-        rendercache.write_unsynced(target, data)
-        written.append(rel)
-    for path in sorted(folder.rglob("*"), reverse=True):
-        rel = path.relative_to(folder).as_posix()
-        if path.is_file() and rel not in files:
-            path.unlink()
-            removed.append(rel)
-        elif path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
-    return written, removed
+        docs.put(rel, content)
+    return docs.finish()
 
 
 def rebuild(kb_root: Path, out: Path, *, parallel: bool = True) -> Refresh:
