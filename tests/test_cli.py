@@ -47,3 +47,19 @@ def test_export_writes_file_atomically(runner, tmp_path) -> None:
         "sprinting-builds-legs",
     ]
     assert not [p for p in out.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_console_script_flushes_its_output_before_exiting_at_once(runner) -> None:
+    """After a batch command kb.cli.main ends the process without tearing it down: what it printed,
+    to a pipe, arrives whole, with the exit code the command gave."""
+    import subprocess
+    import sys
+
+    for args, code in (
+        (["export", "--kb", VALID], 0),
+        (["contradictions", "--kb", VALID], 0),
+        (["validate", "--kb", str(FIXTURES / "invalid" / "bad-enum")], 1),
+    ):
+        expected = runner.invoke(cli, args)
+        done = subprocess.run([sys.executable, "-m", "kb", *args], capture_output=True, text=True)
+        assert (done.returncode, done.stdout, done.stderr) == (code, expected.stdout, expected.stderr)

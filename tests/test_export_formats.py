@@ -66,6 +66,107 @@ def test_graphml_loads_in_networkx_with_the_same_graph(runner, base) -> None:
     assert len(weights_on_edges) == sum(len(c.evidence) for c in kb.claims.values())
 
 
+def _graphml_by_networkx(kb, weights) -> str:
+    """What kb.export.to_graphml wrote before it wrote GraphML directly: networkx's writer (lxml)
+    over kb.graph's graph with the export's attributes. The direct writer must give these bytes."""
+    from kb.graph import claim_node, source_node
+    from kb.weigh import _r
+
+    graph = build_graph(kb)
+    for source in kb.sources.values():
+        attrs = graph.nodes[source_node(source.id)]
+        attrs.update(
+            label=source.title,
+            source_kind=source.kind,
+            reliability=float(_r(weights.reliability[source.id].value)),
+        )
+        attrs.update({k: v for k, v in (("author", source.author), ("url", source.url)) if v})
+    for claim in kb.claims.values():
+        w = weights.claims[claim.id]
+        graph.nodes[claim_node(claim.id)].update(
+            label=claim.statement,
+            statement=claim.statement,
+            tags=", ".join(claim.tags),
+            strength=float(_r(w.strength)),
+            base=float(_r(w.base)),
+            consensus=w.consensus,
+        )
+        for index, ew in enumerate(w.evidence):
+            ev = claim.evidence[index]
+            edge = graph.edges[source_node(ev.source), claim_node(claim.id), f"evidence:{index}"]
+            edge.update(weight=float(_r(ew.weight)), quote=ev.quote)
+    buffer = io.BytesIO()
+    nx.write_graphml(graph, buffer, encoding="utf-8", prettyprint=True)
+    return buffer.getvalue().decode("utf-8")
+
+
+def _hostile_base(root: Path) -> Path:
+    """Text that XML must escape, non-ASCII, a quote over two lines, a source quoted twice by one
+    claim, a source without author, relations both ways and a claim without evidence."""
+    (root / "sources").mkdir(parents=True)
+    (root / "claims" / "a & b").mkdir(parents=True)
+    text = (
+        'Tom & Jerry say <b>"run"</b> > walk.\nCaf\u00e9 \u2014 l\u2019\u00e9t\u00e9 \U0001f3c3 runs\nfar.\n'
+    )
+    (root / "sources" / "s-1.txt").write_text(text, encoding="utf-8")
+    (root / "sources" / "s-1.yaml").write_text(
+        'title: \'Tom & Jerry <live> "quoted"\'\nkind: blog\nauthor: "O\'Brien & Co"\n'
+        "url: https://example.org/?a=1&b=<2>\ntext: s-1.txt\n",
+        encoding="utf-8",
+    )
+    (root / "sources" / "s2.txt").write_text("Plain words here.\n", encoding="utf-8")
+    (root / "sources" / "s2.yaml").write_text("title: Plain\nkind: study\ntext: s2.txt\n", encoding="utf-8")
+    (root / "claims" / "a & b" / "c.one.yaml").write_text(
+        "statement: 'Running & walking <differ> \"a lot\"'\ntopic: a & b\ntags: [x<y, \u00e9t\u00e9]\n"
+        "evidence:\n"
+        "  - {source: s-1, stance: supports, kind: study, quote: 'Tom & Jerry say <b>\"run\"</b> > walk.'}\n"
+        "  - {source: s-1, stance: opposes, kind: experience,\n"
+        '     quote: "Caf\u00e9 \u2014 l\u2019\u00e9t\u00e9 \U0001f3c3 runs far.",\n'
+        "     speaker: reader Zo\u00eb}\n"
+        "  - {source: s2, stance: opposes, kind: mechanism, quote: Plain words here.}\n"
+        "contradicts: [c_two]\nsupports: [c3]\n",
+        encoding="utf-8",
+    )
+    (root / "claims" / "c_two.yaml").write_text(
+        "statement: Walking wins.\ntopic: walking\nevidence:\n"
+        "  - {source: s2, stance: supports, kind: study, quote: plain words}\n"
+        "contradicts: [c.one]\nsupports: [c3]\n",
+        encoding="utf-8",
+    )
+    (root / "claims" / "c3.yaml").write_text(
+        "statement: Nothing yet.\ntopic: walking\nevidence: []\nsupports: [c_two]\n", encoding="utf-8"
+    )
+    return root
+
+
+def test_graphml_is_the_bytes_networkx_writes(tmp_path: Path) -> None:
+    from kb.export import to_graphml
+
+    hostile = _hostile_base(tmp_path / "hostile")
+    bases = [VALID, FIXTURES / "contradictions", FIXTURES / "warnings", FIXTURES / "bom-crlf", hostile]
+    for root in bases:
+        kb = load_valid(root)
+        weights = compute(kb)
+        assert to_graphml(kb, weights) == _graphml_by_networkx(kb, weights), root
+    text = to_graphml(load_valid(hostile), compute(load_valid(hostile)))
+    assert 'Tom &amp; Jerry say &lt;b&gt;"run"&lt;/b&gt; &gt; walk.' in text
+    assert "\U0001f3c3" in text
+
+
+def test_graphml_refuses_a_character_xml_cannot_hold(tmp_path: Path, runner) -> None:
+    root = _hostile_base(tmp_path / "kb")
+    claim = root / "claims" / "c3.yaml"
+    claim.write_text(
+        claim.read_text(encoding="utf-8").replace("Nothing yet.", '"Nothing\\uFFFF yet."'), encoding="utf-8"
+    )
+    result = runner.invoke(
+        cli, ["export", "--kb", str(root), "--format", "graphml", "-o", str(tmp_path / "g.xml")]
+    )
+    assert result.exit_code == 1
+    assert "U+FFFF" in result.stderr and "Traceback" not in result.output
+    assert not (tmp_path / "g.xml").exists()
+
+
 def test_graphml_is_deterministic(runner) -> None:
     assert export(runner, "--format", "graphml").stdout == export(runner, "--format", "graphml").stdout
 
