@@ -36,7 +36,7 @@ from kb.errors import KbError, UsageError
 from kb.files import FileProblem, inside, read_bounded, walk
 from kb.load import MAX_TEXT_BYTES
 from kb.model import KnowledgeBase
-from kb.site import pages, rendercache, searchpages
+from kb.site import incremental, pages, rendercache, searchpages
 from kb.site.text import attr
 from kb.weigh import Weights, compute
 
@@ -268,10 +268,14 @@ class DocsFolder:
         self.written: list[str] = []
         folder.mkdir(parents=True, exist_ok=True)
 
-    def put(self, rel: str, content: str | bytes) -> None:
+    def put(self, rel: str, content: str | bytes | None) -> None:
+        """A file of the docs folder; ``None``: the file is there as the last build left it, and stays
+        (kb.site.incremental checked it)."""
         if rel in self.names:
             raise ValueError(f"{rel}: given twice to the docs folder")
         self.names.add(rel)
+        if content is None:
+            return
         target = self.folder / rel
         data = content.encode("utf-8") if isinstance(content, str) else content
         if target.is_file() and target.read_bytes() == data:
@@ -348,15 +352,17 @@ def generated_files(
     directory_urls: bool,
     sink: pages.Sink,
     progress: progress_bars.Progress = progress_bars.quiet,
+    reuse: incremental.Reuse | None = None,
 ) -> int:
     """Every file kb writes into the docs folder, each given to ``sink(path, text)`` as it is made;
     returns how many. A hand-written page may not take a generated name (a ``UsageError`` naming
-    each, once every page is made)."""
+    each, once every page is made). With ``reuse``, a file whose inputs did not change since the last
+    build is given as ``None``: the sink keeps it as it is (kb.site.incremental)."""
     entries = searchpages.Entries(kb, directory_urls)
     clashes: list[str] = []
     count = 0
 
-    def put(path: str, text: str) -> None:
+    def put(path: str, text: str | None) -> None:
         nonlocal count
         if path in handwritten:
             clashes.append(path)
@@ -367,7 +373,7 @@ def generated_files(
 
     with progress("generating pages", pages.generated_steps(kb)) as advance:
         data = pages.site_data(kb, weights, handwritten=handwritten, directory_urls=directory_urls)
-        pages.generate(data, put, advance)
+        pages.generate(data, put, advance, reuse)
         del data  # the model of the pages is not needed for the search index
     put(STYLESHEET, stylesheet())
     for path, text in search_files(kb, weights, directory_urls, entries, handwritten).items():
@@ -662,8 +668,13 @@ def _build(
             # while the others are made nor while MkDocs renders them (the rendering processes are
             # forked from this one, each with a copy of what it holds)
             docs_folder = DocsFolder(docs)
-            generated = generated_files(kb, weights, handwritten, directory_urls, docs_folder.put, progress)
+            # the pages the last build made from the same inputs are kept (kb.site.incremental)
+            reuse = incremental.Reuse.open(cache)
+            generated = generated_files(
+                kb, weights, handwritten, directory_urls, docs_folder.put, progress, reuse
+            )
             written, removed = docs_folder.finish(handwritten)
+            reuse.save(cache)
             seconds_generating = time.perf_counter() - generating
             present = docs_folder.names
             mkdocs_config.nav = prune_nav(mkdocs_config.nav, present)

@@ -38,7 +38,7 @@ from kb.disputes import CLEAR_MARGIN, TIE_MARGIN, Dispute
 from kb.export import to_json
 from kb.graph import build_graph
 from kb.model import Claim, KnowledgeBase, Source
-from kb.site import paging, svg
+from kb.site import incremental, paging, svg
 from kb.site.text import attr, front_matter_title, md, md_keep_spaces, safe_id, safe_url, slug
 from kb.weigh import ClaimWeight, Voice, Weights, shown, strength_words
 
@@ -373,27 +373,72 @@ def site_data(
     )
 
 
-# Where ``generate`` gives each generated file: ``sink(path, text)``, called once per path.
-Sink = Callable[[str, str], None]
+# Where ``generate`` gives each generated file: ``sink(path, text)``, called once per path. A text of
+# ``None`` says the file is kept as the last build left it (kb.site.incremental).
+Sink = Callable[[str, "str | None"], None]
 
 
-def generate(data: SiteData, sink: Sink, advance: Callable[[int], None] = lambda _: None) -> None:
+def generate(
+    data: SiteData,
+    sink: Sink,
+    advance: Callable[[int], None] = lambda _: None,
+    reuse: incremental.Reuse | None = None,
+) -> None:
     """Every generated file of the docs folder, each given to ``sink(path, text)`` as soon as it is made
-    (nothing here keeps a page once it is given); ``advance(1)`` after each claim, source, topic."""
-    kb = data.kb
+    (nothing here keeps a page once it is given); ``advance(1)`` after each claim, source, topic.
 
-    def put(page: str, text: str) -> None:
+    With ``reuse`` (kb.site.incremental), a page of a claim, source or topic, or a claim's picture, whose
+    inputs are those of the last build is not generated again: its text is ``None`` (the file is left as
+    it is in the docs folder), but for a page's later parts, whose text is read back (the search index
+    lists them as pages).
+    """
+    kb = data.kb
+    fp = incremental.Fingerprints(data) if reuse is not None else None
+
+    def put(page: str, text: str) -> paging.Split:
         """A page, cut into parts if it is over the limit; where its anchors went is kept for the links."""
         split = paging.split(page, text, data.page_limit)
         data.moved.update(((page, anchor), part) for anchor, part in split.anchors.items())
         for part, part_text in split.parts.items():
             sink(part, part_text)
+        return split
+
+    def put_keyed(page: str, key: Callable[[], str], make: Callable[[], str]) -> None:
+        """A page made by ``make`` unless ``reuse`` has it under the key ``key()`` makes."""
+        if reuse is None:
+            put(page, make())
+            return
+        found = key()
+        kept = reuse.keep(page, found)
+        if kept is None:
+            split = put(page, make())
+            reuse.record(page, found, list(split.parts), split.anchors)
+            return
+        data.moved.update(((page, anchor), part) for anchor, part in kept.anchors.items())
+        for number, name in enumerate(kept.files):
+            sink(name, None if number == 0 else reuse.read(name))
+
+    def picture(claim_id: str) -> None:
+        name = graph_picture(claim_id)
+        if reuse is None or fp is None:
+            sink(name, svg.neighbourhood_svg(kb, data.weights, data.graph, claim_id))
+            return
+        found = incremental.picture_key(fp, claim_id)
+        if reuse.keep(name, found) is not None:
+            sink(name, None)
+            return
+        sink(name, svg.neighbourhood_svg(kb, data.weights, data.graph, claim_id))
+        reuse.record(name, found, [name], {})
 
     # The Disagreements page first: every other page links into it, wherever its anchors are. Source pages
     # before claim pages, which link to their quotes.
     put(CONTRADICTIONS, contradictions_page(data))
     for source in kb.sources.values():
-        put(source_page(source.id), source_markdown(data, source))
+        put_keyed(
+            source_page(source.id),
+            lambda source=source: incremental.source_page_key(fp, source),  # type: ignore[arg-type]
+            lambda source=source: source_markdown(data, source),
+        )
         advance(1)
     put(HOME, home_page(data))
     put(CLAIMS, claims_index(data))
@@ -402,11 +447,19 @@ def generate(data: SiteData, sink: Sink, advance: Callable[[int], None] = lambda
     put(AGREEMENT, agreement_page(data))
     put(REPORT, report_page(data))
     for claim in kb.claims.values():
-        put(claim_page(claim.id), claim_markdown(data, claim))
-        sink(graph_picture(claim.id), svg.neighbourhood_svg(kb, data.weights, data.graph, claim.id))
+        put_keyed(
+            claim_page(claim.id),
+            lambda claim=claim: incremental.claim_page_key(fp, claim),  # type: ignore[arg-type]
+            lambda claim=claim: claim_markdown(data, claim),
+        )
+        picture(claim.id)
         advance(1)
     for topic in kb.topics():
-        put(topic_page(topic), topic_markdown(data, topic))
+        put_keyed(
+            topic_page(topic),
+            lambda topic=topic: incremental.topic_page_key(fp, topic),  # type: ignore[arg-type]
+            lambda topic=topic: topic_markdown(data, topic),
+        )
         advance(1)
     sink(HEATMAP, data.heatmap[0])
     sink("data/kb.json", to_json(kb, data.weights))
@@ -422,7 +475,7 @@ def generate(data: SiteData, sink: Sink, advance: Callable[[int], None] = lambda
 def generate_all(data: SiteData) -> dict[str, str]:
     """Every generated file by path, held in memory (``generate`` into a dict): for small bases and tests."""
     files: dict[str, str] = {}
-    generate(data, files.__setitem__)
+    generate(data, files.__setitem__)  # type: ignore[arg-type]  (without reuse no text is None)
     return files
 
 

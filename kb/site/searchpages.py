@@ -144,8 +144,15 @@ class Entries:
         title, summary = title_and_summary(text, fallback)
         return [title, pages.page_url(name, self.directory_urls), summary, "page"]
 
-    def add(self, name: str, text: str) -> None:
-        """A generated file (``name`` relative to the docs folder); only its title and summary are kept."""
+    def add(self, name: str, text: str | None) -> None:
+        """A generated file (``name`` relative to the docs folder); only its title and summary are kept.
+        ``None``: a file kept from the last build, which only a claim's, topic's or source's can be."""
+        if text is None:
+            if name.endswith(".md") and not (
+                name in self.topics or name in self.sources or name in self.claims
+            ):
+                raise ValueError(f"{name}: the search index needs the text of this page")
+            return
         entry = self._entry(name, text)
         if entry is not None:
             self.generated.append(entry)

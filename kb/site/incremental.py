@@ -1,0 +1,327 @@
+"""Rebuilds that generate only the pages whose inputs changed.
+
+Each page of a claim, source or topic (and each claim's picture) is a pure function of part of the
+weighed knowledge base. A build computes a fingerprint of every claim it needs (what its file says,
+its computed weight, the places of its quotes) and one of the site as a whole (kb's code, the site's
+settings, kb.yaml but its disputes, every source's metadata and reliability), then a key for each of
+those pages from the fingerprints of everything the page shows: a claim page, its claim, the claims
+it is related to, what it shows of its disputes (the question, the verdict and the positions it
+lists), its clashes, and the parts of long pages its links lead into. The keys, each page's docs
+files and the anchors on parts after the first are kept in a manifest beside the docs folder (in the
+render cache's folder, kb.site.rendercache.cache_folder).
+
+On the next build a page whose key is unchanged, and whose docs files are still there with the size
+and modification time the manifest recorded, is not generated again: its docs files are left as they
+are (a file left alone keeps its modification time, which the renderer relies on). The manifest is
+removed before the docs folder is touched and written again once it is whole, so a build that stops
+midway leaves no manifest that could vouch for a file it does not describe.
+
+The pages that list everything (the disagreements, the report, the indexes) are generated on every
+build. A key that missed an input would give a rebuild that differs from a cold build: the tests
+apply random edits to small bases and compare both, byte for byte.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import kb as kb_package
+from kb import __version__
+from kb import disputes as dispute_views
+
+if TYPE_CHECKING:
+    from kb.contradictions import Contradiction
+    from kb.disputes import Dispute
+    from kb.model import Claim, Source
+    from kb.site.pages import SiteData
+
+MANIFEST = "pages.json"
+FORMAT = 1
+
+
+def _digest(value: Any) -> str:
+    return hashlib.blake2b(repr(value).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """kb's version and the text of every one of its modules: new code changes every key."""
+    digest = hashlib.blake2b(__version__.encode(), digest_size=16)
+    root = Path(kb_package.__file__).parent
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".css", ".js", ".yml", ".json") and path.is_file():
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class Fingerprints:
+    """Fingerprints of the site as a whole and of each claim, computed once each and on demand."""
+
+    def __init__(self, data: SiteData) -> None:
+        from kb.site import pages
+
+        self.data = data
+        kb = data.kb
+        config = kb.config.model_dump(mode="json", exclude={"disputes"})
+        sources = [(s.id, repr(s), repr(data.weights.reliability.get(s.id))) for s in kb.sources.values()]
+        self.site = _digest(
+            (
+                code_fingerprint(),
+                data.directory_urls,
+                pages.WEIGHTING in data.handwritten,
+                data.page_limit,
+                json.dumps(config, sort_keys=True),
+                repr(data.weights.settings),
+                sources,
+            )
+        )
+        self._claims: dict[str, str] = {}
+        self._texts: dict[str, str] = {}
+        self._clashes: dict[int, str] = {}
+
+    def claim(self, claim_id: str) -> str:
+        """What the claim's file says, its weight as computed, where its quotes are in their sources."""
+        found = self._claims.get(claim_id)
+        if found is None:
+            data = self.data
+            claim: Claim = data.kb.claims[claim_id]
+            evidence = tuple(
+                (e.source, e.stance, e.kind, e.quote, e.speaker, repr(data.kb.quote_spans.get((claim_id, i))))
+                for i, e in enumerate(claim.evidence)
+            )
+            found = self._claims[claim_id] = _digest(
+                (
+                    claim_id,
+                    claim.statement,
+                    claim.topic,
+                    tuple(claim.tags),
+                    evidence,
+                    tuple(claim.supports),
+                    tuple(claim.contradicts),
+                    repr(data.weights.claims[claim_id]),
+                )
+            )
+        return found
+
+    def clash(self, c: Contradiction) -> str:
+        """The clash as computed and its two claims."""
+        found = self._clashes.get(id(c))
+        if found is None:
+            found = self._clashes[id(c)] = _digest((repr(c), self.claim(c.claim_a), self.claim(c.claim_b)))
+        return found
+
+    def text(self, source_id: str) -> str:
+        found = self._texts.get(source_id)
+        if found is None:
+            text = self.data.kb.texts.get(source_id, "")
+            found = self._texts[source_id] = hashlib.blake2b(
+                text.encode("utf-8", "surrogatepass"), digest_size=16
+            ).hexdigest()
+        return found
+
+    def dispute_view(self, d: Dispute, this_claim: str | None) -> tuple:
+        """What a short view of a dispute shows (kb.site.pages.dispute_summary)."""
+        from kb.site import pages
+
+        data = self.data
+        where = data.positions_of(d) if this_claim else None
+        shown = pages.shown_positions(d, this_claim, pages.SHORT_POSITIONS, where)
+        positions = tuple(
+            (i, repr(d.positions[i]), data.kb.claims[d.positions[i].claim].statement) for i in shown
+        )
+        anchor = dispute_views.anchor(d)
+        return (
+            d.id,
+            d.question,
+            d.kind,
+            repr(d.verdict),
+            d.summary(),
+            len(d.positions),
+            anchor,
+            data.anchor_page(anchor),
+            positions,
+        )
+
+
+def claim_page_key(fp: Fingerprints, claim: Claim) -> str:
+    """Everything a claim's page shows (kb.site.pages.claim_markdown)."""
+    from kb.site import pages
+
+    data = fp.data
+    w = data.weights.claims[claim.id]
+    related = dict.fromkeys([*claim.supports, *(effect.claim for effect in w.relations)])
+    quotes = tuple(
+        data.anchor_page(pages.quote_anchor(claim.id, i), pages.source_page(ev.source))
+        for i, ev in enumerate(claim.evidence)
+    )
+    clashes = []
+    for c in data.by_claim.get(claim.id, []):
+        number = data.number(c)
+        clashes.append((number, data.anchor_page(pages.contradiction_anchor(number))))
+    return _digest(
+        (
+            "claim",
+            fp.site,
+            fp.claim(claim.id),
+            tuple((other, fp.claim(other)) for other in related),
+            tuple(fp.dispute_view(d, claim.id) for d in pages.claim_disputes(data, claim.id)),
+            quotes,
+            tuple(clashes),
+        )
+    )
+
+
+def picture_key(fp: Fingerprints, claim_id: str) -> str:
+    """Everything a claim's picture shows (kb.site.svg.neighbourhood_svg): the claim, its evidence's
+    sources (in the site's fingerprint) and the claims related to it either way, each edge being in the
+    claim's file or in the other claim's."""
+    from kb.graph import claim_node
+
+    graph = fp.data.graph
+    claims = fp.data.kb.claims
+    centre = claim_node(claim_id)
+    neighbours = sorted(
+        graph.nodes[node].get("id", "")
+        for node in {*graph.pred[centre], *graph.succ[centre]}
+        if node != centre and graph.nodes[node].get("kind") == "claim"
+    )
+    return _digest(
+        (
+            "picture",
+            fp.site,
+            fp.claim(claim_id),
+            tuple((other, fp.claim(other)) for other in neighbours if other in claims),
+        )
+    )
+
+
+def source_page_key(fp: Fingerprints, source: Source) -> str:
+    """Everything a source's page shows (kb.site.pages.source_markdown)."""
+    from kb.site import pages
+
+    data = fp.data
+    quoted = tuple((cid, index, fp.claim(cid)) for cid, index in data.quoted.get(source.id, []))
+    shared = tuple(
+        (other, data.shared[(source.id, other)])
+        for other in data.kb.sources
+        if (source.id, other) in data.shared
+    )
+    clashes = []
+    for c in data.by_source.get(source.id, []):
+        number = data.number(c)
+        anchor_page = data.anchor_page(pages.contradiction_anchor(number))
+        clashes.append((number, anchor_page, fp.clash(c)))
+    return _digest(("source", fp.site, source.id, fp.text(source.id), quoted, shared, tuple(clashes)))
+
+
+def topic_page_key(fp: Fingerprints, topic: str) -> str:
+    """Everything a topic's page shows (kb.site.pages.topic_markdown)."""
+    from kb.site import pages
+
+    data = fp.data
+    summary = data.weights.topics[topic]
+    return _digest(
+        (
+            "topic",
+            fp.site,
+            repr(summary),
+            tuple(fp.dispute_view(d, None) for d in pages.topic_disputes(data, topic)),
+            tuple(fp.claim(claim_id) for claim_id in summary.claims),
+        )
+    )
+
+
+@dataclass
+class Entry:
+    """A keyed page: its key, its docs files (the page first) and the anchors on its later parts."""
+
+    key: str
+    files: list[str]
+    anchors: dict[str, str] = field(default_factory=dict)
+    stats: dict[str, tuple[int, ...]] = field(default_factory=dict)  # file -> _stat
+
+
+class Reuse:
+    """The keyed pages of the last build of a docs folder, and those of this one as they are made."""
+
+    def __init__(self, docs: Path, previous: dict[str, Entry] | None = None) -> None:
+        self.docs = docs
+        self.previous = previous or {}
+        self.entries: dict[str, Entry] = {}
+        self.kept = 0
+        self.made = 0
+
+    @classmethod
+    def open(cls, cache: Path) -> Reuse:
+        """The manifest in ``cache`` (whose docs folder is ``cache/docs``), removed from the disk until
+        ``save``: whatever happens to the docs folder meanwhile, no stale manifest vouches for it."""
+        path = cache / MANIFEST
+        previous: dict[str, Entry] = {}
+        with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
+            raw = json.loads(path.read_bytes())
+            if raw.get("format") == FORMAT:
+                for page, item in raw["pages"].items():
+                    previous[page] = Entry(
+                        str(item["key"]),
+                        [str(f) for f in item["files"]],
+                        {str(a): str(p) for a, p in item["anchors"].items()},
+                        {str(f): tuple(int(x) for x in s) for f, s in item["stats"].items()},
+                    )
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        return cls(cache / "docs", previous)
+
+    def keep(self, page: str, key: str) -> Entry | None:
+        """The last build's entry for ``page`` if its key is ``key`` and its files are as it left them."""
+        entry = self.previous.get(page)
+        if entry is None or entry.key != key or set(entry.files) != set(entry.stats):
+            return None
+        for name in entry.files:
+            try:
+                if _stat(self.docs / name) != entry.stats[name]:
+                    return None
+            except OSError:
+                return None
+        self.entries[page] = entry
+        self.kept += 1
+        return entry
+
+    def read(self, name: str) -> str:
+        return (self.docs / name).read_text(encoding="utf-8")
+
+    def record(self, page: str, key: str, files: list[str], anchors: dict[str, str]) -> None:
+        self.entries[page] = Entry(key, files, dict(anchors))
+        self.made += 1
+
+    def save(self, cache: Path) -> None:
+        """Write the manifest of the docs folder as it is now (after every file was written)."""
+        out: dict[str, Any] = {}
+        for page, entry in self.entries.items():
+            stats = {}
+            for name in entry.files:
+                with contextlib.suppress(OSError):
+                    stats[name] = list(_stat(self.docs / name))
+            if len(stats) == len(entry.files):
+                out[page] = {"key": entry.key, "files": entry.files, "anchors": entry.anchors, "stats": stats}
+        from kb.site.rendercache import write_unsynced
+
+        payload = json.dumps({"format": FORMAT, "pages": out}, separators=(",", ":")).encode()
+        write_unsynced(cache / MANIFEST, payload)
+
+    def summary(self) -> str:
+        return f"{self.kept} pages kept, {self.made} generated"
+
+
+def _stat(path: Path) -> tuple[int, int, int]:
+    """What tells a file left alone from one written again: its size, modification time and inode
+    (kb writes a file whole into a new inode, kb.site.rendercache.write_unsynced)."""
+    info = os.stat(path)
+    return info.st_size, info.st_mtime_ns, info.st_ino

@@ -1,0 +1,226 @@
+"""kb.site.incremental: a docs folder regenerated after edits, keeping the pages whose inputs did not
+change, holds the same bytes as a docs folder generated from scratch."""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kb.load import load
+from kb.site import build, incremental, pages, paging, searchpages
+from kb.weigh import compute
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "scripts"))
+import synth_kb  # noqa: E402
+
+
+def _claim_files(root: Path) -> list[Path]:
+    return sorted((root / "claims").rglob("*.yaml"))
+
+
+def _read(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _write(path: Path, value: dict) -> None:
+    path.write_text(yaml.safe_dump(value, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def _edit(root: Path, rng: random.Random) -> str:
+    """One random edit of the kind authors make; returns what it was."""
+    files = _claim_files(root)
+    ids = [p.stem for p in files]
+    path = rng.choice(files)
+    claim = _read(path)
+    kind = rng.choice(
+        ["statement", "long statement", "stance", "drop quote", "relation+", "relation-", "add claim",
+         "remove claim", "source title", "dispute name", "topic"]
+    )  # fmt: skip
+    if kind == "statement":
+        claim["statement"] = "Edited " + claim["statement"]
+    elif kind == "long statement":
+        claim["statement"] = claim["statement"] + " And much more besides" * rng.randint(5, 40) + "."
+    elif kind == "stance":
+        ev = rng.choice(claim["evidence"])
+        ev["stance"] = "opposes" if ev["stance"] == "supports" else "supports"
+    elif kind == "drop quote" and len(claim["evidence"]) > 1:
+        claim["evidence"].pop(rng.randrange(len(claim["evidence"])))
+    elif kind == "relation+":
+        other = rng.choice([i for i in ids if i != path.stem])
+        relation = rng.choice(["supports", "contradicts"])
+        taken = set(claim.get("supports", [])) | set(claim.get("contradicts", []))
+        if other not in taken:
+            claim.setdefault(relation, []).append(other)
+    elif kind == "relation-":
+        for relation in ("contradicts", "supports"):
+            if claim.get(relation):
+                claim[relation].pop(rng.randrange(len(claim[relation])))
+                break
+    elif kind == "add claim":
+        new = dict(claim, statement="A new claim: " + claim["statement"])
+        new["contradicts"] = [path.stem]
+        new.pop("supports", None)
+        _write(path.parent / f"claim-new-{rng.randrange(10**6):06d}.yaml", new)
+        return kind
+    elif kind == "remove claim":
+        for other in files:
+            if other == path:
+                continue
+            value = _read(other)
+            changed = False
+            for relation in ("supports", "contradicts"):
+                if path.stem in value.get(relation, []):
+                    value[relation] = [x for x in value[relation] if x != path.stem]
+                    changed = True
+            if changed:
+                _write(other, value)
+        path.unlink()
+        return kind
+    elif kind == "source title":
+        source = rng.choice(sorted((root / "sources").glob("*.yaml")))
+        value = _read(source)
+        value["title"] = value["title"] + " (revised)"
+        _write(source, value)
+        return kind
+    elif kind == "dispute name":
+        config = _read(root / "kb.yaml")
+        targets = claim.get("contradicts") or [rng.choice(ids)]
+        config["disputes"] = [
+            {"question": f"Which is it, {rng.randrange(1000)}?", "claims": [path.stem, targets[0]]}
+        ]
+        _write(root / "kb.yaml", config)
+        return kind
+    elif kind == "topic":
+        claim["topic"] = rng.choice(["running", "cycling", "a new topic"])
+    _write(path, claim)
+    return kind
+
+
+def _generate(
+    root: Path, cache: Path | None, handwritten: frozenset[str], limit: int
+) -> dict[str, str | None]:
+    kb, problems = load(root)
+    assert kb is not None, problems[:3]
+    weights = compute(kb)
+    data = pages.site_data(kb, weights, handwritten=handwritten, page_limit=limit)
+    if cache is None:
+        return dict(pages.generate_all(data))
+    return _generate_into(cache, data)
+
+
+def _generate_into(cache: Path, data: pages.SiteData) -> dict[str, str | None]:
+    """What a build does: the docs folder brought up to date, keeping what the manifest vouches for."""
+    reuse = incremental.Reuse.open(cache)
+    docs = build.DocsFolder(cache / "docs")
+    files: dict[str, str | None] = {}
+
+    def sink(path: str, text: str | None) -> None:
+        files[path] = text
+        docs.put(path, text)
+
+    pages.generate(data, sink, reuse=reuse)
+    docs.finish()
+    reuse.save(cache)
+    return files
+
+
+def _docs(cache: Path) -> dict[str, str]:
+    folder = cache / "docs"
+    return {
+        p.relative_to(folder).as_posix(): p.read_text(encoding="utf-8")
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
+
+
+@pytest.mark.parametrize(("seed", "limit"), [(1, pages.PAGE_LIMIT), (2, 8_000), (3, 12_000)])
+def test_random_edits_give_the_docs_folder_of_a_cold_generation(
+    tmp_path: Path, seed: int, limit: int
+) -> None:
+    root = tmp_path / "kb"
+    synth_kb.write(root, 40, 8, 100, seed, dense=True)
+    cache = tmp_path / "cache"
+    rng = random.Random(seed)
+    handwritten: frozenset[str] = frozenset()
+    _generate(root, cache, handwritten, limit)
+    kept_some = False
+    for step in range(14):
+        if step == 7:
+            handwritten = frozenset({pages.WEIGHTING})
+            what = "weighting page"
+        else:
+            before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+            what = _edit(root, rng)
+            kb, _ = load(root)
+            if kb is None:  # an edit that leaves the base invalid: undo it
+                for p in root.rglob("*"):
+                    if p.is_file() and p not in before:
+                        p.unlink()
+                for p, data in before.items():
+                    p.write_bytes(data)
+                continue
+        reuse_files = _generate(root, cache, handwritten, limit)
+        kept_some |= any(v is None for v in reuse_files.values())
+        cold = _generate(root, None, handwritten, limit)
+        docs = _docs(cache)
+        assert sorted(docs) == sorted(cold), what
+        different = [name for name in cold if docs[name] != cold[name]]
+        assert different == [], (step, what, different)
+    assert kept_some
+
+
+def test_a_build_keeps_the_pages_whose_inputs_did_not_change(tmp_path: Path) -> None:
+    root = tmp_path / "kb"
+    synth_kb.write(root, 30, 6, 60, 4, dense=True)
+    cache = tmp_path / "cache"
+    first = _generate(root, cache, frozenset(), pages.PAGE_LIMIT)
+    assert all(v is not None for v in first.values())
+    mtimes = {name: (cache / "docs" / name).stat().st_mtime_ns for name in first}
+    second = _generate(root, cache, frozenset(), pages.PAGE_LIMIT)
+    kept = {name for name, v in second.items() if v is None}
+    claims = {pages.claim_page(p.stem) for p in _claim_files(root)}
+    assert claims <= kept
+    assert {name: (cache / "docs" / name).stat().st_mtime_ns for name in kept} == {n: mtimes[n] for n in kept}
+
+    # a docs file changed behind kb's back is generated again
+    name = sorted(claims)[0]
+    (cache / "docs" / name).write_text("changed", encoding="utf-8")
+    third = _generate(root, cache, frozenset(), pages.PAGE_LIMIT)
+    assert third[name] is not None and (cache / "docs" / name).read_text(encoding="utf-8") != "changed"
+
+    # no manifest (a build stopped midway removed it): everything is generated
+    (cache / incremental.MANIFEST).unlink()
+    fourth = _generate(root, cache, frozenset(), pages.PAGE_LIMIT)
+    assert all(v is not None for v in fourth.values())
+
+
+def test_the_search_index_lists_the_parts_of_kept_pages(tmp_path: Path) -> None:
+    """A kept page's later parts are pages of their own in the search index: their text is read back."""
+    root = tmp_path / "kb"
+    synth_kb.write(root, 30, 3, 60, 5, dense=True)
+    cache = tmp_path / "cache"
+    kb, _ = load(root)
+    assert kb is not None
+    weights = compute(kb)
+    results = []
+    for _ in range(2):
+        files = _generate_into(cache, pages.site_data(kb, weights, page_limit=6_000))
+        entries = searchpages.Entries(kb, False)
+        for name, text in files.items():
+            entries.add(name, text)
+        results.append(build.search_files(kb, weights, False, entries, {}))
+    kept_parts = [
+        paging.part_path(pages.source_page(sid), 2)
+        for sid in kb.sources
+        if files[pages.source_page(sid)] is None and paging.part_path(pages.source_page(sid), 2) in files
+    ]
+    assert kept_parts and all(files[name] for name in kept_parts)
+    assert results[0] == results[1]
+    with pytest.raises(ValueError, match="needs the text"):
+        entries.add(pages.REPORT, None)
+    assert results[0] == results[1]
