@@ -21,7 +21,6 @@ Layout of the generated docs folder::
 from __future__ import annotations
 
 import functools
-import json
 import posixpath
 import re
 from collections import defaultdict
@@ -35,7 +34,7 @@ from kb import disputes as dispute_views
 from kb import schema as schemas
 from kb.contradictions import OPPOSED, AgreementMatrix, Contradiction, Side
 from kb.disputes import CLEAR_MARGIN, TIE_MARGIN, Dispute
-from kb.export import to_json
+from kb.export import pretty_json, to_json
 from kb.graph import build_graph
 from kb.model import Claim, KnowledgeBase, Source
 from kb.site import incremental, paging, svg
@@ -463,10 +462,10 @@ def generate(
         advance(1)
     sink(HEATMAP, data.heatmap[0])
     sink("data/kb.json", to_json(kb, data.weights))
+    # the bytes the standard library makes with an indent, ten times faster (kb.export.pretty_json)
     sink(
         "data/contradictions.json",
-        json.dumps(disagreement.to_dict(kb, data.contradictions, data.matrix), ensure_ascii=False, indent=2)
-        + "\n",
+        pretty_json(disagreement.to_dict(kb, data.contradictions, data.matrix)) + "\n",
     )
     for name, text in schemas.schemas().items():
         sink(f"schema/{name}", text)

@@ -44,7 +44,7 @@ class Split:
     anchors: dict[str, str] = field(default_factory=dict)  # id -> part path, for ids off the first part
 
 
-@dataclass
+@dataclass(slots=True)
 class _Line:
     text: str
     size: int
@@ -93,26 +93,32 @@ def label(text: str) -> str:
 
 def _scan(body: str, link_room: int) -> list[_Line]:
     """Each line with where a part may start and what it would repeat there; a line's size counts
-    ``link_room`` more bytes for each link to an anchor of the page (which may come to name another part)."""
+    ``link_room`` more bytes for each link to an anchor of the page (which may come to name another part).
+
+    (A hot loop over every line of the longest pages: the regular expressions run only on lines whose
+    first character allows a match.)"""
     lines = body.split("\n")
     out: list[_Line] = []
+    append = out.append
     context: list[tuple[str, ...]] = []  # ("div", line), ("h", level, text) or ("table", its head)
     head: list[str] | None = None  # the lines of a raw HTML table before its rows
     raw = 0  # depth of HTML blocks that are not Markdown: no cut inside them
     table = ""
     table_rows = 0
     previous_blank = True
+    heading_match, list_match = _HEADING.match, _LIST_ITEM.match
     for text in lines:
         stripped = text.strip()
-        if stripped.startswith("|"):
+        first = text[:1]
+        if stripped[:1] == "|":
             table_rows += 1
             if table_rows == 1:
                 table = text
             elif table_rows == 2:
                 table += "\n" + text
-        else:
+        elif table_rows:
             table, table_rows = "", 0
-        heading = _HEADING.match(text) if not raw else None
+        heading = heading_match(text) if first == "#" and not raw else None
         if heading:  # a heading ends the sections of its level and below
             level = len(heading.group(1))
             while context and context[-1][0] == "h" and int(context[-1][1]) >= level:
@@ -122,12 +128,15 @@ def _scan(body: str, link_room: int) -> list[_Line]:
             or (table_rows > 2)
             or (head is None and stripped.startswith("<tr>") and context and context[-1][0] == "table")
             or (stripped and previous_blank)
-            or (_LIST_ITEM.match(text) and not table_rows)
+            or (first and (first in "-+*" or first.isdigit()) and list_match(text) and not table_rows)
         )
-        out.append(
+        size = (len(text) if text.isascii() else len(text.encode("utf-8"))) + 1
+        if "](#" in text:
+            size += link_room * text.count("](#")
+        append(
             _Line(
                 text,
-                len(text.encode("utf-8")) + 1 + (link_room * text.count("](#") if "](#" in text else 0),
+                size,
                 breakable,
                 tuple(context) if breakable else (),
                 table if table_rows > 2 else "",
@@ -184,7 +193,33 @@ def _closing(line: _Line) -> str:
 
 
 def _ids(text: str) -> list[str]:
-    return [a or b for a, b in _IDS.findall(text)]
+    """The ids ``text`` defines, as ``_IDS.findall`` finds them, but trying the expression only where a
+    match can start (an attribute list's ``{:`` or an ``id="``): megabytes of a long page at once."""
+    starts = _find_all(text, "{:")
+    more = _find_all(text, 'id="')
+    if more:
+        starts = sorted(starts + more)
+    out = []
+    end = 0
+    match = _IDS.match
+    for position in starts:
+        if position < end:
+            continue
+        found = match(text, position)
+        if found:
+            out.append(found.group(1) or found.group(2))
+            end = found.end()
+    return out
+
+
+def _find_all(text: str, needle: str) -> list[int]:
+    out = []
+    find = text.find
+    at = find(needle)
+    while at >= 0:
+        out.append(at)
+        at = find(needle, at + 1)
+    return out
 
 
 def split(page: str, text: str, limit: int) -> Split:
