@@ -493,18 +493,66 @@ def load_mkdocs_config(config: Path, kb: KnowledgeBase, docs: Path, site: Path):
     return loaded
 
 
-def _release_plugin():
-    """Frees each page's Markdown and HTML once its file is written: MkDocs keeps every page's
-    until the end of the build (its last step, the anchor check, needs only the anchors), which at
-    10,000 claims is most of a build's memory."""
+def _release_plugin(spill_dir: Path | None = None):
+    """Keeps the pages' Markdown and HTML out of memory. MkDocs converts every page first, then
+    puts every page into the theme, and keeps every page's Markdown and HTML until the end of the
+    build (its last step, the anchor check, needs only the anchors): at 10,000 claims that was most
+    of a build's memory. Here a page's Markdown is let go once it is converted (nothing later reads
+    its text), its HTML is set aside in one temporary file (in ``spill_dir``) until the theme needs it,
+    and both are let go once the page is written."""
     from mkdocs.plugins import BasePlugin, event_priority
 
     class Release(BasePlugin):
+        def __init__(self) -> None:
+            super().__init__()
+            self.spill: Any = None  # the temporary file, opened at the first page with HTML
+            self.size = 0
+            self.aside: dict[str, tuple[int, int]] = {}  # page path -> (offset, length) in the file
+
+        @event_priority(-100)  # after every other plugin has seen the page's HTML
+        def on_page_content(self, html: str, page: Any, **_: Any) -> str:
+            # emptied, not None: MkDocs takes a page whose Markdown is None for one not read, without a title
+            page.markdown = ""
+            if not html:
+                return html
+            if self.spill is None:
+                # closed at the end of the build (or with the process); it has no name to remove
+                self.spill = tempfile.TemporaryFile(dir=spill_dir, buffering=0)  # noqa: SIM115
+            data = html.encode("utf-8", "surrogatepass")
+            view = memoryview(data)
+            while view:
+                view = view[os.pwrite(self.spill.fileno(), view, self.size + len(data) - len(view)) :]
+            self.aside[page.file.src_uri] = (self.size, len(data))
+            self.size += len(data)
+            return ""
+
+        @event_priority(100)  # before any other plugin looks at the page in the theme
+        def on_page_context(self, context: Any, page: Any, **_: Any) -> Any:
+            found = self.aside.pop(page.file.src_uri, None)
+            if found is not None:
+                offset, length = found
+                data = bytearray()
+                while len(data) < length:
+                    chunk = os.pread(self.spill.fileno(), length - len(data), offset + len(data))
+                    if not chunk:
+                        raise OSError(f"the HTML of {page.file.src_uri} set aside during the build is gone")
+                    data += chunk
+                page.content = data.decode("utf-8", "surrogatepass")
+            return context
+
         @event_priority(-100)  # after every other plugin has seen the page
         def on_post_page(self, output: str, page: Any, **_: Any) -> str:
             page.markdown = None
             page.content = None
             return output
+
+        def on_post_build(self, **_: Any) -> None:
+            if self.spill is not None:
+                self.spill.close()
+                self.spill = None
+
+        def on_shutdown(self) -> None:
+            self.on_post_build()
 
     return Release()
 
@@ -563,7 +611,7 @@ def fill_cache_in_parallel(mkdocs_config, cache: Path, workers: int) -> int:
                 plugin = rendercache.make_plugin(cache / "html", share=(number, workers))
                 mkdocs_config.plugins[rendercache.PLUGIN_NAME] = plugin
                 mkdocs_config.plugins["kb-site-fixes"] = _site_fixes_plugin(mkdocs_config.site_name)
-                mkdocs_config.plugins["kb-release"] = _release_plugin()
+                mkdocs_config.plugins["kb-release"] = _release_plugin(scratch)
                 mkdocs_config.plugins.on_startup(command="build", dirty=False)
                 build(mkdocs_config)
                 (scratch / f"{number}.rendered").write_text(str(plugin.rendered))
@@ -599,7 +647,7 @@ def render(
         if cache is not None:
             mkdocs_config.plugins[rendercache.PLUGIN_NAME] = rendercache.make_plugin(cache / "html")
         mkdocs_config.plugins["kb-site-fixes"] = _site_fixes_plugin(mkdocs_config.site_name)
-        mkdocs_config.plugins["kb-release"] = _release_plugin()
+        mkdocs_config.plugins["kb-release"] = _release_plugin(cache)
         mkdocs_config.plugins.on_startup(command="build", dirty=False)
         try:
             build(mkdocs_config)
