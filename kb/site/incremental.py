@@ -239,6 +239,26 @@ def topic_page_key(fp: Fingerprints, topic: str) -> str:
     )
 
 
+def agreement_key(fp: Fingerprints) -> str:
+    """Everything the agreement page and its heat map show (kb.site.pages.agreement_page, SiteData.heatmap):
+    the counts of every pair of sources (the diagonal: each source's claims), their titles (in the site's
+    fingerprint) and the parts of the disagreements page the pairs' cells and rows lead to."""
+    from kb.site import pages
+
+    data = fp.data
+    matrix = data.matrix
+    pairs = sorted((a, b) for a, b in data.shared if a < b)
+    return _digest(
+        (
+            "agreement",
+            fp.site,
+            sorted(matrix.agree.cells.items()),
+            sorted(matrix.disagree.cells.items()),
+            tuple(data.anchor_page(pages.pair_anchor(a, b)) for a, b in pairs),
+        )
+    )
+
+
 @dataclass
 class Entry:
     """A keyed page: its key, its docs files (the page first) and the anchors on its later parts."""

@@ -252,11 +252,16 @@ class SiteData:
             for index, ev in enumerate(claim.evidence):
                 quoted[ev.source].append((claim.id, index))
         self.quoted = dict(quoted)
-        for pair in self.matrix.pairs().itertuples(index=False):
-            if pair.agree or pair.disagree:
-                counts = (int(pair.agree), int(pair.disagree))
-                self.shared[(pair.source_a, pair.source_b)] = counts
-                self.shared[(pair.source_b, pair.source_a)] = counts
+        for (
+            source_a,
+            source_b,
+            agree,
+            disagree,
+        ) in self.matrix.pair_rows():  # (no pandas table: see pair_rows)
+            if agree or disagree:
+                counts = (int(agree), int(disagree))
+                self.shared[(source_a, source_b)] = counts
+                self.shared[(source_b, source_a)] = counts
 
     def number(self, contradiction: Contradiction) -> int:
         return self.numbers[id(contradiction)]
@@ -402,8 +407,9 @@ def generate(
             sink(part, part_text)
         return split
 
-    def put_keyed(page: str, key: Callable[[], str], make: Callable[[], str]) -> None:
-        """A page made by ``make`` unless ``reuse`` has it under the key ``key()`` makes."""
+    def put_keyed(page: str, key: Callable[[], str], make: Callable[[], str], listed: bool = False) -> None:
+        """A page made by ``make`` unless ``reuse`` has it under the key ``key()`` makes; a kept page's
+        first part is given as ``None`` unless the search index lists it as a page (``listed``)."""
         if reuse is None:
             put(page, make())
             return
@@ -415,19 +421,26 @@ def generate(
             return
         data.moved.update(((page, anchor), part) for anchor, part in kept.anchors.items())
         for number, name in enumerate(kept.files):
-            sink(name, None if number == 0 else reuse.read(name))
+            sink(name, None if number == 0 and not listed else reuse.read(name))
 
-    def picture(claim_id: str) -> None:
-        name = graph_picture(claim_id)
-        if reuse is None or fp is None:
-            sink(name, svg.neighbourhood_svg(kb, data.weights, data.graph, claim_id))
+    def put_file(name: str, key: Callable[[], str], make: Callable[[], str]) -> None:
+        """A file that is not a page (never cut into parts), made by ``make`` unless ``reuse`` has it."""
+        if reuse is None:
+            sink(name, make())
             return
-        found = incremental.picture_key(fp, claim_id)
+        found = key()
         if reuse.keep(name, found) is not None:
             sink(name, None)
             return
-        sink(name, svg.neighbourhood_svg(kb, data.weights, data.graph, claim_id))
+        sink(name, make())
         reuse.record(name, found, [name], {})
+
+    def picture(claim_id: str) -> None:
+        put_file(
+            graph_picture(claim_id),
+            lambda: incremental.picture_key(fp, claim_id),  # type: ignore[arg-type]
+            lambda: svg.neighbourhood_svg(kb, data.weights, data.graph, claim_id),
+        )
 
     # The Disagreements page first: every other page links into it, wherever its anchors are. Source pages
     # before claim pages, which link to their quotes.
@@ -443,7 +456,12 @@ def generate(
     put(CLAIMS, claims_index(data))
     put(SOURCES, sources_index(data))
     put(TOPICS, topics_index(data))
-    put(AGREEMENT, agreement_page(data))
+    put_keyed(
+        AGREEMENT,
+        lambda: incremental.agreement_key(fp),  # type: ignore[arg-type]
+        lambda: agreement_page(data),
+        listed=True,
+    )
     put(REPORT, report_page(data))
     for claim in kb.claims.values():
         put_keyed(
@@ -460,7 +478,7 @@ def generate(
             lambda topic=topic: topic_markdown(data, topic),
         )
         advance(1)
-    sink(HEATMAP, data.heatmap[0])
+    put_file(HEATMAP, lambda: incremental.agreement_key(fp), lambda: data.heatmap[0])  # type: ignore[arg-type]
     sink("data/kb.json", to_json(kb, data.weights))
     # the bytes the standard library makes with an indent, ten times faster (kb.export.pretty_json)
     sink(
@@ -1438,15 +1456,15 @@ def agreement_page(data: SiteData) -> str:
         f"[The picture as a file]({link(here, HEATMAP)}).\n"
     )
     rows = []
-    for pair in data.matrix.pairs().itertuples(index=False):
-        if pair.agree or pair.disagree:
-            anchor = pair_anchor(pair.source_a, pair.source_b)
+    for source_a, source_b, agree, disagree in data.matrix.pair_rows():
+        if agree or disagree:
+            anchor = pair_anchor(source_a, source_b)
             rows.append(
                 (
-                    _source_a(data, here, pair.source_a),
-                    _source_a(data, here, pair.source_b),
-                    str(pair.agree),
-                    str(pair.disagree),
+                    _source_a(data, here, source_a),
+                    _source_a(data, here, source_b),
+                    str(agree),
+                    str(disagree),
                     _a(data, here, data.anchor_page(anchor), "what they say", anchor),
                 )
             )
