@@ -36,7 +36,7 @@ from kb.errors import KbError, UsageError
 from kb.files import FileProblem, inside, read_bounded, walk
 from kb.load import MAX_TEXT_BYTES
 from kb.model import KnowledgeBase
-from kb.site import incremental, pages, rendercache, searchpages
+from kb.site import incremental, keep, pages, rendercache, searchpages
 from kb.site.text import attr
 from kb.weigh import Weights, compute
 
@@ -542,6 +542,8 @@ def _release_plugin(spill_dir: Path | None = None):
 
         @event_priority(-100)  # after every other plugin has seen the page
         def on_post_page(self, output: str, page: Any, **_: Any) -> str:
+            # the title is worked out from the Markdown: pin it, for the navigation of later pages
+            page.title = page.title
             page.markdown = None
             page.content = None
             return output
@@ -632,28 +634,45 @@ def fill_cache_in_parallel(mkdocs_config, cache: Path, workers: int) -> int:
 
 
 def render(
-    mkdocs_config, total_pages: int, progress: progress_bars.Progress, cache: Path | None = None
+    mkdocs_config,
+    total_pages: int,
+    progress: progress_bars.Progress,
+    cache: Path | None = None,
+    previous: keep.Previous | None = None,
 ) -> list[str]:
     """Run MkDocs on a loaded configuration; returns its warnings, raises SiteBuildError on failure.
 
     With ``cache`` (a folder), pages whose rendered HTML is there from an earlier build are not
-    rendered again (kb.site.rendercache).
+    rendered again (kb.site.rendercache). With ``previous`` too, the files the previous site holds
+    as this build would write them are kept from it (kb.site.keep): the configuration's
+    ``site_dir`` must be a new, empty folder.
     """
     from mkdocs.commands.build import build
     from mkdocs.exceptions import MkDocsException
 
+    dirty = cache is not None and previous is not None
+    quiet = keep.DirtyWarningFilter()
+    build_log = logging.getLogger("mkdocs.commands.build")
     with _mkdocs_logging() as warnings, progress("rendering pages", 2 * total_pages) as advance:
         mkdocs_config.plugins["kb-progress"] = _progress_plugin(advance)
         if cache is not None:
-            mkdocs_config.plugins[rendercache.PLUGIN_NAME] = rendercache.make_plugin(cache / "html")
+            if previous is not None:
+                previous.on_kept = lambda: advance(2)
+            mkdocs_config.plugins[rendercache.PLUGIN_NAME] = rendercache.make_plugin(
+                cache / "html", previous=previous
+            )
         mkdocs_config.plugins["kb-site-fixes"] = _site_fixes_plugin(mkdocs_config.site_name)
         mkdocs_config.plugins["kb-release"] = _release_plugin(cache)
-        mkdocs_config.plugins.on_startup(command="build", dirty=False)
+        mkdocs_config.plugins.on_startup(command="build", dirty=dirty)
+        build_log.addFilter(quiet)
         try:
-            build(mkdocs_config)
+            # dirty: MkDocs asks each file whether it is modified (kb.site.keep answers) and
+            # does not empty the output folder, which is new
+            build(mkdocs_config, dirty=dirty)
         except MkDocsException as exc:
             raise SiteBuildError(f"the site generator failed: {exc}") from exc
         finally:
+            build_log.removeFilter(quiet)
             mkdocs_config.plugins.on_shutdown()
     return warnings.messages
 
@@ -734,14 +753,19 @@ def _build(
                 if workers > 1:
                     with _mkdocs_logging():  # the build that follows gives every warning
                         filled = fill_cache_in_parallel(mkdocs_config, cache, workers)
-                warnings = render(mkdocs_config, page_count, progress, cache=cache)
+                previous = keep.Previous(cache, out, MARKER)
+                warnings = render(mkdocs_config, page_count, progress, cache=cache, previous=previous)
             # pages kept from an earlier build (not those the workers rendered just now)
             reused = getattr(mkdocs_config.plugins.get(rendercache.PLUGIN_NAME), "reused", 0) - filled
             (built / MARKER).write_text("built by kb build; kb replaces this folder on the next build\n")
             swap_into_place(built, out)
         except BaseException:
-            shutil.rmtree(built, ignore_errors=True)
+            shutil.rmtree(built, ignore_errors=True)  # only unlinks what was kept of the old site
             raise
+        if previous.site_key:  # what the site in place holds, for the next build to keep
+            previous.save()
+        else:  # the render cache was off (another plugin takes part): nothing is kept next time
+            previous.forget()
     return BuildResult(
         out=shown,
         pages=page_count,

@@ -37,6 +37,7 @@ from typing import Any
 
 from kb import __version__
 from kb.cache import read_sealed, seal
+from kb.site import keep
 
 PLUGIN_NAME = "kb-render-cache"
 # kb's own plugins (kb.site.build): none of them reads a rendered page, so the cache stays on
@@ -141,8 +142,15 @@ class _Capture(logging.Handler):
         self.records.append((record.name, record.levelno, record.getMessage()))
 
 
-def make_plugin(folder: Path, share: tuple[int, int] | None = None) -> Any:
+def make_plugin(
+    folder: Path, share: tuple[int, int] | None = None, previous: keep.Previous | None = None
+) -> Any:
     """A fresh plugin instance keeping its entries in ``folder`` (one per build).
+
+    With ``previous`` (kb.site.keep), the files whose output the previous site already holds
+    as this build would write it are kept from it, and MkDocs does not go through them (the
+    build must be a ``dirty`` one into an empty folder); what the rendered pages tell the next
+    build is recorded there.
 
     With ``share`` (``(k, n)``), the build only fills the cache: of the pages it has no entry
     for, it renders the k-th of every n (and every page in the navigation whose title comes
@@ -166,6 +174,8 @@ def make_plugin(folder: Path, share: tuple[int, int] | None = None) -> Any:
             self.hits: dict[str, dict[str, Any]] = {}  # page path -> stored entry
             self.fresh: dict[str, dict[str, Any]] = {}  # page path -> entry being made
             self.capture: _Capture | None = None
+            self.previous = previous
+            self.meta: dict[str, Any] = {}  # page path -> its metadata as read
             self.reused = 0
             self.rendered = 0
 
@@ -194,7 +204,17 @@ def make_plugin(folder: Path, share: tuple[int, int] | None = None) -> Any:
                     self.needed = {
                         page.file.src_uri for page in nav.pages if page.__dict__.get("title") is None
                     }
+                if self.previous is not None and self.share is None:
+                    self.previous.plan(files, self.site_key, config, lambda f, r: self._kept(f, r, files))
             return nav
+
+        def _kept(self, file: Any, record: dict[str, Any], files: Any) -> None:
+            """A page kept from the previous site, at the point MkDocs would have read it."""
+            keep.restore_page(file.page, record, files)
+            self.keys[file.src_uri] = record["key"]  # its render cache entry stays
+            self.reused += 1
+            if self.previous is not None:
+                self.previous.on_kept()
 
         def on_env(self, env: Any, config: Any, files: Any) -> Any:
             import jinja2
@@ -211,6 +231,7 @@ def make_plugin(folder: Path, share: tuple[int, int] | None = None) -> Any:
             uri = page.file.src_uri
             key = _digest(self.site_key, uri, page.meta, markdown)
             self.keys[uri] = key
+            self.meta[uri] = dict(page.meta)
             if self.share is not None and uri not in self.needed:
                 number, count = self.share
                 if len(self.keys) % count != number:
@@ -274,12 +295,30 @@ def make_plugin(folder: Path, share: tuple[int, int] | None = None) -> Any:
 
                     raise PluginError(f"the render cache of {uri} changed during the build; build again")
                 self.reused += 1
+                self._record(page, entry)
                 return stored["html"]
             fresh = self.fresh.pop(uri, None)
             if fresh is not None:
                 self.rendered += 1
                 self._write(self.keys[uri], {**fresh, "html": output})
+                self._record(page, fresh)
             return output
+
+        def _record(self, page: Any, entry: dict[str, Any]) -> None:
+            """What the page tells other pages and checks, for the next build to restore."""
+            uri = page.file.src_uri
+            if self.previous is not None and self.share is None and uri in self.meta:
+                self.previous.record_page(
+                    uri,
+                    {
+                        "key": self.keys[uri],
+                        "title": page.title,
+                        "meta": self.meta[uri],
+                        "anchors": entry["anchors"],
+                        "links": entry["links"],
+                        "warnings": [list(w) for w in entry["warnings"]],
+                    },
+                )
 
         def on_post_build(self, config: Any) -> None:
             if self.enabled and self.share is None:
