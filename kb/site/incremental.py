@@ -86,6 +86,8 @@ class Fingerprints:
         self._claims: dict[str, str] = {}
         self._texts: dict[str, str] = {}
         self._clashes: dict[int, str] = {}
+        self._heads: dict[str, str] = {}
+        self._positions: dict[tuple[str, int], str] = {}
 
     def claim(self, claim_id: str) -> str:
         """What the claim's file says, its weight as computed, where its quotes are in their sources."""
@@ -134,21 +136,36 @@ class Fingerprints:
         data = self.data
         where = data.positions_of(d) if this_claim else None
         shown = pages.shown_positions(d, this_claim, pages.SHORT_POSITIONS, where)
-        positions = tuple(
-            (i, repr(d.positions[i]), data.kb.claims[d.positions[i].claim].statement) for i in shown
-        )
-        anchor = dispute_views.anchor(d)
-        return (
-            d.id,
-            d.question,
-            d.kind,
-            repr(d.verdict),
-            d.summary(),
-            len(d.positions),
-            anchor,
-            data.anchor_page(anchor),
-            positions,
-        )
+        return (self._dispute_head(d), tuple((i, self._position(d, i)) for i in shown))
+
+    def _dispute_head(self, d: Dispute) -> str:
+        """A dispute's question, verdict, number of positions and where its section is."""
+        found = self._heads.get(d.id)
+        if found is None:
+            anchor = dispute_views.anchor(d)
+            found = self._heads[d.id] = _digest(
+                (
+                    d.id,
+                    d.question,
+                    d.kind,
+                    repr(d.verdict),
+                    d.summary(),
+                    len(d.positions),
+                    anchor,
+                    self.data.anchor_page(anchor),
+                )
+            )
+        return found
+
+    def _position(self, d: Dispute, index: int) -> str:
+        """Position ``index`` of the dispute, as computed, with its claim's statement."""
+        key = (d.id, index)
+        found = self._positions.get(key)
+        if found is None:
+            position = d.positions[index]
+            statement = self.data.kb.claims[position.claim].statement
+            found = self._positions[key] = _digest((repr(position), statement))
+        return found
 
 
 def claim_page_key(fp: Fingerprints, claim: Claim) -> str:
