@@ -169,3 +169,19 @@ def test_pages_rendered_by_several_processes_are_the_single_process_build(
     assert "kept from the last build" not in parallel_out
     assert _digest_tree(tmp_path / "parallel") == _digest_tree(tmp_path / "single")
     assert parallel_err == single_err and "missing.md" in parallel_err
+
+
+def test_a_claim_removed_renders_again_only_the_pages_that_looked_it_up(kb: Path, tmp_path: Path) -> None:
+    """Entries do not depend on the whole list of files, only on the paths each page looked up."""
+    links = kb / "site" / "docs" / "links.md"
+    links.write_text("# Links\n\nSee [a claim](claims/deficit-alone-decides.md).\n")
+    out = tmp_path / "out"
+    _build(kb, out)
+    next((kb / "claims").rglob("deficit-alone-decides.yaml")).unlink()
+    (rendercache.cache_folder(out) / keep.MANIFEST).unlink()  # every page through the render cache
+    stdout, stderr = _build(kb, out)
+    pages, reused = map(int, re.search(r"built (\d+) pages \((\d+) kept", stdout).groups())
+    assert 0 < reused < pages
+    cold_out, cold_err = _build(kb, tmp_path / "cold")
+    assert _digest_tree(out) == _digest_tree(tmp_path / "cold")
+    assert stderr == cold_err and "claims/deficit-alone-decides.md" in stderr

@@ -6,7 +6,7 @@ new folder, copies every picture and theme file. At thousands of pages that alon
 This module lets MkDocs touch only what changed:
 
 - After a build has been swapped into place, a *manifest* is written beside the site (in its
-  cache folder): the site-level key of the render cache (configuration, navigation, file list,
+  cache folder): the site-level key of the render cache (configuration, navigation,
   versions, theme), the identity of the site's marker file, and for each file MkDocs placed, the
   size, times and SHA-256 of its source and the size, time and inode of what it wrote; for
   each page what other pages and checks learn from it when it is rendered (its title, its
@@ -40,9 +40,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from kb.cache import read_sealed, seal
 
-FORMAT = 1
+FORMAT = 2
 MANIFEST = "site.json"
 # MkDocs' own message for a dirty build, meant for `mkdocs build --dirty` users: kb decides what
 # is modified itself, so the warning does not apply (kb.site.build filters it out).
@@ -109,7 +111,7 @@ class Previous:
         if data is None:
             return None
         try:
-            old = json.loads(data)
+            old = orjson.loads(data)
         except (ValueError, RecursionError):
             return None
         if not isinstance(old, dict) or old.get("format") != FORMAT or old.get("site_key") != site_key:
@@ -134,9 +136,12 @@ class Previous:
         }
         from kb.site.rendercache import write_unsynced
 
+        try:
+            data = orjson.dumps(manifest)
+        except TypeError:  # an integer orjson cannot hold, in a page's metadata
+            data = json.dumps(manifest, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         with contextlib.suppress(OSError):  # without a manifest the next build is a full pass
-            text = json.dumps(manifest, ensure_ascii=False, separators=(",", ":"))
-            write_unsynced(self.file, seal(text.encode("utf-8")))
+            write_unsynced(self.file, seal(data))
 
     def forget(self) -> None:
         """No manifest: the next build is a full pass (a build the render cache cannot help)."""
@@ -151,12 +156,14 @@ class Previous:
         site_key: str,
         config: Any,
         restore: Callable[[Any, dict[str, Any]], None],
+        still_found: Callable[[dict[str, bool]], bool],
     ) -> None:
         """Mark each of MkDocs' ``files`` modified or not, and hard-link the unmodified ones'
         output from the previous site into the new one (``config.site_dir``, still empty).
 
         ``restore(file, record)`` is called for an unmodified page when MkDocs would have read
-        it, with what the manifest recorded of it.
+        it, with what the manifest recorded of it; ``still_found(lookups)`` tells whether the
+        paths a page looked up in the file list are found as they were (else it is rendered).
         """
         self.site_key = site_key
         old = self._load(site_key)
@@ -173,7 +180,7 @@ class Previous:
             kept = False
             source = file.abs_src_path
             if source is not None and getattr(file, "_content", None) is None and os.path.isfile(source):
-                kept = self._keep(file, source, old_files, old_pages, never, dests)
+                kept = self._keep(file, source, old_files, old_pages, never, dests, still_found)
             if kept:
                 folder = os.path.dirname(file.dest_uri)
                 if folder not in made:
@@ -199,6 +206,7 @@ class Previous:
         old_pages: dict[str, Any],
         never: set[str],
         dests: dict[str, int],
+        still_found: Callable[[dict[str, bool]], bool],
     ) -> bool:
         """Record the file's source for the next build; whether its previous output can be kept."""
         uri = file.src_uri
@@ -213,8 +221,10 @@ class Previous:
             return False
         if file.dest_uri in never or dests[file.dest_uri] > 1:
             return False
-        if file.is_documentation_page() and not _page_record(old_pages.get(uri)):
-            return False
+        if file.is_documentation_page():
+            record = old_pages.get(uri)
+            if not _page_record(record) or not still_found(record["lookups"]):
+                return False
         out = before.get("out")
         return out is not None and _output_stat(os.path.join(self.site, file.dest_uri)) == out
 
@@ -233,6 +243,7 @@ _PAGE_FIELDS = {
     "anchors": list,
     "links": dict,
     "warnings": list,
+    "lookups": dict,
 }
 
 
@@ -281,8 +292,9 @@ def restore_page(page: Any, record: dict[str, Any], files: Any) -> None:
     page.meta = dict(record["meta"])
     page.present_anchor_ids = set(record["anchors"])
     links = {}
+    by_path = files.src_uris
     for target, anchors in record["links"].items():
-        found = files.get_file_from_path(target)
+        found = by_path.get(target)
         if found is not None:
             links[found] = dict(anchors)
     page.links_to_anchors = links

@@ -7,8 +7,13 @@ stores each page's final HTML under a key made of everything the HTML depends on
 
 - the page itself: its path and its Markdown with its metadata;
 - the site: the configuration (with kb's title and docs folder), the navigation (every
-  section, link and page with its title), the list of files (links are resolved against
-  it), and the versions of MkDocs, the theme and kb.
+  section, link and page with its title), and the versions of MkDocs, the theme and kb (with
+  a theme of the site's own, the list of files too: its templates could show it).
+
+A page's links are resolved against the list of the site's files: every path a page looked up
+while it was converted is kept in its entry with whether it was found, and the entry is used
+only while each of them still is (or still is not): adding a claim does not render the pages
+that do not link to it again.
 
 On the next build a page whose key is in the cache is not converted and not put into the
 theme: its Markdown is replaced by nothing, its template by an empty one, and its stored
@@ -43,7 +48,7 @@ PLUGIN_NAME = "kb-render-cache"
 # kb's own plugins (kb.site.build): none of them reads a rendered page, so the cache stays on
 KB_PLUGINS = (PLUGIN_NAME, "kb-progress", "kb-site-fixes", "kb-release")
 CACHED_TEMPLATE = "kb-render-cache-empty.html"
-FORMAT = 1
+FORMAT = 2
 
 
 def cache_folder(out: Path) -> Path:
@@ -176,6 +181,8 @@ def make_plugin(
             self.capture: _Capture | None = None
             self.previous = previous
             self.meta: dict[str, Any] = {}  # page path -> its metadata as read
+            self.find: Any = None  # the file list's own lookup
+            self.looked: dict[str, bool] | None = None  # paths the page being converted looked up
             self.reused = 0
             self.rendered = 0
 
@@ -186,8 +193,27 @@ def make_plugin(
             self.enabled = not others
             return config
 
+        def on_files(self, files: Any, config: Any) -> Any:
+            if self.enabled:
+                # links are resolved by looking paths up in the file list: note which a page looks up
+                self.find = find = files.get_file_from_path
+
+                def looked_up(path: str) -> Any:
+                    found = find(path)
+                    if self.looked is not None:
+                        self.looked[str(path)] = found is not None
+                    return found
+
+                files.get_file_from_path = looked_up
+            return files
+
+        def still_found(self, looked: dict[str, bool]) -> bool:
+            """Whether every path a page looked up is still found, or still not found."""
+            return all((self.find(path) is not None) == found for path, found in looked.items())
+
         def on_nav(self, nav: Any, config: Any, files: Any) -> Any:
             if self.enabled:
+                theme_files = _theme_files(config)
                 self.site_key = _digest(
                     FORMAT,
                     __version__,
@@ -197,15 +223,17 @@ def make_plugin(
                     _package_version("pymdown-extensions"),
                     {k: v for k, v in config.items() if k not in ("plugins", "site_dir", "nav")},
                     _nav_fingerprint(nav.items),
-                    sorted(f.src_uri for f in files),
-                    _theme_files(config),
+                    sorted(f.src_uri for f in files) if theme_files else None,
+                    theme_files,
                 )
                 if self.share is not None:
                     self.needed = {
                         page.file.src_uri for page in nav.pages if page.__dict__.get("title") is None
                     }
                 if self.previous is not None and self.share is None:
-                    self.previous.plan(files, self.site_key, config, lambda f, r: self._kept(f, r, files))
+                    self.previous.plan(
+                        files, self.site_key, config, lambda f, r: self._kept(f, r, files), self.still_found
+                    )
             return nav
 
         def _kept(self, file: Any, record: dict[str, Any], files: Any) -> None:
@@ -238,7 +266,7 @@ def make_plugin(
                     self.skipped.add(uri)
                     return ""  # another build of the share renders it
             entry = self._read(key)
-            if entry is not None:
+            if entry is not None and self.still_found(entry["lookups"]):
                 # MkDocs reads every page before it writes any: keep what it learns now, and read
                 # the HTML again when the page is written, rather than every page's HTML at once
                 entry["html"] = None
@@ -246,6 +274,7 @@ def make_plugin(
                 return ""  # nothing to convert
             self.capture = _Capture()
             logging.getLogger("mkdocs").addHandler(self.capture)
+            self.looked = {}
             return markdown
 
         def on_page_content(self, html: str, page: Any, config: Any, files: Any) -> str:
@@ -279,8 +308,10 @@ def make_plugin(
                     for target, anchors in (getattr(page, "links_to_anchors", None) or {}).items()
                 },
                 "warnings": self.capture.records if self.capture is not None else [],
+                "lookups": self.looked or {},
             }
             self.capture = None
+            self.looked = None
             return html
 
         def on_post_page(self, output: str, page: Any, config: Any) -> str:
@@ -317,6 +348,7 @@ def make_plugin(
                         "anchors": entry["anchors"],
                         "links": entry["links"],
                         "warnings": [list(w) for w in entry["warnings"]],
+                        "lookups": entry["lookups"],
                     },
                 )
 
@@ -344,6 +376,7 @@ def make_plugin(
                 "anchors": list,
                 "links": dict,
                 "warnings": list,
+                "lookups": dict,
             }
             if not isinstance(entry, dict) or not all(isinstance(entry.get(k), t) for k, t in fields.items()):
                 return None
