@@ -331,16 +331,32 @@ def to_dict(
 
 def printable(text: str) -> str:
     """Text from a knowledge base made safe for a terminal: control characters shown, not obeyed."""
-    return "".join(
-        ch if ch.isprintable() else ascii(ch)[1:-1]
-        for ch in text.replace("\r\n", " ").replace("\n", " ").replace("\t", " ")
-    )
+    text = text.replace("\r\n", " ").replace("\n", " ").replace("\t", " ")
+    if text.isprintable():
+        return text  # the usual case, without looking at each character
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 def _wrap(text: str, width: int) -> list[str]:
     import textwrap
 
-    return textwrap.wrap(printable(text), width=width, break_long_words=True, break_on_hyphens=False) or [""]
+    text = printable(text)
+    if text and text[0] != " " and text[-1] != " " and "  " not in text:
+        # words one space apart (after printable, spaces are the only whitespace left): textwrap's
+        # greedy filling comes down to this, which is several times faster
+        words = text.split(" ")
+        if max(map(len, words)) <= width:
+            lines = []
+            line = words[0]
+            for word in words[1:]:
+                if len(line) + 1 + len(word) <= width:
+                    line += " " + word
+                else:
+                    lines.append(line)
+                    line = word
+            lines.append(line)
+            return lines
+    return textwrap.wrap(text, width=width, break_long_words=True, break_on_hyphens=False) or [""]
 
 
 def _column(kb: KnowledgeBase, c: Contradiction, which: str, width: int, weights: Weights) -> list[list[str]]:
@@ -423,16 +439,26 @@ def render_text(
             )
             out.append("   " + better_line(c))
     out.append("")
-    pairs = matrix.pairs()
+    rows = matrix.pair_rows()
     if source:
-        pairs = pairs[(pairs.source_a == source) | (pairs.source_b == source)]
-    if pairs.empty:
+        rows = [row for row in rows if source in (row[0], row[1])]
+    if not rows:
         out.append("Agreement between sources: fewer than two sources.")
     else:
         out.append(
             "Agreement between sources (claims both authors support or both oppose; clashes between them):"
         )
-        table = pairs.rename(columns={"source_a": "source A", "source_b": "source B"})
-        table = table.map(lambda v: printable(v) if isinstance(v, str) else v)
-        out += ["   " + line for line in table.to_string(index=False).splitlines()]
+        out += ["   " + line for line in pair_table(rows)]
     return "\n".join(out) + "\n"
+
+
+def pair_table(rows: list[tuple[str, str, int, int]]) -> list[str]:
+    """The agreement rows as lines of a table laid out as pandas' ``to_string(index=False)`` laid
+    it out: columns one space apart, every cell right-aligned, a text column as wide as its
+    longest cell or heading, a number column one wider than its heading at least."""
+    headings = ("source A", "source B", "agree", "disagree")
+    cells = [(printable(a), printable(b), str(agree), str(disagree)) for a, b, agree, disagree in rows]
+    widths = [max(len(headings[i]) + (1 if i >= 2 else 0), *(len(row[i]) for row in cells)) for i in range(4)]
+    lines = [" ".join(h.rjust(w) for h, w in zip(headings, widths, strict=True))]
+    lines += [" ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    return lines

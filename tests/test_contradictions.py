@@ -196,3 +196,51 @@ def test_terminal_text_shows_control_characters_instead_of_obeying_them(weighed)
     text = contradictions.render_text(kb, found, contradictions.agreement_matrix(kb, weights, found), weights)
     assert "\x1b" not in text and "\x07" not in text
     assert "Beta\\x1b[2J\\x07 Blog" in text
+
+
+def test_agreement_table_is_laid_out_as_pandas_laid_it_out() -> None:
+    """kb contradictions prints the agreement pairs without pandas, in the layout it had with it."""
+    import pandas as pd
+
+    from kb.contradictions import pair_table
+
+    rng = random.Random(7)
+    for size in (1, 2, 5, 40):
+        rows = []
+        for _ in range(size):
+            a = "s" + "x" * rng.randint(0, 14)
+            b = "source-" + str(rng.randint(0, 10 ** rng.randint(0, 6)))
+            rows.append((a, b, rng.choice([0, 1, 7, 12345, 10 ** rng.randint(0, 8)]), rng.randint(0, 999)))
+        table = pd.DataFrame(rows, columns=["source_a", "source_b", "agree", "disagree"])
+        table = table.rename(columns={"source_a": "source A", "source_b": "source B"})
+        assert pair_table(rows) == table.to_string(index=False).splitlines()
+
+
+def test_wrapping_is_textwraps() -> None:
+    """Columns are wrapped as textwrap wraps them (kb takes a shorter way for plain sentences)."""
+    import textwrap
+
+    from kb.contradictions import _wrap, printable
+
+    rng = random.Random(3)
+    pieces = [
+        "a",
+        "word",
+        "longer-word",
+        "x" * 30,
+        "\u00e9t\u00e9",
+        " ",
+        "  ",
+        "\t",
+        "\n",
+        "\u2003",
+        "-",
+        ".",
+    ]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) + rng.choice(["", " ", " "]) for _ in range(rng.randint(0, 25)))
+        for width in (1, 5, 12, 47, 97):
+            expected = textwrap.wrap(
+                printable(text), width=width, break_long_words=True, break_on_hyphens=False
+            )
+            assert _wrap(text, width) == (expected or [""]), (text, width)
