@@ -339,6 +339,29 @@ def _leader(strengths: list[float], rivals: tuple[tuple[int, ...], ...]) -> tupl
     return top, margin, rival
 
 
+def _leader_with(
+    values: list[float], changed: dict[int, float], order: list[int], rivals: tuple[tuple[int, ...], ...]
+) -> int | None:
+    """``_leader(...)[0]`` of ``values`` with the values of ``changed`` put in, where ``order`` ranks
+    ``values`` as ``_leader`` does: positions a source leaves as they are keep their rank, so only
+    the first of them and the changed ones can lead (at 10,000 claims a dispute can have thousands
+    of positions, and a verdict asks this once per source)."""
+    top = next((i for i in order if i not in changed), None)
+    for i, value in changed.items():
+        if top is None or (-shown(value), i) < (-shown(changed.get(top, values[top])), top):
+            top = i
+    assert top is not None
+
+    def value(i: int) -> float:
+        return changed.get(i, values[i])
+
+    rival = min(rivals[top], key=lambda i: (-shown(value(i)), i))
+    margin = round(shown(value(top)) - shown(value(rival)), 2)
+    if margin < TIE_MARGIN - 1e-9 or shown(value(top)) <= 0.5:
+        return None
+    return top
+
+
 def focus(positions: list[Position] | tuple[Position, ...], rivals) -> tuple[str, ...]:
     """The claims a verdict turns on: the strongest position and its rivals."""
     return tuple(sorted({positions[0].claim, *(positions[i].claim for i in rivals[0])}))
@@ -362,13 +385,19 @@ def _verdict(kb, weights, positions: list[Position], rivals) -> Verdict:
             if p.claim not in model.group:
                 for source in {ev.source for ev in weights.claims[p.claim].evidence}:
                     reached[source].append(p.claim)
-        base_values = {p.claim: weights.claims[p.claim].strength for p in positions}
         moving = set(model.sources())
         answers: dict[str, set] = defaultdict(set)
         for p in positions:
             answers[p.claim].add(p.answer)
         top = shown(positions[leader].strength)
         favouring = _favouring_sources(weights, model, positions, rivals, reached)
+        values = [p.strength for p in positions]
+        at: dict[str, list[int]] = defaultdict(list)  # claim -> its positions
+        for i, p in enumerate(positions):
+            at[p.claim].append(i)
+        # the positions by shown strength, strongest first: the leader without a source is the
+        # strongest of the positions it moves and the first of these it does not move
+        order = sorted(range(len(positions)), key=lambda i: (-shown(values[i]), i))
         for source in sorted(moving | set(reached)):
             if source in favouring:
                 continue  # leaving it out can only widen the lead
@@ -378,11 +407,15 @@ def _verdict(kb, weights, positions: list[Position], rivals) -> Verdict:
                 if any(_value(p, model.one_step(p, source), answers) > top for p in reached[source]):
                     hinges.append(source)
                 continue
-            strengths = {**base_values, **model.strengths(without=source)}
+            strengths = model.strengths(without=source)
             for claim in reached.get(source, ()):
                 strengths[claim] = model.one_step(claim, source)
-            values = [strengths[p.claim] if p.answer != "no" else 1.0 - strengths[p.claim] for p in positions]
-            if _leader(values, rivals)[0] != leader:
+            changed = {
+                i: strengths[claim] if positions[i].answer != "no" else 1.0 - strengths[claim]
+                for claim in strengths
+                for i in at[claim]
+            }
+            if _leader_with(values, changed, order, rivals) != leader:
                 hinges.append(source)
     robust = leader is not None and not hinges
     label = "open" if leader is None else verdict_label(margin, robust)
@@ -460,6 +493,7 @@ class _LocalModel:
         self.outside = {o for c in group for o, _, _ in self.incoming[c] if o not in members}
         for c in (*group, *sorted(self.outside)):
             self.triples[c] = [(e.source, e.stance, e.weight) for e in weights.claims[c].evidence]
+        self._sides: dict[str, tuple[float, float]] = {}  # one_step's claims' attack and support
         # each outside claim's own aggregated attack and support, held fixed
         self.held = {}
         for o in self.outside:
@@ -477,7 +511,10 @@ class _LocalModel:
             return w.strength
         weigh = self.weigh
         rest = [(e.source, e.stance, e.weight) for e in w.evidence if e.source != without]
-        return weigh.combine(weigh.base_score(rest), *weigh.relation_sides(w.relations))
+        sides = self._sides.get(claim)
+        if sides is None:
+            sides = self._sides[claim] = weigh.relation_sides(w.relations)
+        return weigh.combine(weigh.base_score(rest), *sides)
 
     def _base(self, claim: str, leave_out: set[str]) -> float:
         return self.weigh.base_score([t for t in self.triples[claim] if t[0] not in leave_out])
@@ -528,11 +565,30 @@ class _LocalModel:
                     row.append((o, attack, None, None))
             rows.append((c, row))
         strength = {c: self.weights.claims[c].strength for c in self.group}
+        # a claim whose every incoming relation comes from outside the group receives the same attack
+        # and support in every round: taken once (max is exact, so the rounds see the same numbers)
+        fixed: dict[str, tuple[float, float]] = {}
+        moving_rows = []
+        for c, row in rows:
+            if all(value is not None for _, _, value, _ in row):
+                att = sup = 0.0
+                for _, attack, value, _ in row:
+                    if attack:
+                        att = max(att, value)
+                    else:
+                        sup = max(sup, value)
+                fixed[c] = (att, sup)
+            else:
+                moving_rows.append((c, row))
+        if not moving_rows:
+            return self._settle(strength, base, fixed)
         va = dict.fromkeys(self.group, 0.0)
         vs = dict.fromkeys(self.group, 0.0)
         for _ in range(_LOCAL_ITERATIONS):
             new_va, new_vs = {}, {}
-            for c, row in rows:
+            for c, (att, sup) in fixed.items():
+                new_va[c], new_vs[c] = att, sup
+            for c, row in moving_rows:
                 att = sup = 0.0
                 for o, attack, value, edge in row:
                     if value is None:
@@ -555,6 +611,30 @@ class _LocalModel:
                 change = max(change, abs(updated - strength[c]), abs(a_ - va[c]))
                 strength[c] = updated
             va, vs = new_va, new_vs
+            if change < _LOCAL_TOLERANCE:
+                break
+        return strength
+
+    def _settle(
+        self, strength: dict[str, float], base: dict[str, float], fixed: dict[str, tuple[float, float]]
+    ) -> dict[str, float]:
+        """The rounds of :meth:`strengths` when no group claim depends on another: each one's combined
+        value is the same every round, so a round is one average per claim (the same arithmetic, so
+        the same numbers, and the same stopping round)."""
+        group = self.group
+        combined = {}
+        first_change = 0.0
+        for c in group:
+            b, (a_, s_) = base[c], fixed[c]
+            combined[c] = b - b * (a_ - s_) if a_ >= s_ else b + (1.0 - b) * (s_ - a_)
+            first_change = max(first_change, a_)  # the first round moves the attack from 0 to a_
+        for round_ in range(_LOCAL_ITERATIONS):
+            change = first_change if round_ == 0 else 0.0
+            for c in group:
+                before = strength[c]
+                updated = 0.5 * (before + combined[c])
+                change = max(change, abs(updated - before))
+                strength[c] = updated
             if change < _LOCAL_TOLERANCE:
                 break
         return strength
