@@ -131,10 +131,11 @@ class PairCounts:
         return dense
 
     def rows(self) -> dict[str, dict[str, int]]:
-        out: dict[str, dict[str, int]] = defaultdict(dict)
-        for (a, b), n in sorted(self.cells.items()):
-            out[a][b] = n
-        return out
+        """Source by source (in id order), the counts it has with others (in id order)."""
+        by_source: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        for (a, b), n in self.cells.items():
+            by_source[a].append((b, n))
+        return {a: dict(sorted(by_source[a])) for a in sorted(by_source)}
 
 
 @dataclass(frozen=True)
@@ -183,10 +184,15 @@ def _clash(a: tuple[Side, ...], b: tuple[Side, ...]) -> bool:
 
 
 def find_contradictions(
-    kb: KnowledgeBase, weights: Weights, source: str | None = None
+    kb: KnowledgeBase,
+    weights: Weights,
+    source: str | None = None,
+    *,
+    sides: dict[tuple[str, str, str], Side] | None = None,
 ) -> list[Contradiction]:
     """Every clash between sources inside a dispute (see the module docstring), optionally only those
-    of one source. Built from an index of which source's author backs what, per dispute.
+    of one source. Built from an index of which source's author backs what, per dispute
+    (``sides``: :func:`strongest_sides`, when the caller has it already).
 
     Raises ``ValueError`` for a ``source`` that is not in the knowledge base.
     """
@@ -195,7 +201,7 @@ def find_contradictions(
     if source is not None and source not in kb.sources:
         raise ValueError(f"unknown source {source!r}; known sources: {', '.join(sorted(kb.sources))}")
     by_claim: dict[tuple[str, str], list[Side]] = defaultdict(list)  # (claim, stance) -> sides
-    for (claim, _, stance), side in strongest_sides(kb, weights).items():
+    for (claim, _, stance), side in (strongest_sides(kb, weights) if sides is None else sides).items():
         by_claim[(claim, stance)].append(side)
     contra = contradicting(kb)
 
@@ -278,19 +284,34 @@ def side_to_dict(kb: KnowledgeBase, side: Side) -> dict[str, Any]:
     }
 
 
-def contradiction_to_dict(kb: KnowledgeBase, c: Contradiction) -> dict[str, Any]:
-    """``a`` and ``b`` are each side's strongest source; ``sides_a`` and ``sides_b`` every source."""
+def contradiction_to_dict(
+    kb: KnowledgeBase, c: Contradiction, memo: dict[int, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """``a`` and ``b`` are each side's strongest source; ``sides_a`` and ``sides_b`` every source.
+
+    ``memo`` keeps each side's dict by the side's identity, for a caller turning many clashes into
+    data at once: a side takes part in several clashes (and is ``a`` or ``b`` as well as listed),
+    and its dict is made once and shared (it is only read, to be written out as JSON)."""
     from kb.disputes import voice_to_dict
+
+    if memo is None:
+        memo = {}
+
+    def side(s: Side) -> dict[str, Any]:
+        held = memo.get(id(s))
+        if held is None:
+            held = memo[id(s)] = side_to_dict(kb, s)
+        return held
 
     return {
         "kind": c.kind,
         "dispute": c.dispute,
         "claim_a": c.claim_a,
         "claim_b": c.claim_b,
-        "a": side_to_dict(kb, c.a),
-        "b": side_to_dict(kb, c.b),
-        "sides_a": [side_to_dict(kb, s) for s in c.sides_a],
-        "sides_b": [side_to_dict(kb, s) for s in c.sides_b],
+        "a": side(c.a),
+        "b": side(c.b),
+        "sides_a": [side(s) for s in c.sides_a],
+        "sides_b": [side(s) for s in c.sides_b],
         "voices_a": [voice_to_dict(kb, v) for v in c.voices_a],
         "voices_b": [voice_to_dict(kb, v) for v in c.voices_b],
         "strength_a": _r(c.strength_a),
@@ -319,8 +340,9 @@ def to_dict(
     from kb.disputes import dispute_to_dict
 
     used = {c.dispute for c in contradictions}
+    memo: dict[int, dict[str, Any]] = {}
     return {
-        "contradictions": [contradiction_to_dict(kb, c) for c in contradictions],
+        "contradictions": [contradiction_to_dict(kb, c, memo) for c in contradictions],
         "disputes": [dispute_to_dict(kb, d) for d in disputes if d.id in used],
         "agreement": {
             **matrix_to_dict(matrix),

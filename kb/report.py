@@ -20,6 +20,7 @@ import csv
 import html
 import io
 import re
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -106,9 +107,17 @@ def build(
     by_claim: dict[str, list[Side]] = {c: [] for c in kb.claims}
     for (claim, _, _), side in sorted(sides.items()):
         by_claim[claim].append(side)
-    found = find_contradictions(kb, weights) if contradictions is None else contradictions
+    found = find_contradictions(kb, weights, sides=sides) if contradictions is None else contradictions
     if agreement is None:
         agreement = agreement_matrix(kb, weights, found)
+    # each clash under the topics of its claims, in the order found (one pass, not one per topic)
+    clashes_of: dict[str, list[Contradiction]] = defaultdict(list)
+    for c in found:
+        topic_a, topic_b = kb.claims[c.claim_a].topic, kb.claims[c.claim_b].topic
+        clashes_of[topic_a].append(c)
+        if topic_b != topic_a:
+            clashes_of[topic_b].append(c)
+    by_id = {d.id: d for d in weights.disputes}
     topics = []
     for summary in weights.topics.values():
         entries = []
@@ -123,9 +132,7 @@ def build(
                     w.sources_for, w.sources_against, tuple(quotes),
                 )
             )  # fmt: skip
-        members = set(summary.claims)
-        clashes = tuple(c for c in found if c.claim_a in members or c.claim_b in members)
-        by_id = {d.id: d for d in weights.disputes}
+        clashes = tuple(clashes_of.get(summary.topic, ()))
         disputes = tuple(by_id[i] for i in summary.disputes)
         topics.append(
             TopicSection(
@@ -581,6 +588,14 @@ def to_csv(report: Report, weights: Weights) -> str:
 
 
 def to_dict(kb: KnowledgeBase, weights: Weights, report: Report) -> dict[str, Any]:
+    memo: dict[int, dict[str, Any]] = {}  # each side's dict, made once (contradiction_to_dict)
+
+    def side(q: Side) -> dict[str, Any]:
+        held = memo.get(id(q))
+        if held is None:
+            held = memo[id(q)] = side_to_dict(kb, q)
+        return held
+
     return {
         "title": report.title,
         "description": report.description,
@@ -599,11 +614,11 @@ def to_dict(kb: KnowledgeBase, weights: Weights, report: Report) -> dict[str, An
                         "consensus": e.consensus,
                         "sources_for": list(e.sources_for),
                         "sources_against": list(e.sources_against),
-                        "key_quotes": [side_to_dict(kb, q) for q in e.key_quotes],
+                        "key_quotes": [side(q) for q in e.key_quotes],
                     }
                     for e in section.claims
                 ],
-                "disagreements": [contradiction_to_dict(kb, c) for c in section.disagreements],
+                "disagreements": [contradiction_to_dict(kb, c, memo) for c in section.disagreements],
             }
             for section in report.topics
         ],
