@@ -348,9 +348,18 @@ _MD_ESCAPES = str.maketrans(
 _MD_SPECIAL = re.compile(r"[\\`*_{}\[\]#|&<>~]")
 
 
+# a text that is already one line of single spaces with nothing to escape: most cells are
+# (\s is the white space str.split splits on, so such a text is its own normal form)
+_MD_AS_IS = re.compile(r"[\\`*_{}\[\]#|&<>~]|[^\S ]|  |^ | $")
+
+
 def md(text: str) -> str:
     """Text as inert inline Markdown: one line, markup characters escaped, HTML as entities."""
-    line = " ".join(str(text).split())
+    if type(text) is not str:
+        text = str(text)
+    if _MD_AS_IS.search(text) is None:
+        return text
+    line = " ".join(text.split())
     return line.translate(_MD_ESCAPES) if _MD_SPECIAL.search(line) else line
 
 
