@@ -132,3 +132,21 @@ def test_a_read_only_folder_still_loads(kb_copy: Path) -> None:
     kb, _ = load(kb_copy, cache=False)
     assert kb is not None
     assert not (kb_copy / CACHE_DIR).exists()
+
+
+@pytest.mark.parametrize(
+    "value", [".nan", ".inf", "-.inf", "123456789012345678901234567890", "2019-05-01", "2019-05-01 10:20:30"]
+)
+def test_values_plain_json_cannot_hold_come_back_from_the_cache_as_parsed(
+    kb_copy: Path, runner, value: str
+) -> None:
+    """A number that is not finite, an integer beyond 64 bits and a date or time come back from the
+    cache as they were parsed: the second run reports exactly what the first did."""
+    source = kb_copy / "sources" / "blog-a.yaml"
+    source.write_text(source.read_text() + f"reliability: {value}\nreliability_note: odd\n")
+    first = runner.invoke(cli, ["validate", "--kb", str(kb_copy)])
+    assert (kb_copy / CACHE_DIR / "parsed.json").is_file()
+    second = runner.invoke(cli, ["validate", "--kb", str(kb_copy)])
+    assert first.exit_code == second.exit_code == 1
+    assert "sources/blog-a.yaml:5:" in first.stderr
+    assert second.output == first.output
