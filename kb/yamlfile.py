@@ -23,6 +23,34 @@ try:  # the C composer is much faster; fall back so kb still runs without libyam
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
+# Tags of plain scalars already resolved, by (text, implicit flags): a knowledge base repeats its
+# keys and values (source, stance, supports, a source id...) thousands of times.
+_RESOLVED: dict[tuple[str, Any], str] = {}
+_RESOLVED_MAX = 100_000
+_RESOLVED_TEXT = 100
+
+
+class _KbLoader(_Loader):  # type: ignore[misc,valid-type]
+    """The safe loader, resolving each scalar's tag as it does but remembering short plain ones.
+
+    Resolution depends on the text and its implicit flags only (the safe loader has no path
+    resolvers); a quoted scalar is text without looking at it."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode and not self.yaml_path_resolvers:
+            if not implicit[0]:
+                return self.DEFAULT_SCALAR_TAG
+            if len(value) <= _RESOLVED_TEXT:
+                key = (value, implicit)
+                tag = _RESOLVED.get(key)
+                if tag is None:
+                    tag = super().resolve(kind, value, implicit)
+                    if len(_RESOLVED) < _RESOLVED_MAX:
+                        _RESOLVED[key] = tag
+                return tag
+        return super().resolve(kind, value, implicit)
+
+
 # Largest YAML file kb reads; a claim or source file is a few hundred bytes.
 MAX_YAML_BYTES = 1_000_000
 # Deepest nesting accepted; kb's format needs four levels, and recursion must stay bounded.
@@ -328,7 +356,7 @@ def parse(text: str) -> Located:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_YAML_BYTES:
         raise YamlError(f"file is larger than {MAX_YAML_BYTES // 1000} kB; kb files are small")
     fast = sum(text.count(ch) for ch in _NESTING_INDICATORS) <= FAST_PATH_MAX_INDICATORS
-    loader = _Loader(text)
+    loader = _KbLoader(text)
     try:
         if fast:
             node = loader.get_single_node()
