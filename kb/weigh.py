@@ -144,9 +144,29 @@ class EvidenceWeight:
     stance: str
     weight: float
     speaker_role: str
-    explanation: str
-    # How much this item moves the claim's base score (base minus base without it).
-    effect: float = 0.0
+    # what the weight is the product of: the source's reliability, the evidence kind and its
+    # factor, the speaker's factor (the explanation is written from them when asked for)
+    reliability: float
+    kind: str
+    kind_factor: float
+    speaker_factor: float
+    # the claim's base score and its evidence as (source, stance, weight), for the effect
+    claim_base: float = 0.5
+    siblings: tuple[tuple[str, str, float], ...] = ()
+
+    @property
+    def explanation(self) -> str:
+        return (
+            f"reliability {self.reliability:.2f} x {self.kind} {self.kind_factor:.2f}"
+            f" x {self.speaker_role} {self.speaker_factor:.2f} = {self.weight:.3f}"
+        )
+
+    @property
+    def effect(self) -> float:
+        """How much this item moves the claim's base score (base minus base without it); computed
+        when a view asks for it (the export and the site do, the report does not)."""
+        k = self.index
+        return self.claim_base - base_score(list(self.siblings[:k] + self.siblings[k + 1 :]))
 
 
 @dataclass(slots=True)
@@ -171,10 +191,16 @@ class ClaimWeight:
     sources_against: tuple[str, ...]
     evidence: tuple[EvidenceWeight, ...]
     relations: tuple[RelationEffect, ...]
-    explanation: str
     # readers and other people hosted by a source, on each side: shown as theirs, never as the source's
     voices_for: tuple[Voice, ...] = ()
     voices_against: tuple[Voice, ...] = ()
+
+    @property
+    def explanation(self) -> str:
+        """How the strength came about, in words and numbers: written when a view asks for it."""
+        return _explain(
+            self.id, self.base, self.strength, self.support, self.opposition, self.evidence, self.relations
+        )
 
 
 @dataclass(frozen=True)
@@ -479,21 +505,16 @@ def _compute(kb: KnowledgeBase, settings: Settings | None) -> Weights:
             role = speaker_roles[ev.speaker]
             speaker_factor = settings.speaker[role]
             weight = rel * kind_factor * speaker_factor
-            explanation = (
-                f"reliability {rel:.2f} x {ev.kind} {kind_factor:.2f}"
-                f" x {role} {speaker_factor:.2f} = {weight:.3f}"
-            )
-            parts.append((ev, role, weight, explanation))
-        triples = [(ev.source, ev.stance, weight) for ev, _, weight, _ in parts]
-        sides[claim.id] = side_scores(triples)
-        base[claim.id] = 0.5 + 0.5 * (sides[claim.id][0] - sides[claim.id][1])
-        # effect of each item: how far the base would move without it
+            parts.append((ev, role, weight, rel, kind_factor, speaker_factor))
+        triples = tuple((ev.source, ev.stance, weight) for ev, _, weight, *_ in parts)
+        sides[claim.id] = side_scores(list(triples))
+        claim_base = base[claim.id] = 0.5 + 0.5 * (sides[claim.id][0] - sides[claim.id][1])
         items[claim.id] = [
             EvidenceWeight(
-                claim.id, k, ev.source, ev.stance, weight, role, explanation,
-                base[claim.id] - base_score(triples[:k] + triples[k + 1 :]),
+                claim.id, k, ev.source, ev.stance, weight, role, rel, ev.kind, kind_factor, speaker_factor,
+                claim_base, triples,
             )
-            for k, (ev, role, weight, explanation) in enumerate(parts)
+            for k, (ev, role, weight, rel, kind_factor, speaker_factor) in enumerate(parts)
         ]  # fmt: skip
 
     supporters: dict[str, list[str]] = defaultdict(list)
@@ -562,7 +583,6 @@ def _compute(kb: KnowledgeBase, settings: Settings | None) -> Weights:
             sources_against=tuple(sorted(direct_against[cid])),
             evidence=tuple(items[cid]),
             relations=relation_effects,
-            explanation=_explain(claim.id, base[cid], strength[cid], s, o, items[cid], relation_effects),
             voices_for=tuple(sorted(voices[cid]["supports"], key=lambda v: (v.source, v.speaker))),
             voices_against=tuple(sorted(voices[cid]["opposes"], key=lambda v: (v.source, v.speaker))),
         )
