@@ -184,10 +184,14 @@ def group_roots(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     return {claim: find(claim) for claim in parent}
 
 
-def contradiction_groups(kb: KnowledgeBase) -> list[tuple[str, ...]]:
-    """The connected groups of claims joined by ``contradicts``, each sorted, in a stable order."""
+def contradiction_groups(
+    kb: KnowledgeBase, relations: list[tuple[str, str, str]] | None = None
+) -> list[tuple[str, ...]]:
+    """The connected groups of claims joined by ``contradicts``, each sorted, in a stable order
+    (``relations``: ``kb.relations()``, when the caller has it already)."""
+    relations = kb.relations() if relations is None else relations
     roots = group_roots(
-        (origin, target) for origin, target, relation in kb.relations() if relation == "contradicts"
+        (origin, target) for origin, target, relation in relations if relation == "contradicts"
     )
     groups: dict[str, list[str]] = defaultdict(list)
     for claim, root in roots.items():
@@ -195,10 +199,13 @@ def contradiction_groups(kb: KnowledgeBase) -> list[tuple[str, ...]]:
     return sorted(tuple(sorted(g)) for g in groups.values())
 
 
-def contradicting(kb: KnowledgeBase) -> dict[str, set[str]]:
-    """Each claim's neighbours over ``contradicts``, both ways."""
+def contradicting(
+    kb: KnowledgeBase, relations: list[tuple[str, str, str]] | None = None
+) -> dict[str, set[str]]:
+    """Each claim's neighbours over ``contradicts``, both ways (``relations`` as for
+    :func:`contradiction_groups`)."""
     out: dict[str, set[str]] = defaultdict(set)
-    for origin, target, relation in kb.relations():
+    for origin, target, relation in kb.relations() if relations is None else relations:
         if relation == "contradicts":
             out[origin].add(target)
             out[target].add(origin)
@@ -223,10 +230,11 @@ def find_disputes(kb: KnowledgeBase, weights: Weights) -> list[Dispute]:
     robustness looks only at the leader, its rivals and their neighbours."""
     named = {frozenset(spec.claims): spec for spec in kb.config.disputes}
     named_by_claim = {c: spec for spec in kb.config.disputes for c in spec.claims}
-    contra = contradicting(kb)
+    relations = kb.relations()
+    contra = contradicting(kb, relations)
     found: list[Dispute] = []
     in_group: set[str] = set()
-    for group in contradiction_groups(kb):
+    for group in contradiction_groups(kb, relations):
         in_group.update(group)
         spec = next((named_by_claim[c] for c in group if c in named_by_claim), None)
         between = _clash_between_sources(group, weights, contra)
@@ -663,7 +671,7 @@ def topic_verdict(
         )
         more = f" and {len(agreed) - 3} more" if len(agreed) > 3 else ""
         parts.append(f"The sources agree: {listed}{more}.")
-    in_dispute = {c for d in disputes for c in d.claims}
+    in_dispute = {p.claim for d in disputes for p in d.positions}
     single = [
         w for w in ranked
         if w.consensus == "single-source" and w.id not in in_dispute and shown(w.strength) >= SUPPORTED
