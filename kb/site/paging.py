@@ -229,6 +229,7 @@ def split(page: str, text: str, limit: int) -> Split:
         return Split({page: text})
     front, body = _front_matter(text)
     lines = _scan(body, len(posixpath.basename(page)) + 6)
+    del body  # each line holds its own text; the pieces of a long page are let go as soon as they are used
     total = sum(line.size for line in lines)
     reserve = min(_RESERVE, limit // 8)
     estimate = total // max(1, limit - reserve) + 2
@@ -261,6 +262,7 @@ def split(page: str, text: str, limit: int) -> Split:
     heading1 = first_line if first_line.startswith("# ") else ""
     bodies: list[str] = []
     labels: list[str] = []
+    anchors: dict[str, str] = {}
     for k, start in enumerate(starts):
         end = starts[k + 1] if k + 1 < n else len(lines)
         chunk = "\n".join(line.text for line in lines[start:end])
@@ -269,18 +271,16 @@ def split(page: str, text: str, limit: int) -> Split:
         if k + 1 < n:
             chunk += "\n" + _closing(lines[end])
         bodies.append(chunk)
+        if k:
+            for anchor in _ids(chunk):
+                anchors.setdefault(anchor, paths[k])
         first = next((x.text for x in lines[start:end] if _HEADING.match(x.text) and x.text != heading1), "")
         if not first and lines[start].context:
             entry = next((e for e in reversed(lines[start].context) if e[0] == "h"), None)
             first = f"# {entry[2]}" if entry else ""
         match = _HEADING.match(first)
         labels.append(label(match.group(2)) if match else f"part {k + 1}")
-
-    anchors: dict[str, str] = {}
-    for k, chunk in enumerate(bodies):
-        if k:
-            for anchor in _ids(chunk):
-                anchors.setdefault(anchor, paths[k])
+    del lines
 
     def nav(k: int) -> str:
         items = [f"Part {k + 1} of {n}"]
@@ -292,7 +292,8 @@ def split(page: str, text: str, limit: int) -> Split:
         return " \u00b7 ".join(items) + "\n{: .kb-parts-nav }\n"
 
     parts: dict[str, str] = {}
-    for k, chunk in enumerate(bodies):
+    for k in range(n):
+        chunk, bodies[k] = bodies[k], ""
         here = paths[k]
 
         def local(m: re.Match[str], here: str = here) -> str:
