@@ -531,12 +531,12 @@ def _release_plugin(spill_dir: Path | None = None):
             found = self.aside.pop(page.file.src_uri, None)
             if found is not None:
                 offset, length = found
-                data = bytearray()
+                data = os.pread(self.spill.fileno(), length, offset)  # whole, from a regular file
                 while len(data) < length:
-                    chunk = os.pread(self.spill.fileno(), length - len(data), offset + len(data))
-                    if not chunk:
+                    more = os.pread(self.spill.fileno(), length - len(data), offset + len(data))
+                    if not more:
                         raise OSError(f"the HTML of {page.file.src_uri} set aside during the build is gone")
-                    data += chunk
+                    data += more
                 page.content = data.decode("utf-8", "surrogatepass")
             return context
 
