@@ -104,6 +104,7 @@ class Fingerprints:
         self._texts: dict[str, str] = {}
         self._clashes: dict[int, str] = {}
         self._heads: dict[str, str] = {}
+        self._shared: dict[str, tuple] | None = None
         self._positions: dict[tuple[str, int], str] = {}
 
     def claim(self, claim_id: str) -> str:
@@ -129,6 +130,15 @@ class Fingerprints:
                 )
             )
         return found
+
+    def shared_with(self, source_id: str) -> tuple:
+        """The sources that share claims with this one, with the counts (SiteData.shared), indexed once."""
+        if self._shared is None:
+            index: dict[str, list] = {}
+            for (a, b), counts in self.data.shared.items():
+                index.setdefault(a, []).append((b, counts))
+            self._shared = {a: tuple(sorted(rows)) for a, rows in index.items()}
+        return self._shared.get(source_id, ())
 
     def clash(self, c: Contradiction) -> str:
         """The clash as computed and its two claims."""
@@ -243,11 +253,7 @@ def source_page_key(fp: Fingerprints, source: Source) -> str:
 
     data = fp.data
     quoted = tuple((cid, index, fp.claim(cid)) for cid, index in data.quoted.get(source.id, []))
-    shared = tuple(
-        (other, data.shared[(source.id, other)])
-        for other in data.kb.sources
-        if (source.id, other) in data.shared
-    )
+    shared = fp.shared_with(source.id)
     clashes = []
     for c in data.by_source.get(source.id, []):
         number = data.number(c)
