@@ -183,6 +183,7 @@ def make_plugin(
             self.meta: dict[str, Any] = {}  # page path -> its metadata as read
             self.find: Any = None  # the file list's own lookup
             self.looked: dict[str, bool] | None = None  # paths the page being converted looked up
+            self.found: dict[str, bool] = {}  # path -> whether the file list has it
             self.reused = 0
             self.rendered = 0
 
@@ -209,7 +210,14 @@ def make_plugin(
 
         def still_found(self, looked: dict[str, bool]) -> bool:
             """Whether every path a page looked up is still found, or still not found."""
-            return all((self.find(path) is not None) == found for path, found in looked.items())
+            known = self.found  # pages look up the same paths: each is looked up once per build
+            for path, found in looked.items():
+                now = known.get(path)
+                if now is None:
+                    now = known[path] = self.find(path) is not None
+                if now != found:
+                    return False
+            return True
 
         def on_nav(self, nav: Any, config: Any, files: Any) -> Any:
             if self.enabled:
