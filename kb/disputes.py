@@ -589,10 +589,14 @@ class _LocalModel:
                 fixed[c] = (att, sup)
             else:
                 moving_rows.append((c, row))
+        # the rounds start where kb.weigh ended, sides included: where loops of relations allow more
+        # than one fixed point, rounds from anywhere else can settle on another one, and leaving no
+        # source out would then change strengths
+        start = {c: self.weigh.relation_sides(self.weights.claims[c].relations) for c in self.group}
         if not moving_rows:
-            return self._settle(strength, base, fixed)
-        va = dict.fromkeys(self.group, 0.0)
-        vs = dict.fromkeys(self.group, 0.0)
+            return self._settle(strength, base, fixed, start)
+        va = {c: start[c][0] for c in self.group}
+        vs = {c: start[c][1] for c in self.group}
         for _ in range(_LOCAL_ITERATIONS):
             new_va, new_vs = {}, {}
             for c, (att, sup) in fixed.items():
@@ -625,7 +629,11 @@ class _LocalModel:
         return strength
 
     def _settle(
-        self, strength: dict[str, float], base: dict[str, float], fixed: dict[str, tuple[float, float]]
+        self,
+        strength: dict[str, float],
+        base: dict[str, float],
+        fixed: dict[str, tuple[float, float]],
+        start: dict[str, tuple[float, float]],
     ) -> dict[str, float]:
         """The rounds of :meth:`strengths` when no group claim depends on another: each one's combined
         value is the same every round, so a round is one average per claim (the same arithmetic, so
@@ -636,7 +644,8 @@ class _LocalModel:
         for c in group:
             b, (a_, s_) = base[c], fixed[c]
             combined[c] = b - b * (a_ - s_) if a_ >= s_ else b + (1.0 - b) * (s_ - a_)
-            first_change = max(first_change, a_)  # the first round moves the attack from 0 to a_
+            # the first round moves the attack from where it started to a_
+            first_change = max(first_change, abs(a_ - start[c][0]))
         for round_ in range(_LOCAL_ITERATIONS):
             change = first_change if round_ == 0 else 0.0
             for c in group:

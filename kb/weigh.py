@@ -64,6 +64,8 @@ TOLERANCE = 1e-9
 MAX_ITERATIONS = 10_000
 # rounds whose results Anderson acceleration combines (kb.weigh._accelerated)
 _ANDERSON_DEPTH = 8
+# rounds without a new smallest residual after which the acceleration is given up for plain rounds
+_ANDERSON_STALL = 50
 
 
 @dataclass(frozen=True)
@@ -350,6 +352,11 @@ def _accelerated(step, strength: np.ndarray, va: np.ndarray, vs: np.ndarray, rel
     :data:`TOLERANCE`, and the result is that round's output, so the fixed point is the same one
     to that tolerance. Extrapolated points are kept in range (strengths in [0, 1], sides in
     [0, r]); when the residual grows the history is dropped and a plain round is taken.
+
+    The round takes maxima, so it is not smooth, and on some loops of support and contradiction
+    the extrapolation circles without settling. After :data:`_ANDERSON_STALL` rounds without a
+    new smallest residual the rest are plain damped rounds from the last plain result: they
+    converge, since below MAX_RELATION_WEIGHT the gain around any loop is below 1.
     """
     n = len(strength)
     x = np.concatenate([strength, va, vs])
@@ -359,17 +366,27 @@ def _accelerated(step, strength: np.ndarray, va: np.ndarray, vs: np.ndarray, rel
     held = 0  # how many columns hold a difference
     g_prev = f_prev = None
     best = np.inf
+    best_at = 0  # the round that reached the smallest residual
+    accelerating = True
     for iteration in range(1, MAX_ITERATIONS + 1):
         updated, va_new, vs_new, change = step(x[:n], x[n : 2 * n], x[2 * n :])
         if change < TOLERANCE:
             return updated, va_new, vs_new, iteration, True
         g = np.concatenate([updated, va_new, vs_new])
+        if not accelerating:
+            x = g
+            continue
         f = g - x
         norm = float(np.max(np.abs(f)))
         if norm > 2.0 * best:  # extrapolation went astray: start again from a plain round
             held = 0
             g_prev = f_prev = None
-        best = min(best, norm)
+        if norm < best:
+            best, best_at = norm, iteration
+        elif iteration - best_at > _ANDERSON_STALL:  # circling: plain rounds from here on
+            accelerating = False
+            x = g
+            continue
         if g_prev is not None and f_prev is not None:
             column = iteration % _ANDERSON_DEPTH
             np.subtract(g, g_prev, out=dg[:, column])
@@ -451,7 +468,8 @@ def propagate(
         vs_new = side(edge_passed(supporting, strength, va, vs), supporting)
         updated = 0.5 * (strength + combine_arrays(b, va_new, vs_new))
         change = float(np.max(np.abs(updated - strength))) if n else 0.0
-        change = max(change, float(np.max(np.abs(va_new - va))) if n else 0.0)
+        if n:
+            change = max(change, float(np.max(np.abs(va_new - va))), float(np.max(np.abs(vs_new - vs))))
         return updated, va_new, vs_new, change
 
     strength, va, vs, iterations, converged = _accelerated(
