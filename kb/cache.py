@@ -96,6 +96,18 @@ def read_sealed(file: Path, root: Path) -> bytes | None:
         return None  # no cache yet, or an unreadable one
 
 
+def read_sealed_json(file: Path, root: Path) -> Any | None:
+    """The JSON value of a sealed cache file (:func:`read_sealed`), else ``None``: no file, one kb
+    cannot vouch for, or one that is not JSON."""
+    data = read_sealed(file, root)
+    if data is None:
+        return None
+    try:
+        return _loads(data)
+    except (ValueError, RecursionError):
+        return None
+
+
 def seal_digest(data: bytes) -> str:
     """A seal for data kept elsewhere (the search index is an SQLite file, with no room for a line)."""
     return _mac(data).decode("ascii")
@@ -191,13 +203,8 @@ class LoadCache:
             self._read()
 
     def _read(self) -> None:
-        data = read_sealed(self.file, self.file.parent.parent)
-        if data is None:
-            return  # no cache yet, or one kb cannot vouch for: start afresh
-        try:
-            stored = _loads(data)
-        except (ValueError, RecursionError):
-            return
+        stored = read_sealed_json(self.file, self.file.parent.parent)
+        # no cache yet, or one kb cannot vouch for: start afresh
         if not isinstance(stored, dict) or stored.get("format") != FORMAT:
             return
         parsed, quotes = stored.get("parsed"), stored.get("quotes")

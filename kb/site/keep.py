@@ -42,7 +42,7 @@ from typing import Any
 
 import orjson
 
-from kb.cache import read_sealed, seal
+from kb.cache import read_sealed_json, seal
 
 FORMAT = 2
 MANIFEST = "site.json"
@@ -107,13 +107,7 @@ class Previous:
     # --- the manifest ---
 
     def _load(self, site_key: str) -> dict[str, Any] | None:
-        data = read_sealed(self.file, self.cache)
-        if data is None:
-            return None
-        try:
-            old = orjson.loads(data)
-        except (ValueError, RecursionError):
-            return None
+        old = read_sealed_json(self.file, self.cache)
         if not isinstance(old, dict) or old.get("format") != FORMAT or old.get("site_key") != site_key:
             return None
         if not isinstance(old.get("files"), dict) or not isinstance(old.get("pages"), dict):

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from kb import __version__
-from kb.cache import read_sealed, seal
+from kb.cache import read_sealed_json, seal
 from kb.site import keep
 
 PLUGIN_NAME = "kb-render-cache"
@@ -371,13 +371,7 @@ def make_plugin(
 
         def _read(self, key: str) -> dict[str, Any] | None:
             # only an entry this user's kb wrote and sealed (kb.cache), read as a regular file
-            data = read_sealed(self._path(key), self.folder)
-            if data is None:
-                return None
-            try:
-                entry = json.loads(data)
-            except (ValueError, RecursionError):
-                return None
+            entry = read_sealed_json(self._path(key), self.folder)
             fields = {
                 "html": str,
                 "title": (str, type(None)),
