@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 import shutil
 from dataclasses import dataclass, field
@@ -106,6 +107,16 @@ def resolve(page: str, href: str) -> tuple[str, str]:
 def is_external(url: str) -> bool:
     parts = urlsplit(url)
     return bool(parts.scheme or parts.netloc) and parts.scheme not in ("data",)
+
+
+def digest_tree(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` by relative path, with the SHA-256 of its bytes: two sites compare equal
+    when they are the same bytes."""
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def copy_fixture(tmp: Path, name: str = "site") -> Path:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import os
 import re
@@ -31,6 +30,7 @@ from tests.site_helpers import (
     SITE_FIXTURE,
     build_with_cli,
     copy_fixture,
+    digest_tree,
     html_pages,
     is_external,
     read_page,
@@ -54,14 +54,6 @@ def site(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def fixture_kb():
     return load_valid(SITE_FIXTURE)
-
-
-def _digest_tree(folder: Path) -> dict[str, str]:
-    return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 # --- pages ---
@@ -526,7 +518,7 @@ def test_two_builds_are_byte_identical(tmp_path: Path, runner) -> None:
     first, second = tmp_path / "one", tmp_path / "two"
     build_with_cli(runner, kb, first)
     build_with_cli(runner, kb, second)
-    assert _digest_tree(first) == _digest_tree(second)
+    assert digest_tree(first) == digest_tree(second)
     # the parts that usually carry a date or a path: sitemap (also gzipped) and the search index
     for name in ("sitemap.xml.gz", "sitemap.xml", "search-index.js"):
         assert (first / name).read_bytes() == (second / name).read_bytes()
@@ -543,7 +535,7 @@ def test_build_date_comes_from_source_date_epoch(tmp_path: Path, runner, monkeyp
 def test_failed_build_leaves_previous_site_intact(tmp_path: Path, runner, monkeypatch) -> None:
     out = tmp_path / "out"
     build_with_cli(runner, SITE_FIXTURE, out)
-    before = _digest_tree(out)
+    before = digest_tree(out)
 
     def half_written(mkdocs_config, total_pages, progress, **_):
         Path(mkdocs_config.site_dir, "index.html").write_text("half a page")
@@ -553,7 +545,7 @@ def test_failed_build_leaves_previous_site_intact(tmp_path: Path, runner, monkey
     result = runner.invoke(cli, ["build", "--kb", str(SITE_FIXTURE), "--out", str(out)])
     assert result.exit_code == 1
     assert "simulated" in result.stderr and "Traceback" not in result.output
-    assert _digest_tree(out) == before
+    assert digest_tree(out) == before
     # beside the site only its lock and its render cache (kb.site.rendercache), no half-built folder
     assert sorted(p.name for p in tmp_path.iterdir()) == [".out.kb-cache", ".out.lock", "out"]
 
@@ -562,13 +554,13 @@ def test_invalid_base_prints_problems_and_keeps_the_site(tmp_path: Path, runner)
     kb = copy_fixture(tmp_path)
     out = tmp_path / "out"
     build_with_cli(runner, kb, out)
-    before = _digest_tree(out)
+    before = digest_tree(out)
     claim = kb / "claims/diet/deficit-needed.yaml"
     claim.write_text(claim.read_text().replace("stance: supports", "stance: suports", 1))
     result = runner.invoke(cli, ["build", "--kb", str(kb), "--out", str(out)])
     assert result.exit_code == 1
     assert "claims/diet/deficit-needed.yaml:6:13:" in result.stderr and "suports" in result.stderr
-    assert _digest_tree(out) == before
+    assert digest_tree(out) == before
 
 
 def test_refuses_to_replace_a_folder_kb_did_not_build(tmp_path: Path, runner) -> None:
@@ -610,7 +602,7 @@ def test_two_builds_at_once_each_leave_a_whole_site(tmp_path: Path) -> None:
         assert run.returncode == 0, err.decode()
     alone = tmp_path / "alone"
     subprocess.run([*command[:-1], str(alone)], env=env, check=True, capture_output=True)
-    assert _digest_tree(out) == _digest_tree(alone)
+    assert digest_tree(out) == digest_tree(alone)
     expected = [".alone.kb-cache", ".alone.lock", ".out.kb-cache", ".out.lock", "alone", "out", "site"]
     # the sites that were replaced are deleted in the background (kb.site.build.remove_in_background)
     deadline = time.monotonic() + 60

@@ -3,7 +3,6 @@ never through a file the previous site still holds, and gives the bytes and warn
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Callable
@@ -15,21 +14,13 @@ from click.testing import CliRunner
 from kb.cli import cli
 from kb.site import build as site_build
 from kb.site import keep, rendercache
-from tests.site_helpers import copy_fixture
+from tests.site_helpers import copy_fixture, digest_tree
 
 PACKAGE_CONFIG = Path(site_build.__file__).parent / site_build.CONFIG_NAME
 
 
-def _digest_tree(folder: Path) -> dict[str, str]:
-    return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
 def changed_files(before: dict[str, str], folder: Path) -> set[str]:
-    return {rel for rel, digest in _digest_tree(folder).items() if before.get(rel) != digest}
+    return {rel for rel, digest in digest_tree(folder).items() if before.get(rel) != digest}
 
 
 def _inodes(folder: Path) -> dict[str, int]:
@@ -131,7 +122,7 @@ def test_a_rebuild_after_a_change_is_the_cold_build(kb: Path, tmp_path: Path, ch
     _, first_err = _built(kb, out)
     assert "missing.md" in first_err and "no-such-anchor" in first_err and "section-two" not in first_err
     _built(kb, out)  # the first build that finds a previous site and its record
-    before = _digest_tree(out)
+    before = digest_tree(out)
     inodes = _inodes(out)
     # another name for every file of the previous site: nothing may be written through it
     saved = tmp_path / "saved"
@@ -142,12 +133,12 @@ def test_a_rebuild_after_a_change_is_the_cold_build(kb: Path, tmp_path: Path, ch
     again_out, again_err = _built(kb, out)
     cold = tmp_path / "cold"  # another output folder, with its own, empty cache
     cold_out, cold_err = _built(kb, cold)
-    after = _digest_tree(out)
-    assert after == _digest_tree(cold)
+    after = digest_tree(out)
+    assert after == digest_tree(cold)
     assert again_err == cold_err
     if change == "claim removed":
         assert "claims/deficit-alone-decides.md" in cold_err and "notes.html" in changed_files(before, out)
-    assert _digest_tree(saved) == before  # the previous site's files are as they were
+    assert digest_tree(saved) == before  # the previous site's files are as they were
     changed = {rel for rel in after if before.get(rel) != after[rel]}
     assert changed, "the change shows in the site"
     now = _inodes(out)
@@ -199,7 +190,7 @@ def test_a_rebuild_that_fails_midway_leaves_the_site_and_its_record(
     out = tmp_path / "out"
     _built(kb, out)
     _built(kb, out)
-    before = _digest_tree(out)
+    before = digest_tree(out)
     manifest = rendercache.cache_folder(out) / keep.MANIFEST
     record = manifest.read_bytes()
     _edit_statement(kb)
@@ -216,31 +207,31 @@ def test_a_rebuild_that_fails_midway_leaves_the_site_and_its_record(
     code, stdout, stderr = _build(kb, out)
     assert code == 1 and "No space left on device" in stdout + stderr
     assert len(calls) == 3
-    assert _digest_tree(out) == before
+    assert digest_tree(out) == before
     assert manifest.read_bytes() == record
     assert not list(tmp_path.glob(".out.new-*"))
     monkeypatch.setattr(utils, "write_file", write)
     _built(kb, out)
     _built(kb, tmp_path / "cold")
-    assert _digest_tree(out) == _digest_tree(tmp_path / "cold")
+    assert digest_tree(out) == digest_tree(tmp_path / "cold")
 
 
 def test_a_site_changed_by_hand_is_rebuilt_where_it_changed(kb: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     _built(kb, out)
     _built(kb, out)
-    before = _digest_tree(out)
+    before = digest_tree(out)
     (out / "sources.html").write_text("edited by hand")
     (out / "claims.html").unlink()
     _built(kb, out)
-    assert _digest_tree(out) == before
+    assert digest_tree(out) == before
 
 
 def test_a_site_replaced_since_its_record_is_rebuilt_whole(kb: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     _built(kb, out)
     _built(kb, out)
-    before = _digest_tree(out)
+    before = digest_tree(out)
     marker = out / site_build.MARKER
     text = marker.read_bytes()
     marker.unlink()
@@ -249,7 +240,7 @@ def test_a_site_replaced_since_its_record_is_rebuilt_whole(kb: Path, tmp_path: P
     stdout, _ = _built(kb, out)
     now = _inodes(out)
     assert not any(now[rel] == inodes.get(rel) for rel in now)
-    assert _digest_tree(out) == before
+    assert digest_tree(out) == before
     assert re.search(r"\((\d+) kept", stdout)  # every page from the render cache
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import subprocess
@@ -15,17 +14,9 @@ from click.testing import CliRunner
 from kb.cli import cli
 from kb.site import build as site_build
 from kb.site import keep, rendercache
-from tests.site_helpers import copy_fixture
+from tests.site_helpers import copy_fixture, digest_tree
 
 PACKAGE_CONFIG = Path(site_build.__file__).parent / site_build.CONFIG_NAME
-
-
-def _digest_tree(folder: Path) -> dict[str, str]:
-    return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def _config(kb: Path, *, plugin: str | None = None) -> None:
@@ -74,18 +65,18 @@ def test_rebuild_after_an_edit_is_the_cold_build(kb: Path, tmp_path: Path) -> No
     cold = tmp_path / "cold"  # another output folder: another cache, so everything is rendered
     cold_out, cold_err = _build(kb, cold)
     assert "kept from the last build" not in cold_out
-    assert _digest_tree(warm) == _digest_tree(cold)
+    assert digest_tree(warm) == digest_tree(cold)
     assert "missing.md" in first_err and again_err == cold_err == first_err
 
 
 def test_unchanged_rebuild_renders_nothing_again(kb: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     _build(kb, out)
-    before = _digest_tree(out)
+    before = digest_tree(out)
     stdout, _ = _build(kb, out)
     pages, reused = map(int, re.search(r"built (\d+) pages \((\d+) kept", stdout).groups())
     assert reused == pages
-    assert _digest_tree(out) == before
+    assert digest_tree(out) == before
 
 
 def test_pages_are_kept_by_a_later_process(kb: Path, tmp_path: Path) -> None:
@@ -108,7 +99,7 @@ def test_pages_are_kept_by_a_later_process(kb: Path, tmp_path: Path) -> None:
 def test_damaged_cache_entries_are_rendered_again(kb: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     _build(kb, out)
-    before = _digest_tree(out)
+    before = digest_tree(out)
     entries = sorted((rendercache.cache_folder(out) / "html").glob("*/*.json"))
     assert entries
     entries[0].write_text("not json")
@@ -118,7 +109,7 @@ def test_damaged_cache_entries_are_rendered_again(kb: Path, tmp_path: Path) -> N
     stdout, _ = _build(kb, out)
     pages, reused = map(int, re.search(r"built (\d+) pages \((\d+) kept", stdout).groups())
     assert reused == pages - 2
-    assert _digest_tree(out) == before
+    assert digest_tree(out) == before
 
 
 def test_no_reuse_when_another_plugin_reads_the_pages(kb: Path, tmp_path: Path) -> None:
@@ -167,7 +158,7 @@ def test_pages_rendered_by_several_processes_are_the_single_process_build(
     pages = int(re.search(r"built (\d+) pages", parallel_out)[1])
     assert filled == [pages]  # the two workers rendered every page once between them
     assert "kept from the last build" not in parallel_out
-    assert _digest_tree(tmp_path / "parallel") == _digest_tree(tmp_path / "single")
+    assert digest_tree(tmp_path / "parallel") == digest_tree(tmp_path / "single")
     assert parallel_err == single_err and "missing.md" in parallel_err
 
 
@@ -183,5 +174,5 @@ def test_a_claim_removed_renders_again_only_the_pages_that_looked_it_up(kb: Path
     pages, reused = map(int, re.search(r"built (\d+) pages \((\d+) kept", stdout).groups())
     assert 0 < reused < pages
     cold_out, cold_err = _build(kb, tmp_path / "cold")
-    assert _digest_tree(out) == _digest_tree(tmp_path / "cold")
+    assert digest_tree(out) == digest_tree(tmp_path / "cold")
     assert stderr == cold_err and "claims/deficit-alone-decides.md" in stderr
