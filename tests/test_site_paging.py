@@ -169,3 +169,34 @@ def test_html_links_are_the_relative_paths_the_file_system_would_give(directory_
                 expected += "/"
             assert pages.html_link(here, there, directory_urls) == expected, (here, there)
             assert pages.html_link(here, there, directory_urls, "d-1") == expected + "#d-1"
+
+
+def _list_page(statements: list[str]) -> str:
+    sections = "\n".join(
+        f"## {i}. {s} {{: #s-{i} }}\n\n<table>\n<thead><tr><th>a</th></tr></thead>\n<tbody>\n"
+        + "\n".join(f"<tr><td>{s} row {j}</td></tr>" for j in range(8))
+        + "\n</tbody>\n</table>\n"
+        for i, s in enumerate(statements)
+    )
+    return f'---\ntitle: "L"\n---\n\n# L\n\n{sections}'
+
+
+@pytest.mark.parametrize("grow", [10, 600])
+def test_a_longer_entry_changes_the_part_that_holds_it_not_every_later_part(grow: int) -> None:
+    """Parts end where the text says (content-defined), so one statement made longer changes its part and
+    the index of parts, not the parts after it, as cutting by a running count of bytes would."""
+    statements = [f"Statement number {i} says something about legs" for i in range(400)]
+    before = paging.split("l.md", _list_page(statements), 40_000).parts
+    assert len(before) > 8
+    statements[150] = "Longer " * (grow // 7) + statements[150]
+    after = paging.split("l.md", _list_page(statements), 40_000).parts
+    assert list(after) == list(before)
+    changed = [path for path in before if before[path] != after[path]]
+    holding = [path for path, text in after.items() if "Longer Statement number 150 says" in text]
+    assert holding and set(changed) - set(holding) <= {"l.md"}, (changed, holding)
+    assert len(changed) <= 3
+    sizes = [len(text.encode()) for text in after.values()]
+    assert max(sizes) <= 40_000
+    # about a quarter of the limit on average, none but the last under a sixteenth
+    assert min(sizes[:-1]) >= 40_000 // paging.MINIMUM_SHARE
+    assert sum(sizes) / len(sizes) < 40_000 / 2

@@ -8,6 +8,14 @@ starts inside a section repeats the section's headings ("(continued)", without t
 header and the ``<div markdown="1">`` boxes around it, and closes those boxes at its end. Every part
 links to the previous and the next one and to the index of the parts at the end of the first.
 
+Where a part ends is decided by the text around the cut, not by a count of bytes from the start of the
+page (content-defined cutting, as rsync and backup tools cut files into blocks): a place a part may end
+is taken when a hash of the lines before it falls under a threshold that grows with their size, so that
+parts are about a quarter of the limit on average (``limit // TARGET_SHARE``), none shorter than a
+sixteenth unless the page ends, and one that grows to the limit ends at the last place it may. A
+statement made longer or shorter changes the part that holds it (and, rarely, the one after), not
+every later part: a rebuild renders a few parts of a long list again, not all of them from the edit on.
+
 Pure functions of text: the pages module decides what is split and keeps where each anchor went.
 """
 
@@ -16,6 +24,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+import zlib
 from dataclasses import dataclass, field
 
 # Ids a page defines: attribute lists (``{: #id }``) and raw HTML (``id="..."``).
@@ -31,6 +40,12 @@ _RESERVE = 6_000
 # ... and on the first part, per part, for its line in the index of parts.
 _INDEX_LINE = 400
 _LABEL = 120
+# Parts are about ``limit // TARGET_SHARE`` bytes on average: a page of parts costs little more to build
+# than the same page whole, and a change to it renders one of these parts again, not a whole page.
+TARGET_SHARE = 4
+# No part (but the last) is shorter than ``limit // MINIMUM_SHARE``.
+MINIMUM_SHARE = 16
+_HASH_RANGE = 1 << 32
 
 
 def part_path(page: str, number: int) -> str:
@@ -222,6 +237,55 @@ def _find_all(text: str, needle: str) -> list[int]:
     return out
 
 
+def _cuts(lines: list[_Line], limit: int, front: int) -> list[int]:
+    """The indexes of the lines the parts start at (the first part at 0).
+
+    A part ends before a line where it may end (``breakable``) when it holds at least the minimum and
+    the hash of the text since the last such line, ``h`` in [0, 1), is under ``gap / (target - minimum)``
+    (``gap``: that text's size): the chance of a cut grows with the bytes passed, whatever the size of
+    the lines, and depends on nothing but the text just before the cut. A part that would grow over its
+    budget ends at the last place it may, as a greedy cut would; the next natural cut puts the parts
+    back in step with those of the same text cut before."""
+    total = sum(line.size for line in lines)
+    reserve = min(_RESERVE, limit // 8)
+    target = max(1, limit // TARGET_SHARE)
+    minimum = max(1, limit // MINIMUM_SHARE)
+    scale = _HASH_RANGE / max(1, target - minimum)
+    budget = max(1_000, limit - reserve - front)
+    # the first part also holds the index of the parts: room for a line for each part it may have
+    estimate = 2 * (total // target) + 2
+    first_budget = max(minimum, min(budget, limit - reserve - _INDEX_LINE * estimate - front))
+
+    starts = [0]
+    size = 0  # of the part so far
+    gap = 0  # bytes since the last place a part may end
+    crc = 0  # hash of the text since that place
+    last = None  # the last place the part may end
+    crc32 = zlib.crc32
+    for i, line in enumerate(lines):
+        if line.breakable and i > starts[-1]:
+            if size >= minimum and crc < gap * scale:
+                starts.append(i)
+                size = len(_opening(line).encode("utf-8"))
+                last = None
+            else:
+                last = i
+            gap = 0
+            crc = 0
+        text = line.text
+        crc = crc32(text.encode("utf-8", "surrogatepass") if not text.isascii() else text.encode(), crc)
+        crc = crc32(b"\n", crc)
+        size += line.size
+        gap += line.size
+        if size > (first_budget if len(starts) == 1 else budget) and last is not None and last > starts[-1]:
+            starts.append(last)
+            size = len(_opening(lines[last]).encode("utf-8")) + sum(x.size for x in lines[last : i + 1])
+            last = None
+            if i > starts[-1] and line.breakable:
+                last = i
+    return starts
+
+
 def split(page: str, text: str, limit: int) -> Split:
     """``text`` as one part if it fits in ``limit`` bytes, else as parts of at most about ``limit`` bytes
     (a stretch of Markdown that cannot be cut, such as one big picture, may make a part bigger)."""
@@ -230,29 +294,7 @@ def split(page: str, text: str, limit: int) -> Split:
     front, body = _front_matter(text)
     lines = _scan(body, len(posixpath.basename(page)) + 6)
     del body  # each line holds its own text; the pieces of a long page are let go as soon as they are used
-    total = sum(line.size for line in lines)
-    reserve = min(_RESERVE, limit // 8)
-    estimate = total // max(1, limit - reserve) + 2
-    budget = max(1_000, limit - reserve - _INDEX_LINE * estimate - len(front.encode("utf-8")))
-
-    # greedy: a part ends at the last place it may end before it grows over the budget
-    starts = [0]
-    size = 0
-    last = None
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        if line.breakable and i > starts[-1]:
-            last = i
-        size += line.size
-        if size > budget and last is not None and last > starts[-1]:
-            starts.append(last)
-            opening = len(_opening(lines[last]).encode("utf-8"))
-            size = opening + sum(x.size for x in lines[last : i + 1])
-            last = None
-            if i > starts[-1] and lines[i].breakable:
-                last = i
-        i += 1
+    starts = _cuts(lines, limit, len(front.encode("utf-8")))
     if len(starts) == 1:
         return Split({page: text})
 
