@@ -293,14 +293,39 @@ def noisy_or(weights: list[float]) -> float:
     return 1.0 - rest
 
 
-def side_scores(items: list[tuple[str, str, float]]) -> tuple[float, float]:
-    """(S, O) from (source, stance, weight) items; each source counts once per side."""
-    best: dict[tuple[str, str], float] = {}
+def side_scores(
+    items: list[tuple[str, str, float]] | tuple[tuple[str, str, float], ...],
+) -> tuple[float, float]:
+    """(S, O) from (source, stance, weight) items; each source counts once per side (its strongest
+    item), and each side is :func:`noisy_or` of those weights, multiplied in sorted order.
+
+    Written out by hand (the same arithmetic in the same order as ``noisy_or``): weighing a dense
+    base of 10,000 claims calls it about 60,000 times, mostly on one to four items."""
+    if len(items) == 1:
+        _, stance, weight = items[0]
+        if stance == "supports":
+            return 1.0 - (1.0 - weight), 0.0
+        return (0.0, 1.0 - (1.0 - weight)) if stance == "opposes" else (0.0, 0.0)
+    sup: dict[str, float] = {}
+    opp: dict[str, float] = {}
     for source, stance, weight in items:
-        key = (source, stance)
-        best[key] = max(best.get(key, 0.0), weight)
-    support = noisy_or([w for (_, s), w in best.items() if s == "supports"])
-    opposition = noisy_or([w for (_, s), w in best.items() if s == "opposes"])
+        side = sup if stance == "supports" else (opp if stance == "opposes" else None)
+        if side is None:
+            continue
+        old = side.get(source)
+        if old is None or weight > old:
+            side[source] = weight
+    support = opposition = 0.0
+    if sup:
+        rest = 1.0
+        for w in sorted(sup.values()):
+            rest *= 1.0 - w
+        support = 1.0 - rest
+    if opp:
+        rest = 1.0
+        for w in sorted(opp.values()):
+            rest *= 1.0 - w
+        opposition = 1.0 - rest
     return support, opposition
 
 

@@ -606,3 +606,23 @@ def test_propagation_converges_on_a_loop_of_support_and_contradiction() -> None:
     ]
     weights = weigh.compute(make_kb(sources, claims, {"relation_weight": 0.5}))
     assert weights.converged
+
+
+_ITEM = st.tuples(
+    st.sampled_from(["a", "b", "c"]),
+    st.sampled_from(["supports", "opposes"]),
+    st.one_of(st.sampled_from([0.0, 1.0, 0.14]), st.floats(0.0, 1.0)),
+)
+
+
+@given(st.lists(_ITEM, max_size=6))
+def test_side_scores_is_noisy_or_of_each_sources_strongest_item(items: list[tuple[str, str, float]]) -> None:
+    """The hand-written side scores are the model's definition, bit for bit."""
+    best: dict[tuple[str, str], float] = {}
+    for source, stance, weight in items:
+        best[(source, stance)] = max(best.get((source, stance), 0.0), weight)
+    expected = tuple(
+        weigh.noisy_or([w for (_, s), w in best.items() if s == side]) for side in ("supports", "opposes")
+    )
+    assert weigh.side_scores(items) == expected
+    assert weigh.side_scores(tuple(items)) == expected
