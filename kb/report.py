@@ -353,6 +353,32 @@ _MD_SPECIAL = re.compile(r"[\\`*_{}\[\]#|&<>~]")
 _MD_AS_IS = re.compile(r"[\\`*_{}\[\]#|&<>~]|[^\S ]|  |^ | $")
 
 
+# The characters md() escapes, each looked for with ``in`` (a search in C over the text; a
+# regular expression over all of them at once steps through every character in Python's engine).
+_MD_SPECIAL_CHARS = tuple("\\`*_{}[]#|&<>~")
+_CELL_BREAK = "\xa6"  # joins a row's cells for _row_as_is: printable, and nothing md() escapes
+
+
+def _row_as_is(cells: list[str]) -> bool:
+    """Whether every cell is already what md() makes of it (``_MD_AS_IS`` finds nothing in any cell),
+    tested on the row at once: no character to escape, nothing but printable characters and single
+    spaces (every white space but the space is unprintable), no cell that starts or ends with a
+    space. A cell holding the joining character can only make a row fail the test, and then each
+    cell is escaped on its own."""
+    row = _CELL_BREAK.join(cells)
+    for char in _MD_SPECIAL_CHARS:
+        if char in row:
+            return False
+    return (
+        row.isprintable()
+        and "  " not in row
+        and _CELL_BREAK + " " not in row
+        and " " + _CELL_BREAK not in row
+        and not row.startswith(" ")
+        and not row.endswith(" ")
+    )
+
+
 def md(text: str) -> str:
     """Text as inert inline Markdown: one line, markup characters escaped, HTML as entities."""
     if type(text) is not str:
@@ -372,8 +398,20 @@ def _md_table(frame: Table, raw: tuple[str, ...] = (), ref: Callable[[str], str]
     columns = list(frame.columns)
     render = [ref if c in raw else md for c in columns]
     lines = ["| " + " | ".join(md(c) for c in columns) + " |", "|" + "|".join(":---" for _ in columns) + "|"]
+    linked = [i for i, f in enumerate(render) if f is not md]
+    width = len(columns)
     for row in frame.rows:
-        lines.append("| " + " | ".join([f(v) for f, v in zip(render, row, strict=True)]) + " |")
+        cells = [v if type(v) is str else str(v) for v in row]
+        if len(cells) != width:
+            raise ValueError(f"a row of {len(cells)} cells in a table of {width} columns")
+        # most rows have nothing to escape in any cell: one search over the row instead of one per cell
+        plain = cells if not linked else [c for i, c in enumerate(cells) if i not in linked]
+        if not _row_as_is(plain):
+            cells = [f(v) for f, v in zip(render, cells, strict=True)]
+        else:
+            for i in linked:
+                cells[i] = render[i](cells[i])
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -332,6 +332,23 @@ def test_md_escapes_markup_first_and_html_second(text: str) -> None:
     assert report.md(text) == expected
 
 
+_CELL = st.text(alphabet=st.sampled_from(list("ab \t\n\\`*_|&<~\xa6\xa0\u2028\u201c\x00")), max_size=12)
+
+
+@given(
+    st.lists(st.tuples(_CELL, _CELL, st.one_of(_CELL, st.floats(allow_nan=False), st.integers())), max_size=4)
+)
+def test_md_tables_escape_every_cell_as_md_does(rows: list[tuple]) -> None:
+    """A row found to need no escaping at once is the row of each cell escaped on its own."""
+    table = report.Table(["claim", "b", "c"], rows)
+    expected = ["| " + " | ".join(report.md(v) for v in row) + " |" for row in rows]
+    assert report._md_table(table).split("\n")[2:] == expected
+    linked = ["| " + " | ".join([f"<{report.md(v)}>", report.md(b), report.md(c)]) + " |" for v, b, c in rows]
+    assert (
+        report._md_table(table, raw=("claim",), ref=lambda v: f"<{report.md(v)}>").split("\n")[2:] == linked
+    )
+
+
 def test_html_tables_escape_every_cell() -> None:
     table = report.Table(["a<b", "c"], [("x & y", 1), ("<script>", "")])
     page = report._html_table(table)
