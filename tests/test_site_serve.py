@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from kb.site import build as site_build
-from kb.site.serve import Watcher, rebuild, sync_folder
+from kb.site import serve as site_serve
+from kb.site.serve import Watcher, fingerprint, rebuild, sync_folder
 from tests.site_helpers import copy_fixture
 
 
@@ -73,6 +74,40 @@ def test_watcher_calls_back_on_a_change_only(tmp_path: Path) -> None:
     assert calls == [1]
     assert watcher.check_once() is False
     assert calls == [1]
+
+
+def test_the_watcher_looks_at_every_file_a_build_reads(tmp_path: Path) -> None:
+    kb = copy_fixture(tmp_path)
+    config = site_build.config_file(kb)
+    (kb / "claims/diet/notes").mkdir()
+    (kb / "claims/diet/notes/draft.txt").write_text("a file in a deeper folder")
+    expected = sorted(str(p) for p in site_build.input_files(kb, config) if p.is_file())
+    seen = fingerprint(kb, config)
+    assert [name for name, _, _ in seen] == expected
+    path = kb / "claims/diet/notes/draft.txt"
+    assert (str(path), path.stat().st_size, path.stat().st_mtime_ns) in seen
+
+
+def test_the_live_reload_server_is_driven_through_its_own_state() -> None:
+    """kb asks MkDocs' server to rebuild at once, to answer while it rebuilds and to reload the browsers
+    after a preview and after the rebuild: through attributes of the server that this MkDocs has."""
+    from mkdocs.livereload import LiveReloadServer
+
+    server = LiveReloadServer(builder=lambda: None, host="127.0.0.1", port=0, root=".")
+    try:
+        assert site_serve._start_rebuild(server) is True
+        assert server._want_rebuild is True and server.build_delay == 0.0
+        server._wanted_epoch = server._visible_epoch + 5  # the server's loop, as a rebuild starts
+        site_serve._serve_meanwhile(server)
+        assert server._wanted_epoch == server._visible_epoch  # requests are answered meanwhile
+        before = server._visible_epoch
+        site_serve._show_now(server)
+        assert server._visible_epoch > before and server._wanted_epoch == server._visible_epoch
+        shown = server._visible_epoch
+        site_serve._reload_after(server)
+        assert server._wanted_epoch > shown == server._visible_epoch  # published when the loop goes on
+    finally:
+        server.server_close()
 
 
 def test_sync_folder_removes_stale_files_and_empty_folders(tmp_path: Path) -> None:

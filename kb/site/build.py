@@ -353,11 +353,14 @@ def generated_files(
     sink: pages.Sink,
     progress: progress_bars.Progress = progress_bars.quiet,
     reuse: incremental.Reuse | None = None,
+    moved: dict[tuple[str, str], str] | None = None,
 ) -> int:
     """Every file kb writes into the docs folder, each given to ``sink(path, text)`` as it is made;
     returns how many. A hand-written page may not take a generated name (a ``UsageError`` naming
     each, once every page is made). With ``reuse``, a file whose inputs did not change since the last
-    build is given as ``None``: the sink keeps it as it is (kb.site.incremental)."""
+    build is given as ``None``: the sink keeps it as it is (kb.site.incremental). ``moved``, if given,
+    is filled with where the anchors of the pages cut into parts went (``SiteData.moved``: kb serve's
+    preview links into those parts as this build does)."""
     entries = searchpages.Entries(kb, directory_urls)
     clashes: list[str] = []
     count = 0
@@ -374,6 +377,8 @@ def generated_files(
     with progress("generating pages", pages.generated_steps(kb)) as advance:
         data = pages.site_data(kb, weights, handwritten=handwritten, directory_urls=directory_urls)
         pages.generate(data, put, advance, reuse)
+        if moved is not None:
+            moved.update(data.moved)
         del data  # the model of the pages is not needed for the search index
     put(STYLESHEET, stylesheet())
     for path, text in search_files(kb, weights, directory_urls, entries, handwritten).items():
@@ -684,10 +689,14 @@ def build_site(
     weights: Weights | None = None,
     progress: progress_bars.Progress = progress_bars.quiet,
     parallel: bool = True,
+    preview: Any = None,
 ) -> BuildResult:
     """Build the site of a loaded, valid knowledge base into ``out`` (default ``<kb>/build/site``).
 
     ``parallel=False`` renders in this process only (kb serve, whose threads must not be forked).
+    ``preview`` (kb serve's kb.site.preview.Preview) takes part in the rendering as an MkDocs plugin
+    that reads nothing and changes nothing: it keeps the site's configuration, files, navigation and
+    templates for rendering a few pages ahead of the next build.
     """
     started = time.perf_counter()
     root = kb.root
@@ -699,7 +708,9 @@ def build_site(
     weights = weights if weights is not None else compute(kb)
     handwritten = handwritten_pages(config)
     try:
-        return _build(kb, root, out, shown, config, weights, handwritten, progress, started, parallel)
+        return _build(
+            kb, root, out, shown, config, weights, handwritten, progress, started, parallel, preview
+        )
     except OSError as exc:  # a read-only or full output folder, a missing permission...
         where = f" ({exc.filename})" if exc.filename else ""
         raise SiteBuildError(f"cannot build the site into {shown}: {exc.strerror or exc}{where}") from exc
@@ -716,6 +727,7 @@ def _build(
     progress: progress_bars.Progress,
     started: float,
     parallel: bool = True,
+    preview: Any = None,
 ) -> BuildResult:
     out.parent.mkdir(parents=True, exist_ok=True)
     # The generated Markdown and the rendered pages of the last build are kept beside the site, so
@@ -738,8 +750,9 @@ def _build(
             # the pages the last build made from the same inputs are kept (kb.site.incremental)
             reuse = incremental.Reuse.open(cache)
             generated = generated_files(
-                kb, weights, handwritten, directory_urls, docs_folder.put, progress, reuse
-            )
+                kb, weights, handwritten, directory_urls, docs_folder.put, progress, reuse,
+                moved=preview.start(directory_urls, handwritten) if preview is not None else None,
+            )  # fmt: skip
             written, removed = docs_folder.finish(handwritten)
             reuse.save(cache)
             seconds_generating = time.perf_counter() - generating
@@ -754,6 +767,8 @@ def _build(
                     with _mkdocs_logging():  # the build that follows gives every warning
                         filled = fill_cache_in_parallel(mkdocs_config, cache, workers)
                 previous = keep.Previous(cache, out, MARKER)
+                if preview is not None:
+                    mkdocs_config.plugins[rendercache.PREVIEW_PLUGIN] = preview.plugin()
                 warnings = render(mkdocs_config, page_count, progress, cache=cache, previous=previous)
             # pages kept from an earlier build (not those the workers rendered just now)
             reused = getattr(mkdocs_config.plugins.get(rendercache.PLUGIN_NAME), "reused", 0) - filled

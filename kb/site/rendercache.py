@@ -46,7 +46,9 @@ from kb.site import keep
 
 PLUGIN_NAME = "kb-render-cache"
 # kb's own plugins (kb.site.build): none of them reads a rendered page, so the cache stays on
-KB_PLUGINS = (PLUGIN_NAME, "kb-progress", "kb-site-fixes", "kb-release")
+# kb serve's preview (kb.site.preview): it only keeps what the build made, for rendering a few pages later
+PREVIEW_PLUGIN = "kb-preview"
+KB_PLUGINS = (PLUGIN_NAME, "kb-progress", "kb-site-fixes", "kb-release", PREVIEW_PLUGIN)
 CACHED_TEMPLATE = "kb-render-cache-empty.html"
 FORMAT = 2
 

@@ -2,31 +2,40 @@
 
 The site is built as ``kb build`` builds it, into a temporary folder, and served by MkDocs'
 live-reload server. A thread polls the knowledge base's files (claims, sources, ``kb.yaml``,
-hand-written pages); when one changes the site is built again through the same render cache
-as ``kb build`` (only the pages whose Markdown changed are rendered) and the browsers reload.
-While the base has errors the previous pages stay and the errors are printed, as
-``kb validate`` prints them.
+hand-written pages); when one changes, the pages of the edited claims (and of their related
+claims) are rendered into the served site at once and the browsers reload (kb.site.preview), then
+the site is built again through the same render cache as ``kb build`` (only the pages whose
+Markdown changed are rendered), swapped into place, and the browsers reload again. While the base
+has errors the previous pages stay and the errors are printed, as ``kb validate`` prints them.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import shutil
 import signal
+import stat
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb.errors import KbError, Problem
 from kb.load import load
 from kb.model import KnowledgeBase
+from kb.progress import Progress, quiet
 from kb.site import build as site_build
+from kb.site.preview import Preview
+from kb.weigh import Weights, compute
 
-# How often kb looks at the knowledge base's files, and the server at kb's stamp of a change: an
-# edit starts a rebuild within about 0.4 s.
-POLL_SECONDS = 0.3
+log = logging.getLogger(__name__)
+
+# How often kb looks at the knowledge base's files (an edit starts a rebuild within about that), and
+# the server at kb's stamp of a change (only where kb cannot start the server's rebuild itself).
+POLL_SECONDS = 0.2
 SERVER_POLL_SECONDS = 0.1
 
 
@@ -49,31 +58,144 @@ def sync_folder(folder: Path, files: dict[str, str | bytes]) -> tuple[list[str],
     return docs.finish()
 
 
-def rebuild(kb_root: Path, out: Path, *, parallel: bool = True) -> Refresh:
+@dataclass
+class Loaded:
+    """A knowledge base loaded and weighed for a preview, which the rebuild that follows takes
+    instead of reading the files again, if they are still as they were (``seen``)."""
+
+    seen: tuple
+    kb: KnowledgeBase
+    weights: Weights
+    problems: list[Problem]
+
+
+def rebuild(
+    kb_root: Path,
+    out: Path,
+    *,
+    parallel: bool = True,
+    preview: Preview | None = None,
+    loaded: Loaded | None = None,
+    progress: Progress = quiet,
+) -> Refresh:
     """Load the knowledge base and build its site into ``out`` the way ``kb build`` does, keeping
     the pages whose rendering did not change (kb.site.rendercache); an invalid base, or a build
-    that fails, leaves the site as it was. ``parallel=False`` once the server's threads run."""
-    kb, problems = load(kb_root)
-    if kb is None:
-        return Refresh(problems=problems, valid=False)
+    that fails, leaves the site as it was. ``parallel=False`` once the server's threads run.
+
+    ``loaded``: the base as a preview loaded it (the caller checked that its files are unchanged).
+    ``preview`` (the same one for every rebuild of ``out``) keeps what the build makes, for the next
+    previews; a build that fails takes back what a preview of the same base wrote."""
+    if loaded is not None:
+        kb, problems, weights = loaded.kb, loaded.problems, loaded.weights
+    else:
+        kb, problems = load(kb_root)
+        if kb is None:
+            return Refresh(problems=problems, valid=False)
+        weights = compute(kb)
+    started = preview.build_started() if preview is not None else 0
     try:
-        result = site_build.build_site(kb, out, parallel=parallel)
+        result = site_build.build_site(
+            kb, out, weights=weights, parallel=parallel, preview=preview, progress=progress
+        )
     except KbError as exc:
+        if preview is not None:
+            preview.discard(kb)
         return Refresh(
             problems=[*problems, Problem(".", 1, 1, f"could not build the site: {exc}")], valid=False
         )
+    except BaseException:
+        if preview is not None:
+            preview.discard(kb)
+        raise
+    if preview is not None:
+        preview.commit(kb, started)
     return Refresh(problems=problems, written=result.written, removed=result.removed, kb=kb)
 
 
-def fingerprint(kb_root: Path, config: Path) -> tuple:
-    """Name, size and modification time of every file a regeneration reads."""
-    out = []
-    for path in sorted(site_build.input_files(kb_root, config)):
+def preview_edit(
+    kb_root: Path, config: Path, preview: Preview, shown: Callable[[], None] = lambda: None
+) -> Loaded | None:
+    """Load and weigh the knowledge base, and render the pages of the claims edited since the last
+    build into the site (kb.site.preview), calling ``shown`` once the edited claims' pages are in
+    place. Returns what was loaded, for the rebuild; None for an invalid base (the rebuild reports
+    its problems). A preview that fails only leaves the pages to the rebuild."""
+    seen = fingerprint(kb_root, config)
+    kb, problems = load(kb_root)
+    if kb is None:
+        return None
+    loaded = Loaded(seen, kb, compute(kb), problems)
+    try:
+        preview.publish(kb, loaded.weights, shown)
+    except Exception:  # noqa: BLE001 - the rebuild renders every page anyway
+        log.debug("the pages could not be rendered ahead of the rebuild", exc_info=True)
+    return loaded
+
+
+class Hold:
+    """Lets a preview hold a running rebuild at its next step (each page it generates or renders), so
+    that the two do not share the processor: the reader waits for the preview, not for the rebuild."""
+
+    def __init__(self) -> None:
+        self._free = threading.Event()
+        self._free.set()
+
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[None]:
+        self._free.clear()
         try:
-            stat = path.stat()
+            yield
+        finally:
+            self._free.set()
+
+    def progress(self) -> Progress:
+        """A progress factory (kb.progress) for the rebuild: each step waits while a preview runs."""
+        free = self._free
+
+        def advance(_: int) -> None:
+            free.wait()
+
+        @contextlib.contextmanager
+        def steps(label: str, total: int) -> Iterator[Callable[[int], None]]:
+            yield advance
+
+        return steps
+
+
+def fingerprint(kb_root: Path, config: Path) -> tuple:
+    """Name, size and modification time of every file a regeneration reads (those of
+    kb.site.build.input_files), looked at with ``os.scandir``: it is taken several times a second."""
+    out: list[tuple[str, int, int]] = []
+
+    def add(path: str) -> None:
+        try:
+            info = os.stat(path)
         except OSError:
-            continue
-        out.append((str(path), stat.st_size, stat.st_mtime_ns))
+            return
+        if stat.S_ISREG(info.st_mode):
+            out.append((path, info.st_size, info.st_mtime_ns))
+
+    def walk(folder: str) -> None:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            return
+        for entry in entries:
+            try:
+                is_folder = entry.is_dir(
+                    follow_symlinks=False
+                )  # as Path.rglob: a linked folder is not entered
+            except OSError:
+                continue
+            if is_folder:
+                walk(entry.path)
+            else:
+                add(entry.path)
+
+    add(str(kb_root / "kb.yaml"))
+    add(str(config))
+    for folder in (kb_root / "claims", kb_root / "sources", config.parent / site_build.HANDWRITTEN):
+        walk(str(folder))
+    out.sort()
     return tuple(out)
 
 
@@ -110,6 +232,62 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+# MkDocs' live-reload server (1.6) keeps its state in attributes of its own: where one is missing kb
+# leaves the server to itself (it rebuilds on kb's stamp, serves nothing while it rebuilds, and
+# reloads the browsers once the rebuild is done).
+def _timestamp() -> int:
+    """A version of the site as the server numbers them (milliseconds of the monotonic clock)."""
+    return round(time.monotonic() * 1000)
+
+
+def _start_rebuild(server: object) -> bool:
+    """Have the server rebuild now, without waiting for its watcher; whether it could be asked."""
+    cond = getattr(server, "_rebuild_cond", None)
+    if cond is None or not hasattr(server, "_want_rebuild"):
+        return False
+    with cond:
+        server._want_rebuild = True  # type: ignore[attr-defined]
+        server.build_delay = 0.0  # type: ignore[attr-defined]  # kb saw the change settle: no wait for more
+        cond.notify_all()
+    return True
+
+
+def _epochs(server: object) -> threading.Condition | None:
+    cond = getattr(server, "_epoch_cond", None)
+    if cond is None or not hasattr(server, "_wanted_epoch") or not hasattr(server, "_visible_epoch"):
+        return None
+    return cond
+
+
+def _serve_meanwhile(server: object) -> None:
+    """A rebuild starts: the server answers with the site in place while it runs (kb swaps the new
+    site in whole), instead of holding every request until it is done."""
+    cond = _epochs(server)
+    if cond is not None:
+        with cond:
+            server._wanted_epoch = server._visible_epoch  # type: ignore[attr-defined]
+            cond.notify_all()
+
+
+def _show_now(server: object) -> None:
+    """Pages were rendered ahead: the browsers reload."""
+    cond = _epochs(server)
+    if cond is not None:
+        with cond:
+            epoch = max(_timestamp(), server._visible_epoch + 1)  # type: ignore[attr-defined]
+            server._visible_epoch = server._wanted_epoch = epoch  # type: ignore[attr-defined]
+            cond.notify_all()
+
+
+def _reload_after(server: object) -> None:
+    """The rebuild is done: the browsers reload when the server publishes this new version of the
+    site (as soon as the rebuild returns)."""
+    cond = _epochs(server)
+    if cond is not None:
+        with cond:
+            server._wanted_epoch = max(_timestamp(), server._visible_epoch + 1)  # type: ignore[attr-defined]
+
+
 def serve(
     kb_root: Path, dev_addr: str, report: Callable[[Refresh], None], *, open_browser: bool = False
 ) -> int:
@@ -121,7 +299,6 @@ def serve(
     the server rebuilds (only the pages whose Markdown changed are rendered again) and reloads
     the browsers showing the site.
     """
-    import logging
     import tempfile
 
     from mkdocs.livereload import LiveReloadServer
@@ -132,16 +309,30 @@ def serve(
     held = site_build.hold(work)  # a later kb build or serve leaves it alone while this one runs
     try:
         out = work / "site"
-        first = rebuild(kb_root, out)
+        preview = Preview(out)
+        first = rebuild(kb_root, out, preview=preview)
         report(first)
         if not first.valid:
             return 1
         changes = work / "changes"
         changes.mkdir()
         stamp = changes / "stamp"
+        hold = Hold()
+        latest: list[Loaded] = []  # what the last preview loaded, for the rebuild that follows it
+        lock = threading.Lock()
 
         def rebuild_and_report() -> None:
-            report(rebuild(kb_root, out, parallel=False))
+            _serve_meanwhile(server)
+            with lock:
+                loaded = latest.pop() if latest else None
+            if loaded is not None and loaded.seen != fingerprint(kb_root, config):
+                loaded = None  # edited again since: read again
+            report(
+                rebuild(
+                    kb_root, out, parallel=False, preview=preview, loaded=loaded, progress=hold.progress()
+                )
+            )
+            _reload_after(server)
 
         def not_found(code: int) -> bytes | None:
             page = out / "404.html"
@@ -156,8 +347,20 @@ def serve(
             polling_interval=SERVER_POLL_SECONDS,
         )  # fmt: skip
         server.error_handler = not_found
+        # the stamp's folder is watched even when kb starts the rebuilds itself: the server adds its
+        # reloading script to pages only while it watches something
         server.watch(str(changes))
-        watcher = Watcher(kb_root, config, lambda: stamp.write_text(str(time.time_ns())))
+
+        def changed() -> None:
+            # the edited claims' pages first (a running rebuild waits meanwhile), then the rebuild
+            with hold.holding():
+                loaded = preview_edit(kb_root, config, preview, lambda: _show_now(server))
+            with lock:
+                latest[:] = [loaded] if loaded is not None else []
+            if not _start_rebuild(server):
+                stamp.write_text(str(time.time_ns()))
+
+        watcher = Watcher(kb_root, config, changed)
         watcher.start()
         signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C, so temporary folders are removed
         try:
