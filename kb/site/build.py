@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import logging
 import os
 import re
@@ -36,7 +37,7 @@ from kb.errors import KbError, UsageError
 from kb.files import FileProblem, inside, read_bounded, walk
 from kb.load import MAX_TEXT_BYTES
 from kb.model import KnowledgeBase
-from kb.site import incremental, keep, pages, rendercache, searchpages
+from kb.site import fastpath, incremental, keep, pages, rendercache, searchpages
 from kb.site.text import attr
 from kb.weigh import Weights, compute
 
@@ -596,14 +597,17 @@ def render_workers(mkdocs_config, changed_pages: int) -> int:
     )
 
 
-def fill_cache_in_parallel(mkdocs_config, cache: Path, workers: int) -> int:
+def fill_cache_in_parallel(
+    mkdocs_config, cache: Path, workers: int, known: dict[str, dict[str, Any]] | None = None
+) -> int:
     """Render the pages the cache lacks with ``workers`` forked processes, each building the
     site into a scratch folder but rendering only its share of the pages (kb.site.rendercache).
 
     What a worker renders is what a single build renders (the same configuration, navigation
     and files); the build that follows reuses every page, as a rebuild does, so the site is the
     same bytes. A worker that fails only leaves its pages to that build. Returns how many
-    pages the workers rendered.
+    pages the workers rendered; ``known`` (a dict) is given what they learned of each page stored,
+    by render cache key (the build that follows then reads each page's entry once, not twice).
     """
     from mkdocs.commands.build import build
 
@@ -620,7 +624,10 @@ def fill_cache_in_parallel(mkdocs_config, cache: Path, workers: int) -> int:
                 mkdocs_config.plugins["kb-site-fixes"] = _site_fixes_plugin(mkdocs_config.site_name)
                 mkdocs_config.plugins["kb-release"] = _release_plugin(scratch)
                 mkdocs_config.plugins.on_startup(command="build", dirty=False)
-                build(mkdocs_config)
+                with fastpath.applied():
+                    build(mkdocs_config)
+                made = json.dumps(plugin.made, ensure_ascii=False, separators=(",", ":"))
+                rendercache.write_unsynced(scratch / f"{number}.made.json", made.encode("utf-8"))
                 (scratch / f"{number}.rendered").write_text(str(plugin.rendered))
                 code = 0
             except BaseException:  # noqa: BLE001 - the build that follows renders what is missing
@@ -634,6 +641,10 @@ def fill_cache_in_parallel(mkdocs_config, cache: Path, workers: int) -> int:
     for number in range(workers):
         with contextlib.suppress(OSError, ValueError):
             rendered += int((scratch / f"{number}.rendered").read_text())
+            if known is not None:
+                made = json.loads((scratch / f"{number}.made.json").read_bytes())
+                if isinstance(made, dict):
+                    known.update(made)
     remove_in_background(scratch)
     return rendered
 
@@ -644,13 +655,15 @@ def render(
     progress: progress_bars.Progress,
     cache: Path | None = None,
     previous: keep.Previous | None = None,
+    known: dict[str, dict[str, Any]] | None = None,
 ) -> list[str]:
     """Run MkDocs on a loaded configuration; returns its warnings, raises SiteBuildError on failure.
 
     With ``cache`` (a folder), pages whose rendered HTML is there from an earlier build are not
     rendered again (kb.site.rendercache). With ``previous`` too, the files the previous site holds
     as this build would write them are kept from it (kb.site.keep): the configuration's
-    ``site_dir`` must be a new, empty folder.
+    ``site_dir`` must be a new, empty folder. ``known``: what fill_cache_in_parallel's workers
+    learned of the pages they stored.
     """
     from mkdocs.commands.build import build
     from mkdocs.exceptions import MkDocsException
@@ -664,7 +677,7 @@ def render(
             if previous is not None:
                 previous.on_kept = lambda: advance(2)
             mkdocs_config.plugins[rendercache.PLUGIN_NAME] = rendercache.make_plugin(
-                cache / "html", previous=previous
+                cache / "html", previous=previous, known=known
             )
         mkdocs_config.plugins["kb-site-fixes"] = _site_fixes_plugin(mkdocs_config.site_name)
         mkdocs_config.plugins["kb-release"] = _release_plugin(cache)
@@ -673,7 +686,8 @@ def render(
         try:
             # dirty: MkDocs asks each file whether it is modified (kb.site.keep answers) and
             # does not empty the output folder, which is new
-            build(mkdocs_config, dirty=dirty)
+            with fastpath.applied():
+                build(mkdocs_config, dirty=dirty)
         except MkDocsException as exc:
             raise SiteBuildError(f"the site generator failed: {exc}") from exc
         finally:
@@ -763,13 +777,17 @@ def _build(
                 changed = sum(1 for name in written if name.endswith(".md"))
                 workers = render_workers(mkdocs_config, changed) if parallel else 1
                 filled = 0
+                known: dict[str, dict[str, Any]] = {}
                 if workers > 1:
                     with _mkdocs_logging():  # the build that follows gives every warning
-                        filled = fill_cache_in_parallel(mkdocs_config, cache, workers)
+                        filled = fill_cache_in_parallel(mkdocs_config, cache, workers, known)
                 previous = keep.Previous(cache, out, MARKER)
                 if preview is not None:
                     mkdocs_config.plugins[rendercache.PREVIEW_PLUGIN] = preview.plugin()
-                warnings = render(mkdocs_config, page_count, progress, cache=cache, previous=previous)
+                warnings = render(
+                    mkdocs_config, page_count, progress, cache=cache, previous=previous, known=known
+                )
+                del known
             # pages kept from an earlier build (not those the workers rendered just now)
             reused = getattr(mkdocs_config.plugins.get(rendercache.PLUGIN_NAME), "reused", 0) - filled
             (built / MARKER).write_text("built by kb build; kb replaces this folder on the next build\n")

@@ -42,7 +42,7 @@ from typing import Any
 
 from kb import __version__
 from kb.cache import read_sealed_json, seal
-from kb.site import keep
+from kb.site import fastpath, keep
 
 PLUGIN_NAME = "kb-render-cache"
 # kb's own plugins (kb.site.build): none of them reads a rendered page, so the cache stays on
@@ -150,7 +150,10 @@ class _Capture(logging.Handler):
 
 
 def make_plugin(
-    folder: Path, share: tuple[int, int] | None = None, previous: keep.Previous | None = None
+    folder: Path,
+    share: tuple[int, int] | None = None,
+    previous: keep.Previous | None = None,
+    known: dict[str, dict[str, Any]] | None = None,
 ) -> Any:
     """A fresh plugin instance keeping its entries in ``folder`` (one per build).
 
@@ -164,7 +167,12 @@ def make_plugin(
     from its own Markdown, since other pages show that title); the others are left empty and
     their output is not stored. n builds with k = 0 .. n-1, one per processor, render every
     page once between them; the build that follows finds every page in the cache. Entries are
-    not deleted by such a build.
+    not deleted by such a build; what it learned of each page it stored (the entry but its HTML)
+    is in ``made``, by key.
+
+    With ``known`` (key -> such an entry, from the builds of a share just before), a page whose
+    entry is there is not read twice (once when MkDocs reads the page, once when it writes it) but
+    only when it is written.
     """
     from mkdocs.plugins import BasePlugin
 
@@ -187,6 +195,8 @@ def make_plugin(
             self.looked: dict[str, bool] | None = None  # paths the page being converted looked up
             self.found: dict[str, bool] = {}  # path -> whether the file list has it
             self.reused = 0
+            self.known = known or {}
+            self.made: dict[str, dict[str, Any]] = {}  # key -> entry stored this build, but its HTML
             self.rendered = 0
 
         # --- before the pages ---
@@ -274,13 +284,17 @@ def make_plugin(
                 number, count = self.share
                 if len(self.keys) % count != number:
                     self.skipped.add(uri)
+                    setattr(page, fastpath.NOT_CONVERTED, True)
                     return ""  # another build of the share renders it
-            entry = self._read(key)
+            entry = self.known.pop(key, None)
+            if entry is None:
+                entry = self._read(key)
             if entry is not None and self.still_found(entry["lookups"]):
                 # MkDocs reads every page before it writes any: keep what it learns now, and read
                 # the HTML again when the page is written, rather than every page's HTML at once
                 entry["html"] = None
                 self.hits[uri] = entry
+                setattr(page, fastpath.NOT_CONVERTED, True)
                 return ""  # nothing to convert
             self.capture = _Capture()
             logging.getLogger("mkdocs").addHandler(self.capture)
@@ -341,7 +355,8 @@ def make_plugin(
             fresh = self.fresh.pop(uri, None)
             if fresh is not None:
                 self.rendered += 1
-                self._write(self.keys[uri], {**fresh, "html": output})
+                if self._write(self.keys[uri], {**fresh, "html": output}) and self.share is not None:
+                    self.made[self.keys[uri]] = fresh
                 self._record(page, fresh)
             return output
 
@@ -386,10 +401,14 @@ def make_plugin(
                 return None
             return entry
 
-        def _write(self, key: str, entry: dict[str, Any]) -> None:
-            with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
+        def _write(self, key: str, entry: dict[str, Any]) -> bool:
+            """Whether the entry was stored (a cache that cannot be written only costs time)."""
+            try:
                 text = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
                 write_unsynced(self._path(key), seal(text.encode("utf-8")))
+            except OSError:
+                return False
+            return True
 
         def _prune(self, used: set[str]) -> None:
             if not self.folder.is_dir():
