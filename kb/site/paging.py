@@ -21,10 +21,10 @@ Pure functions of text: the pages module decides what is split and keeps where e
 
 from __future__ import annotations
 
+import hashlib
 import json
 import posixpath
 import re
-import zlib
 from dataclasses import dataclass, field
 
 # Ids a page defines: attribute lists (``{: #id }``) and raw HTML (``id="..."``).
@@ -45,7 +45,7 @@ _LABEL = 120
 TARGET_SHARE = 4
 # No part (but the last) is shorter than ``limit // MINIMUM_SHARE``.
 MINIMUM_SHARE = 16
-_HASH_RANGE = 1 << 32
+_HASH_RANGE = 1 << 64
 
 
 def part_path(page: str, number: int) -> str:
@@ -237,15 +237,33 @@ def _find_all(text: str, needle: str) -> list[int]:
     return out
 
 
+# What a line links to and the ids it defines: a line with any is hashed by them alone.
+_MARKS = re.compile(r"\]\(([^)\s]*)\)|href=\"([^\"]*)\"|\{:[^}\n]*?#([A-Za-z0-9_.:-]+)|\bid=\"([^\"]+)\"")
+
+
+def _marks(text: str) -> list[str]:
+    return [a or b or c or d for a, b, c, d in _MARKS.findall(text)]
+
+
+def _hash(marks: str, since: int) -> int:
+    """A hash in [0, 2**64) of links and ids and a count, the same in every process (not ``hash``)."""
+    data = f"{since}\t{marks}".encode("utf-8", "surrogatepass")
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big")
+
+
 def _cuts(lines: list[_Line], limit: int, front: int) -> list[int]:
     """The indexes of the lines the parts start at (the first part at 0).
 
-    A part ends before a line where it may end (``breakable``) when it holds at least the minimum and
-    the hash of the text since the last such line, ``h`` in [0, 1), is under ``gap / (target - minimum)``
-    (``gap``: that text's size): the chance of a cut grows with the bytes passed, whatever the size of
-    the lines, and depends on nothing but the text just before the cut. A part that would grow over its
-    budget ends at the last place it may, as a greedy cut would; the next natural cut puts the parts
-    back in step with those of the same text cut before."""
+    A part ends before a line where it may end (``breakable``) when it holds at least the minimum and a
+    hash of what comes before, ``h`` in [0, 1), is under ``gap / (target - minimum)`` (``gap``: the size
+    of the text since the last place a part may end): the chance of a cut grows with the bytes passed,
+    whatever the size of the lines. What is hashed is the links and ids of that text, or, when it has
+    none, the last links and ids before it and how many places a part may end came since: never the
+    words, so that a claim's statement, which the long lists repeat on many lines, does not decide
+    whether they end a part (and so how many parts there are, which every part says, and which part
+    each later anchor is on, which the pages linking to it say).
+    A part that would grow over its budget ends at the last place it may, as a greedy cut would; the
+    next natural cut puts the parts back in step with those of the same text cut before."""
     total = sum(line.size for line in lines)
     reserve = min(_RESERVE, limit // 8)
     target = max(1, limit // TARGET_SHARE)
@@ -259,22 +277,27 @@ def _cuts(lines: list[_Line], limit: int, front: int) -> list[int]:
     starts = [0]
     size = 0  # of the part so far
     gap = 0  # bytes since the last place a part may end
-    crc = 0  # hash of the text since that place
+    marks: list[str] = []  # the links and ids since that place
+    seen = ""  # the last links and ids before it ...
+    since = 0  # ... and how many places a part may end came since
     last = None  # the last place the part may end
-    crc32 = zlib.crc32
     for i, line in enumerate(lines):
         if line.breakable and i > starts[-1]:
-            if size >= minimum and crc < gap * scale:
+            if marks:
+                seen, since = "\t".join(marks), 0
+            else:
+                since += 1
+            if size >= minimum and _hash(seen, since) < gap * scale:
                 starts.append(i)
                 size = len(_opening(line).encode("utf-8"))
                 last = None
             else:
                 last = i
             gap = 0
-            crc = 0
+            marks = []
         text = line.text
-        crc = crc32(text.encode("utf-8", "surrogatepass") if not text.isascii() else text.encode(), crc)
-        crc = crc32(b"\n", crc)
+        if "](" in text or 'href="' in text or "{:" in text or 'id="' in text:
+            marks.extend(_marks(text))
         size += line.size
         gap += line.size
         if size > (first_budget if len(starts) == 1 else budget) and last is not None and last > starts[-1]:
