@@ -11,8 +11,8 @@ links to the previous and the next one and to the index of the parts at the end 
 Where a part ends is decided by the text around the cut, not by a count of bytes from the start of the
 page (content-defined cutting, as rsync and backup tools cut files into blocks): a place a part may end
 is taken when a hash of the lines before it falls under a threshold that grows with their size, so that
-parts are about a quarter of the limit on average (``limit // TARGET_SHARE``), none shorter than a
-sixteenth unless the page ends, and one that grows to the limit ends at the last place it may. A
+parts are about an eighth of the limit on average (``limit // TARGET_SHARE``), none shorter than a
+thirty-second unless the page ends, and one that grows to the limit ends at the last place it may. A
 statement made longer or shorter changes the part that holds it (and, rarely, the one after), not
 every later part: a rebuild renders a few parts of a long list again, not all of them from the edit on.
 
@@ -42,9 +42,9 @@ _INDEX_LINE = 400
 _LABEL = 120
 # Parts are about ``limit // TARGET_SHARE`` bytes on average: a page of parts costs little more to build
 # than the same page whole, and a change to it renders one of these parts again, not a whole page.
-TARGET_SHARE = 4
+TARGET_SHARE = 8
 # No part (but the last) is shorter than ``limit // MINIMUM_SHARE``.
-MINIMUM_SHARE = 16
+MINIMUM_SHARE = 32
 _HASH_RANGE = 1 << 64
 
 
