@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -146,3 +147,30 @@ def test_a_replaced_site_is_deleted_in_the_background(tmp_path: Path) -> None:
     while (tmp_path / ".out.old-x").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not (tmp_path / ".out.old-x").exists()
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_the_docs_folder_holds_exactly_what_it_was_given(tmp_path: Path, background: bool) -> None:
+    docs = tmp_path / "docs"
+    (docs / "old").mkdir(parents=True)
+    (docs / "old" / "gone.md").write_text("stale")
+    (docs / "same.md").write_text("kept")
+    folder = site_build.DocsFolder(docs, background=background)
+    for number in range(3 * site_build.DocsFolder.QUEUED):  # more than wait in the queue at once
+        folder.put(f"pages/p{number}.md", f"page {number}")
+    folder.put("same.md", "kept")
+    written, removed = folder.finish()
+    assert written == sorted(f"pages/p{number}.md" for number in range(3 * site_build.DocsFolder.QUEUED))
+    assert removed == ["old/gone.md"]
+    assert not (docs / "old").exists()
+    assert (docs / "pages" / "p7.md").read_text() == "page 7"
+    assert [t.name for t in threading.enumerate() if t.name == "kb-docs-writer"] == []
+
+
+def test_a_file_the_writing_thread_cannot_write_fails_the_build(tmp_path: Path) -> None:
+    folder = site_build.DocsFolder(tmp_path / "docs", background=True)
+    folder.put("a.md", "a file")
+    folder.put("a.md/b.md", "inside a file")  # the folder cannot be made
+    with pytest.raises(OSError):
+        folder.finish()
+    assert [t.name for t in threading.enumerate() if t.name == "kb-docs-writer"] == []
