@@ -518,9 +518,15 @@ def _disputes(
 
 
 def build_data(
-    kb: KnowledgeBase, weights: Weights, *, key: str = "", extra_files: Sequence[str] = ()
+    kb: KnowledgeBase,
+    weights: Weights,
+    *,
+    key: str = "",
+    extra_files: Sequence[str] = (),
+    details: bool = True,
 ) -> dict[str, Any]:
-    """The index as plain data: analysis tables, postings by concept, the claims to show."""
+    """The index as plain data: analysis tables, postings by concept, the claims to show (and, with
+    ``details``, what only the command line shows of them: their files, sources and evidence)."""
     irregular = {form: group[0] for group in english.IRREGULAR_FORMS for form in group[1:]}
     stop = english.STOP_WORDS
     alias: dict[str, str] = {}
@@ -599,10 +605,11 @@ def build_data(
             disputed.setdefault(position[p.claim], set()).update(said)
     by_concept: dict[str, list[list[int]]] = {}
     having: dict[str, int] = {}
+    lengths = []  # each statement's units, for the length norm
     for row, claim_fields in enumerate(fields):
-        statement, about, quotes = (
-            {unit.concept for unit in index.units(words, resolve)} for words in claim_fields
-        )
+        units = [index.units(words, resolve) for words in claim_fields]
+        lengths.append(len(units[0]))
+        statement, about, quotes = ({unit.concept for unit in field_units} for field_units in units)
         in_disputes = disputed.get(row, set())
         for concept in statement | about | quotes | in_disputes:
             lists = by_concept.setdefault(concept, [[], [], [], []])
@@ -630,8 +637,7 @@ def build_data(
         if kind == "contradicts":
             against[a].append(b)
             against[b].append(a)
-    details = []
-    lengths = [len(index.units(claim_fields[0], resolve)) for claim_fields in fields]
+    listed = []
     average = (sum(lengths) / len(lengths)) if lengths else 1.0
     for claim, length in zip(claims, lengths, strict=True):
         w = weights.claims[claim.id]
@@ -643,7 +649,9 @@ def build_data(
                 round(norm, 4),
             ]
         )  # fmt: skip
-        details.append(
+        if not details:
+            continue
+        listed.append(
             [
                 claim.path,
                 list(w.sources_for),
@@ -654,7 +662,8 @@ def build_data(
                 ],
             ]
         )
-    data["details"] = details
+    if details:
+        data["details"] = listed
     data["disputes"], data["dispute_of"] = _disputes(kb, weights, position)
     return data
 
@@ -668,8 +677,8 @@ def site_index(
     """What the site's search box reads: the index without what only the command line shows, and
     the site's other pages (``[title, url, summary, kind]``, see ``kb.site.searchpages``), offered
     after the claims."""
-    data = build_data(kb, weights)
-    for name in ("details", "key", "extra_files", "sources"):
+    data = build_data(kb, weights, details=False)
+    for name in ("key", "extra_files", "sources"):
         data.pop(name)
     for claim in data["claims"]:
         claim.append(claim_url(claim[0]))

@@ -697,3 +697,15 @@ def test_the_headline_question_shows_the_running_dispute(runner) -> None:
     assert data["disputes"][0]["question"].startswith("Does long, steady running")
     for dispute in data["disputes"]:
         assert all(0 <= p["strength"] <= 1 and p["consensus"] for p in dispute["positions"])
+
+
+def test_the_sites_index_leaves_out_only_what_the_command_line_shows() -> None:
+    """The site's index is made without the claims' details (kb.search.site_index): the rest of the
+    data is what the command line's index holds."""
+    kb = load_valid(SEARCH)
+    weights = compute(kb)
+    full = search.build_data(kb, weights)
+    slim = search.build_data(kb, weights, details=False)
+    assert "details" in full and "details" not in slim
+    assert len(full["details"]) == len(full["claims"]) == len(kb.claims) > 0
+    assert {k: v for k, v in full.items() if k != "details"} == slim
