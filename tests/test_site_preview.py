@@ -212,3 +212,34 @@ def test_the_plan_is_the_edited_claims_then_their_related_ones(kb: Path, tmp_pat
     assert edited == ["deficit-needed"]
     assert "jogging-slims-thighs" in related and "deficit-needed" not in related
     assert len(edited) + len(related) <= preview_module.LIMIT
+
+
+def test_only_a_statement_edit_keeps_the_last_builds_clashes(kb: Path, tmp_path: Path) -> None:
+    _, preview = _served(kb, tmp_path)
+    assert preview.site is not None
+    built = preview.site.kb
+    _edit(kb, "deficit-needed", "A calorie deficit", "An energy deficit")
+    assert preview_module.only_statements_differ(built, load_valid(kb))
+    _edit(kb, "deficit-needed", "tags: [calories]", "tags: [calories, energy]")
+    assert not preview_module.only_statements_differ(built, load_valid(kb))
+
+
+def test_a_page_rendered_ahead_after_another_edit_is_the_rebuilds_too(kb: Path, tmp_path: Path) -> None:
+    """An edit that changes weights and clashes (a stance turned): the preview finds them again."""
+    out, preview = _served(kb, tmp_path)
+    _edit(
+        kb,
+        "deficit-needed",
+        "    stance: supports\n    kind: experience",
+        "    stance: opposes\n    kind: experience",
+    )
+    _edit(kb, "deficit-needed", "A calorie deficit", "An energy deficit")
+    assert preview.site is not None and not preview_module.only_statements_differ(
+        preview.site.kb, load_valid(kb)
+    )
+    loaded = _preview(kb, preview)
+    assert loaded is not None and "claims/deficit-needed.html" in preview.rendered
+    ahead = {rel: (out / rel).read_bytes() for rel in preview.rendered}
+    assert rebuild(kb, out, preview=preview, loaded=loaded).valid
+    for rel, data in ahead.items():
+        assert data == (out / rel).read_bytes(), rel

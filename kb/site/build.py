@@ -28,7 +28,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -402,14 +402,14 @@ def generated_files(
     sink: pages.Sink,
     progress: progress_bars.Progress = progress_bars.quiet,
     reuse: incremental.Reuse | None = None,
-    moved: dict[tuple[str, str], str] | None = None,
+    seen: Callable[[pages.SiteData], None] | None = None,
 ) -> int:
     """Every file kb writes into the docs folder, each given to ``sink(path, text)`` as it is made;
     returns how many. A hand-written page may not take a generated name (a ``UsageError`` naming
     each, once every page is made). With ``reuse``, a file whose inputs did not change since the last
-    build is given as ``None``: the sink keeps it as it is (kb.site.incremental). ``moved``, if given,
-    is filled with where the anchors of the pages cut into parts went (``SiteData.moved``: kb serve's
-    preview links into those parts as this build does)."""
+    build is given as ``None``: the sink keeps it as it is (kb.site.incremental). ``seen``, if given,
+    is called with the model of the pages once they are made (kb serve's preview keeps what it needs
+    of it: where the anchors of the pages cut into parts went, the clashes)."""
     entries = searchpages.Entries(kb, directory_urls)
     clashes: list[str] = []
     count = 0
@@ -426,8 +426,8 @@ def generated_files(
     with progress("generating pages", pages.generated_steps(kb)) as advance:
         data = pages.site_data(kb, weights, handwritten=handwritten, directory_urls=directory_urls)
         pages.generate(data, put, advance, reuse)
-        if moved is not None:
-            moved.update(data.moved)
+        if seen is not None:
+            seen(data)
         del data  # the model of the pages is not needed for the search index
     put(STYLESHEET, stylesheet())
     for path, text in search_files(kb, weights, directory_urls, entries, handwritten).items():
@@ -814,7 +814,7 @@ def _build(
                 reuse = incremental.Reuse.open(cache)
                 generated = generated_files(
                     kb, weights, handwritten, directory_urls, docs_folder.put, progress, reuse,
-                    moved=preview.start(directory_urls, handwritten) if preview is not None else None,
+                    seen=preview.start(directory_urls, handwritten) if preview is not None else None,
                 )  # fmt: skip
                 written, removed = docs_folder.finish(handwritten)
             finally:

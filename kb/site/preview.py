@@ -50,6 +50,7 @@ class _Site:
     nav: Any
     env: Any
     moved: dict[tuple[str, str], str]
+    clashes: Any  # the clashes (kb.contradictions) and the agreement matrix the build found
     directory_urls: bool
     handwritten: frozenset[str]
     kb: KnowledgeBase
@@ -94,15 +95,14 @@ class Preview:
 
     # --- taking part in a build (kb.site.build) ---
 
-    def start(self, directory_urls: bool, handwritten: Any) -> dict[tuple[str, str], str]:
-        """A build starts generating its pages: returns the map it fills with its moved anchors."""
-        moved: dict[tuple[str, str], str] = {}
-        self._pending = {
-            "moved": moved,
-            "directory_urls": directory_urls,
-            "handwritten": frozenset(handwritten),
-        }
-        return moved
+    def start(self, directory_urls: bool, handwritten: Any) -> Callable[[Any], None]:
+        """A build starts generating its pages: returns what it calls with the model of its pages."""
+        self._pending = {"directory_urls": directory_urls, "handwritten": frozenset(handwritten)}
+
+        def seen(data: Any) -> None:
+            self._pending.update(moved=dict(data.moved), clashes=(data.contradictions, data.matrix))
+
+        return seen
 
     def plugin(self) -> Any:
         """The MkDocs plugin that keeps what the build makes (and compiles templates once)."""
@@ -137,7 +137,7 @@ class Preview:
         are written again into the new site (the build did not have them)."""
         with self._lock:
             pending, self._pending = self._pending, {}
-            needed = ("config", "files", "nav", "env", "moved", "directory_urls", "handwritten")
+            needed = ("config", "files", "nav", "env", "moved", "clashes", "directory_urls", "handwritten")
             if all(name in pending for name in needed):
                 self.site = _Site(**{name: pending[name] for name in needed}, kb=kb)
                 _quiet_links(self.site.config)
@@ -243,20 +243,39 @@ class Preview:
         self.rendered.append(rel)
 
 
+def only_statements_differ(before: KnowledgeBase, after: KnowledgeBase) -> bool:
+    """Whether the two bases differ in claims' statements only: then the weights' numbers, and the
+    clashes and the agreement found from them, are the same (no weight depends on a statement's words)."""
+    if before.config != after.config or before.sources != after.sources or before.texts != after.texts:
+        return False
+    if before.claims.keys() != after.claims.keys():
+        return False
+    for cid, claim in after.claims.items():
+        old = before.claims[cid]
+        if old != claim and old.model_copy(update={"statement": claim.statement}) != claim:
+            return False
+    return True
+
+
 def _site_data(site: _Site, kb: KnowledgeBase, weights: Weights) -> Any:
     """What claim pages are made from, as kb.site.pages.site_data makes it but for the report (claim
-    pages do not show it), with the anchors of cut pages where the last build put them."""
+    pages do not show it), with the anchors of cut pages where the last build put them; the clashes
+    of the last build when only statements changed since (they are the same), else found again."""
     from kb import contradictions as disagreement
     from kb.graph import build_graph
     from kb.site import pages
 
-    found = disagreement.find_contradictions(kb, weights)
+    if only_statements_differ(site.kb, kb):
+        found, matrix = site.clashes
+    else:
+        found = disagreement.find_contradictions(kb, weights)
+        matrix = disagreement.agreement_matrix(kb, weights, found)
     data = pages.SiteData(
         kb=kb,
         weights=weights,
         graph=build_graph(kb),
         contradictions=found,
-        matrix=disagreement.agreement_matrix(kb, weights, found),
+        matrix=matrix,
         report_md="",
         handwritten=site.handwritten,
         directory_urls=site.directory_urls,
