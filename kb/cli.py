@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+import kb._blas  # noqa: F401  (first of kb: numpy reads its setting when it loads)
 from kb import __version__, progress
 from kb.errors import InvalidKnowledgeBase, KbError, Problem, UsageError
 from kb.gcpause import paused_gc

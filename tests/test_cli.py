@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 from kb.cli import cli
 from tests.conftest import FIXTURES
@@ -63,3 +66,20 @@ def test_console_script_flushes_its_output_before_exiting_at_once(runner) -> Non
         expected = runner.invoke(cli, args)
         done = subprocess.run([sys.executable, "-m", "kb", *args], capture_output=True, text=True)
         assert (done.returncode, done.stdout, done.stderr) == (code, expected.stdout, expected.stderr)
+
+
+def test_the_command_gives_openblas_one_thread_before_numpy_loads() -> None:
+    """numpy reads OPENBLAS_NUM_THREADS once, when it loads: kb.cli sets it first (kb._blas), and
+    keeps a value the environment already has."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    code = "import kb.cli, kb.weigh, os; print(os.environ['OPENBLAS_NUM_THREADS'])"
+    run = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert run.stdout == "1\n"
+    loaded = [line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines() if "|" in line]
+    assert "numpy" in loaded and loaded.index("kb._blas") < loaded.index("numpy")
+    env["OPENBLAS_NUM_THREADS"] = "3"
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env).stdout == "3\n"
+    )
