@@ -189,8 +189,19 @@ def method_paragraphs(weights: Weights) -> tuple[str, ...]:
 
 
 def number(value: float) -> str:
-    rounded = _r(value)
-    return f"{rounded + 0.0:.4f}"  # + 0.0: never "-0.0000"
+    written = _NUMBERS.get(value)
+    if written is None:
+        rounded = _r(value)
+        written = f"{rounded + 0.0:.4f}"  # + 0.0: never "-0.0000"
+        if len(_NUMBERS) < 100_000:
+            _NUMBERS[value] = written
+    return written
+
+
+# number() by value: evidence weights are products of a few factors, so the same few hundred
+# values recur tens of thousands of times in a large report (0.0 and -0.0 are one key, and both
+# are written "0.0000"; kb's numbers are never NaN, which would be a new key each time)
+_NUMBERS: dict[float, str] = {}
 
 
 def _joined(ids: tuple[str, ...]) -> str:
@@ -509,9 +520,15 @@ def _html_table(frame: Table) -> str:
     out += [cell("th", c) for c in frame.columns]
     out += ["    </tr>", "  </thead>", "  <tbody>"]
     for row in frame.rows:
-        out.append("    <tr>")
-        out += [cell("td", v) for v in row]
-        out.append("    </tr>")
+        cells = [v if type(v) is str else str(v) for v in row]
+        if not cells:
+            out += ["    <tr>", "    </tr>"]
+            continue
+        # a row with nothing to escape in any cell (most) is joined at once, the same lines
+        plain = "\n".join(cells)
+        if "&" in plain or "<" in plain or ">" in plain:
+            cells = [c.translate(_HTML_CELL) for c in cells]
+        out.append("    <tr>\n      <td>" + "</td>\n      <td>".join(cells) + "</td>\n    </tr>")
     out += ["  </tbody>", "</table>"]
     return "\n".join(out)
 
