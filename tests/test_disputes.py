@@ -336,3 +336,44 @@ def test_a_topic_verdict_names_the_strongest_positions_of_a_large_dispute_and_co
     named = [p for p in d.positions if f"\u201c{p.label}\u201d" in verdict]
     assert named == list(d.positions[: disputes.VERDICT_POSITIONS])
     assert f"and {10 - disputes.VERDICT_POSITIONS} more" in verdict
+
+
+def _verdict_jobs():
+    from kb.load import load_valid
+
+    kb = load_valid(REPO)
+    weights = weigh.compute(kb)
+    return kb, weights, [(list(d.positions), d.rivals) for d in weights.disputes]
+
+
+def test_verdicts_split_between_two_processes_are_the_verdicts_of_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    kb, weights, jobs = _verdict_jobs()
+    assert len(jobs) >= 2
+    forks = []
+    fork = disputes.os.fork
+    monkeypatch.setattr(disputes.os, "fork", lambda: forks.append(1) or fork())
+    split = disputes.verdicts_of(kb, weights, jobs, workers=2)
+    assert forks == [1]
+    assert (
+        split == disputes.verdicts_of(kb, weights, jobs, workers=1) == [d.verdict for d in weights.disputes]
+    )
+
+
+def test_verdicts_of_a_child_that_fails_are_computed_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pickle
+
+    kb, weights, jobs = _verdict_jobs()
+
+    def broken(*args: object, **kwargs: object) -> bytes:
+        raise RuntimeError("the child cannot send")
+
+    monkeypatch.setattr(pickle, "dumps", broken)  # the child fails; the parent never calls it
+    assert disputes.verdicts_of(kb, weights, jobs, workers=2) == [d.verdict for d in weights.disputes]
+
+
+def test_verdicts_are_split_only_where_it_pays(monkeypatch: pytest.MonkeyPatch) -> None:
+    kb, weights, jobs = _verdict_jobs()
+    monkeypatch.setattr(disputes.os, "fork", lambda: pytest.fail("forked for a small base"))
+    assert disputes.verdicts_of(kb, weights, jobs) == [d.verdict for d in weights.disputes]
