@@ -39,13 +39,13 @@ strengths (but passing on nothing of the left-out source's evidence).
 
 from __future__ import annotations
 
-import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from kb import forked
 from kb.model import KnowledgeBase
 from kb.weigh import DOUBTFUL, SUPPORTED, TOLERANCE, shown, strength_words
 
@@ -405,7 +405,7 @@ def verdicts_of(
     """
     costs = [_VERDICT_FIXED_COST + len(positions) for positions, _ in jobs]
     if workers is None:
-        workers = 2 if sum(costs) >= PARALLEL_VERDICT_COST and _can_fork() else 1
+        workers = 2 if sum(costs) >= PARALLEL_VERDICT_COST and forked.can_fork() else 1
     if workers < 2 or len(jobs) < 2:
         return [_verdict(kb, weights, positions, rivals) for positions, rivals in jobs]
     # longest first, each to the lighter share: the child's share is the first
@@ -416,7 +416,7 @@ def verdicts_of(
         shares[lighter].append(i)
         load[lighter] += costs[i]
     out: list[Verdict | None] = [None] * len(jobs)
-    theirs = _forked(lambda: [_verdict(kb, weights, *jobs[i]) for i in shares[0]])
+    theirs = forked.start(lambda: [_verdict(kb, weights, *jobs[i]) for i in shares[0]])
     try:
         for i in shares[1]:
             out[i] = _verdict(kb, weights, *jobs[i])
@@ -427,61 +427,6 @@ def verdicts_of(
     for i, verdict in zip(shares[0], received, strict=True):
         out[i] = verdict
     return out  # type: ignore[return-value]
-
-
-def _can_fork() -> bool:
-    import threading
-
-    if not hasattr(os, "fork") or threading.active_count() != 1:
-        return False
-    cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
-    return len(cpus) >= 2
-
-
-def _forked(work):
-    """Start ``work`` in a forked child; returns a function that waits for its result (None if the
-    child could not start, failed, or sent something else than a list)."""
-    import pickle
-
-    try:
-        read_end, write_end = os.pipe()
-    except OSError:
-        return lambda: None
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read_end)
-        os.close(write_end)
-        return lambda: None
-    if pid == 0:  # the child: compute, send, and end without running anything of the parent's
-        code = 1
-        try:
-            os.close(read_end)
-            data = memoryview(pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL))
-            while data:
-                data = data[os.write(write_end, data) :]
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write_end)
-
-    def wait():
-        chunks = []
-        try:
-            with os.fdopen(read_end, "rb") as pipe:
-                while chunk := pipe.read(1 << 20):
-                    chunks.append(chunk)
-        finally:
-            _, status = os.waitpid(pid, 0)
-        if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
-            return None
-        try:
-            result = pickle.loads(b"".join(chunks))
-        except Exception:  # anything wrong with the child's answer: its share is computed here
-            return None
-        return result if isinstance(result, list) else None
-
-    return wait
 
 
 def focus(positions: list[Position] | tuple[Position, ...], rivals) -> tuple[str, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from hypothesis import given
@@ -352,8 +353,8 @@ def test_verdicts_split_between_two_processes_are_the_verdicts_of_one(
     kb, weights, jobs = _verdict_jobs()
     assert len(jobs) >= 2
     forks = []
-    fork = disputes.os.fork
-    monkeypatch.setattr(disputes.os, "fork", lambda: forks.append(1) or fork())
+    fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or fork())
     split = disputes.verdicts_of(kb, weights, jobs, workers=2)
     assert forks == [1]
     assert (
@@ -375,5 +376,5 @@ def test_verdicts_of_a_child_that_fails_are_computed_here(monkeypatch: pytest.Mo
 
 def test_verdicts_are_split_only_where_it_pays(monkeypatch: pytest.MonkeyPatch) -> None:
     kb, weights, jobs = _verdict_jobs()
-    monkeypatch.setattr(disputes.os, "fork", lambda: pytest.fail("forked for a small base"))
+    monkeypatch.setattr(os, "fork", lambda: pytest.fail("forked for a small base"))
     assert disputes.verdicts_of(kb, weights, jobs) == [d.verdict for d in weights.disputes]

@@ -1,0 +1,72 @@
+"""Work handed to a forked copy of this process, on the machine's second processor.
+
+kb's batch commands run on one knowledge base, once: where a share of the work is independent of
+the rest (the disputes' verdicts; parsing the files a cold load has to parse) a forked child can
+do it while this process does the rest, and hand back its result pickled over a pipe (its own
+data, from a copy of this process: nothing from outside is unpickled). Whoever uses this must
+give the same result when the child fails or cannot start: :func:`start`'s waiter then returns
+None and the caller does that share itself.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from collections.abc import Callable
+from typing import Any
+
+
+def can_fork() -> bool:
+    """Whether a child can take a share: fork exists, the process may run on two processors or
+    more, and it runs no other thread (a forked copy of a threaded process, as kb serve's, may find
+    a lock held by a thread it does not have)."""
+    import threading
+
+    if not hasattr(os, "fork") or threading.active_count() != 1:
+        return False
+    cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
+    return len(cpus) >= 2
+
+
+def start(work: Callable[[], Any]) -> Callable[[], Any | None]:
+    """Start ``work`` in a forked child; returns a function that waits for the child and gives its
+    result, or None if it could not start or failed. Call the waiter exactly once, also when the
+    caller's own share fails (the child is always waited for)."""
+    try:
+        read_end, write_end = os.pipe()
+    except OSError:
+        return lambda: None
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        return lambda: None
+    if pid == 0:  # the child: compute, send, and end without running anything of the parent's
+        code = 1
+        try:
+            os.close(read_end)
+            data = memoryview(pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL))
+            while data:
+                data = data[os.write(write_end, data) :]
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+
+    def wait() -> Any | None:
+        chunks = []
+        try:
+            with os.fdopen(read_end, "rb") as pipe:
+                while chunk := pipe.read(1 << 20):
+                    chunks.append(chunk)
+        finally:
+            _, status = os.waitpid(pid, 0)
+        if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+            return None
+        try:
+            return pickle.loads(b"".join(chunks))
+        except Exception:  # anything wrong with the child's answer: the caller does its share
+            return None
+
+    return wait
