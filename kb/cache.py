@@ -185,6 +185,16 @@ def _decode(data: Any, dates: list[list[Any]]) -> Any:
     return data
 
 
+def entry_of(data: Any) -> tuple[list[Any], bool]:
+    """A cache entry for parsed data, ``[data, dates]`` (see :func:`_encode`), and whether the data
+    holds a number that is not finite (then the cache is written by the standard library)."""
+    dates_in, special = _unusual(data)
+    if not dates_in:
+        return [data, []], special  # already JSON (the loader never changes it)
+    dates: list[list[Any]] = []
+    return [_encode(data, [], dates), dates], special
+
+
 class LoadCache:
     """Parsed YAML by file hash, and quote spans by (quote, text hash)."""
 
@@ -228,13 +238,16 @@ class LoadCache:
             return None
 
     def put_parsed(self, key: str, data: Any) -> None:
-        dates_in, special = _unusual(data)
+        entry, special = entry_of(data)
         self.standard_json = self.standard_json or special
-        if not dates_in:
-            self.used_parsed[key] = [data, []]  # already JSON (the loader never changes it)
-            return
-        dates: list[list[Any]] = []
-        self.used_parsed[key] = [_encode(data, [], dates), dates]
+        self.used_parsed[key] = entry
+
+    def absorb(self, entries: dict[str, list[Any]], special: bool) -> None:
+        """Parsed files made by :func:`entry_of` elsewhere (a forked child of this load, which parsed
+        them meanwhile), as if read from the cache file: each is used only if a file has its bytes."""
+        for key, entry in entries.items():
+            self.parsed.setdefault(key, entry)
+        self.standard_json = self.standard_json or special
 
     @staticmethod
     def quote_key(quote: str, text_digest: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -437,6 +437,58 @@ def _refs_of_data(claim_id: str, path: str, data: dict[str, Any]) -> _Refs:
     return _Refs(claim_id, path, tuple(evidence), tuple(relations), False)
 
 
+# A load that has at least this many claim files to parse (a cold one: not half of them in the
+# cache) parses the last part of them in a forked child (kb.forked) while this process reads the
+# first part: parsing is most of a cold load. The child's share is a little over half, as this
+# process also validates every file.
+PARSE_AHEAD_FILES = 2_000
+_PARSE_AHEAD_SHARE = 0.55
+
+
+def _parse_ahead(col: _Collector, paths: list[Path]) -> tuple[int, Callable[[], None]] | None:
+    """Start parsing the last part of ``paths`` in a forked child; returns the index of the first
+    file it parses, and what to call there to take its results into the load's cache (kb.cache),
+    from which those files are then read as on a warm load. A file the child cannot read or parse,
+    or that is no mapping, it leaves out: this process reads it again and reports what is wrong.
+    Without a child (it failed, or cannot start) the files are parsed here: the same result."""
+    from kb import forked
+    from kb.cache import entry_of
+
+    if len(paths) < PARSE_AHEAD_FILES or 2 * len(col.cache.parsed) >= len(paths):
+        return None
+    if not forked.can_fork():
+        return None
+    first = len(paths) - int(len(paths) * _PARSE_AHEAD_SHARE)
+    root = col.root
+
+    def work() -> tuple[dict[str, list[Any]], bool]:
+        entries: dict[str, list[Any]] = {}
+        special = False
+        for path in paths[first:]:
+            try:
+                raw = files.read_bounded(path, yamlfile.MAX_YAML_BYTES, root)
+                data = yamlfile.parse(yamlfile.decode(raw)).data
+            except Exception:  # this process reads the file again, and reports what is wrong
+                continue
+            if isinstance(data, dict):
+                entries[digest(raw)], unusual = entry_of(data)
+                special = special or unusual
+        return entries, special
+
+    wait = forked.start(work)
+    waited = []
+
+    def take() -> None:
+        if waited:
+            return  # the child was waited for already
+        waited.append(True)
+        result = wait()
+        if isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], dict):
+            col.cache.absorb(result[0], bool(result[1]))
+
+    return first, take
+
+
 def _load_claims(
     col: _Collector, claim_files: list[Path]
 ) -> tuple[dict[str, Claim], dict[str, yamlfile.Located], list[_Refs]]:
@@ -444,7 +496,27 @@ def _load_claims(
     where: dict[str, yamlfile.Located] = {}
     refs: list[_Refs] = []
     first_path: dict[str, str] = {}
-    for file in claim_files:
+    ahead = _parse_ahead(col, claim_files)
+    try:
+        _read_claims(col, claim_files, ahead, claims, where, refs, first_path)
+    finally:
+        if ahead is not None:
+            ahead[1]()  # the child is waited for whatever happens here (a second call does nothing)
+    return claims, where, refs
+
+
+def _read_claims(
+    col: _Collector,
+    claim_files: list[Path],
+    ahead: tuple[int, Callable[[], None]] | None,
+    claims: dict[str, Claim],
+    where: dict[str, yamlfile.Located],
+    refs: list[_Refs],
+    first_path: dict[str, str],
+) -> None:
+    for n, file in enumerate(claim_files):
+        if ahead is not None and n == ahead[0]:
+            ahead[1]()
         col.advance(1)
         if not _check_id(col, file) or not _unique_id(col, file, first_path, "claim"):
             continue
@@ -460,7 +532,6 @@ def _load_claims(
             _claim_warnings(col, claim, located)
         else:
             refs.append(_refs_of_data(file.stem, rel, located.data))
-    return claims, where, refs
 
 
 def _claim_warnings(col: _Collector, claim: Claim, located: yamlfile.Located) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
 import pytest
 
+from kb import forked
+from kb import load as loader
 from kb.cli import cli
 from kb.errors import InvalidKnowledgeBase
 from kb.load import load, load_valid
@@ -120,3 +123,54 @@ def test_one_run_reports_every_kind_of_problem() -> None:
     assert ("slow-running-shrinks.yaml", "supports[0]") in messages  # ...and its relations
     assert ("running-builds-muscle.yaml", "evidence[0].quote") in messages  # a quote beside a type error
     assert ("one.yaml", "kind") in messages  # the source's text is still read for the quotes
+
+
+_BASES = sorted(
+    [FIXTURES / "valid", FIXTURES / "warnings", *(p for p in (FIXTURES / "invalid").iterdir() if p.is_dir())]
+)
+
+
+@pytest.mark.parametrize("root", _BASES, ids=lambda p: p.name)
+def test_a_cold_load_that_parses_ahead_in_a_child_loads_the_same(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every base, valid or not: parsing the later claim files in a forked child gives the same
+    knowledge base and the same problems at the same places."""
+    expected = load(root, cache=False)
+    forks = []
+    fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or fork())
+    monkeypatch.setattr(loader, "PARSE_AHEAD_FILES", 1)
+    monkeypatch.setattr(forked, "can_fork", lambda: True)  # the test runner may run other threads
+    assert load(root, cache=False) == expected
+    assert len(forks) <= 1
+    if root.name in ("valid", "warnings"):
+        assert forks == [1]
+
+
+def test_a_cold_load_whose_child_fails_parses_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pickle
+
+    root = FIXTURES / "valid"
+    expected = load(root, cache=False)
+
+    def broken(*args: object, **kwargs: object) -> bytes:
+        raise RuntimeError("the child cannot send")
+
+    monkeypatch.setattr(pickle, "dumps", broken)  # only the child calls it
+    monkeypatch.setattr(loader, "PARSE_AHEAD_FILES", 1)
+    monkeypatch.setattr(forked, "can_fork", lambda: True)
+    assert load(root, cache=False) == expected
+
+
+def test_a_warm_load_parses_nothing_ahead(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    root = tmp_path / "kb"
+    shutil.copytree(FIXTURES / "valid", root)
+    load(root)  # fills the cache
+    monkeypatch.setattr(loader, "PARSE_AHEAD_FILES", 1)
+    monkeypatch.setattr(forked, "can_fork", lambda: True)
+    monkeypatch.setattr(os, "fork", lambda: pytest.fail("forked on a warm load"))
+    kb, problems = load(root)
+    assert kb is not None
