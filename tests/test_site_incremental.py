@@ -4,6 +4,7 @@ change, holds the same bytes as a docs folder generated from scratch."""
 from __future__ import annotations
 
 import random
+import re
 import sys
 from pathlib import Path
 
@@ -42,7 +43,7 @@ def _edit(root: Path, rng: random.Random) -> str:
          "remove claim", "source title", "dispute name", "topic"]
     )  # fmt: skip
     if kind == "statement":
-        claim["statement"] = "Edited " + claim["statement"]
+        claim["statement"] = "Edited " + claim["statement"] + " And more besides" * 6
     elif kind == "long statement":
         claim["statement"] = claim["statement"] + " And much more besides" * rng.randint(5, 40) + "."
     elif kind == "stance":
@@ -224,3 +225,31 @@ def test_the_search_index_lists_the_parts_of_kept_pages(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="needs the text"):
         entries.add(pages.REPORT, None)
     assert results[0] == results[1]
+
+
+def test_a_statement_edit_rewrites_only_the_parts_of_long_pages_that_show_it(tmp_path: Path) -> None:
+    """The long lists are cut where their text says (kb.site.paging), so after a statement edit the parts
+    are the same files and only those showing the statement change (and a first part's index of parts).
+    Cut by a running count of bytes, as they were, the parts after the statement changed too."""
+    root = tmp_path / "kb"
+    synth_kb.write(root, 150, 15, 300, 6, dense=True)
+    cache = tmp_path / "cache"
+    limit = 60_000
+    _generate(root, cache, frozenset(), limit)
+    before = _docs(cache)
+    path = _claim_files(root)[75]
+    claim = _read(path)
+    claim["statement"] = "Edited " + claim["statement"] + " And more besides" * 6
+    _write(path, claim)
+    _generate(root, cache, frozenset(), limit)
+    after = _docs(cache)
+    assert sorted(after) == sorted(before)
+    long = [
+        name for name in before if re.fullmatch(r"(contradictions|report|claims|agreement)(-\d+)?\.md", name)
+    ]
+    changed = [name for name in long if before[name] != after[name]]
+    showing = [name for name in long if "Edited " in after[name]]
+    assert len(long) > 20 and showing
+    # the first part of a page holds the index of its parts, whose labels may quote the statement
+    assert set(changed) - set(showing) <= {"contradictions.md", "report.md", "claims.md", "agreement.md"}
+    assert len(changed) <= len(long) // 4, (len(changed), len(long))
