@@ -110,6 +110,14 @@ def test_the_live_reload_server_is_driven_through_its_own_state() -> None:
         server.server_close()
 
 
+def test_the_rebuild_waits_until_no_edit_was_previewed_for_a_while() -> None:
+    settle = site_serve.Settle(0.3)
+    assert settle.wait() < 0.3  # nothing previewed: no wait
+    settle.previewed()
+    assert settle.wait() >= 0.29
+    assert settle.wait() < 0.3  # quiet since
+
+
 def test_sync_folder_removes_stale_files_and_empty_folders(tmp_path: Path) -> None:
     (tmp_path / "old/deep").mkdir(parents=True)
     (tmp_path / "old/deep/page.md").write_text("stale")
