@@ -11,11 +11,14 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from kb.cli import cli
+from kb.site import build as site_build
 from tests.conftest import FIXTURES
 
 SITE_FIXTURE = FIXTURES / "site"
 # Code the hostile fixture tries to run; it must only ever appear as text.
 PWNED = "window.__pwned"
+# the site configuration kb ships in its package, which a knowledge base without its own uses
+PACKAGE_CONFIG = Path(site_build.__file__).parent / site_build.CONFIG_NAME
 
 
 @dataclass

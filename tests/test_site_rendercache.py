@@ -14,9 +14,7 @@ from click.testing import CliRunner
 from kb.cli import cli
 from kb.site import build as site_build
 from kb.site import keep, rendercache
-from tests.site_helpers import copy_fixture, digest_tree
-
-PACKAGE_CONFIG = Path(site_build.__file__).parent / site_build.CONFIG_NAME
+from tests.site_helpers import PACKAGE_CONFIG, copy_fixture, digest_tree
 
 
 def _config(kb: Path, *, plugin: str | None = None) -> None:
