@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.model import KnowledgeBase
+from kb.site.rendercache import write_unsynced
 from kb.weigh import Weights
 
 # Pages rendered ahead of a rebuild: the edited claims' first, then their related claims'.
@@ -144,7 +143,7 @@ class Preview:
             if self._ahead and self._ahead_at > started and self._ahead_kb is not kb:
                 with contextlib.suppress(OSError):
                     for rel, data in self._ahead.items():
-                        _write(self.out / rel, data)
+                        write_unsynced(self.out / rel, data)
             else:
                 self._ahead, self._ahead_kb, self._replaced = {}, None, {}
 
@@ -162,7 +161,7 @@ class Preview:
                     if data is None:
                         path.unlink(missing_ok=True)
                     else:
-                        _write(path, data)
+                        write_unsynced(path, data)
 
     # --- rendering ahead of a build ---
 
@@ -238,7 +237,7 @@ class Preview:
                 self._replaced[path] = path.read_bytes()
             except FileNotFoundError:
                 self._replaced[path] = None
-        _write(path, data)
+        write_unsynced(path, data)
         self._ahead[rel] = data
         self.rendered.append(rel)
 
@@ -311,19 +310,6 @@ def _render(site: _Site, page_path: str, markdown: str) -> tuple[str, bytes] | N
         page.markdown = page.content = None
         config._current_page = None
     return file.dest_uri, output.encode("utf-8", errors="xmlcharrefreplace")
-
-
-def _write(path: Path, data: bytes) -> None:
-    """A new file in place of the old one (renamed over it: never written through a link)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _quiet_links(config: Any) -> None:
