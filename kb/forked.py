@@ -16,6 +16,13 @@ from collections.abc import Callable
 from typing import Any
 
 
+def processors() -> int:
+    """How many processors this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def can_fork() -> bool:
     """Whether a child can take a share: fork exists, the process may run on two processors or
     more, and it runs no other thread (a forked copy of a threaded process, as kb serve's, may find
@@ -24,8 +31,7 @@ def can_fork() -> bool:
 
     if not hasattr(os, "fork") or threading.active_count() != 1:
         return False
-    cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
-    return len(cpus) >= 2
+    return processors() >= 2
 
 
 def start(work: Callable[[], Any]) -> Callable[[], Any | None]:

@@ -34,6 +34,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from kb import forked
 from kb import progress as progress_bars
 from kb.errors import KbError, UsageError
 from kb.files import FileProblem, inside, read_bounded, walk
@@ -640,9 +641,7 @@ def render_workers(mkdocs_config, changed_pages: int) -> int:
         return 1
     if any(name not in rendercache.KB_PLUGINS for name in mkdocs_config.plugins):
         return 1
-    return max(
-        1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-    )
+    return max(1, min(4, forked.processors()))
 
 
 def fill_cache_in_parallel(
