@@ -325,6 +325,50 @@ def test_the_shortcut_changes_no_verdict_on_a_dense_synthetic_base(tmp_path, cla
     assert [d.verdict for d in with_shortcut] == [d.verdict for d in without]
 
 
+def _every_leave_one_out_question(weights: weigh.Weights) -> list[tuple]:
+    plans = [disputes._VerdictPlan(weights, list(d.positions), d.rivals) for d in weights.disputes]
+    asked = [(plan.model, source) for plan in plans for source in plan.recompute]
+    return asked + [(plan.model, None) for plan in plans if plan.leader is not None]
+
+
+@pytest.mark.parametrize(("claims", "sources", "seed"), [(400, 20, 1), (300, 60, 2)])
+def test_the_rounds_solved_together_are_the_rounds_of_each_question_alone(
+    tmp_path, claims, sources, seed
+) -> None:
+    """solve_rounds answers every leave-one-out question of the verdicts at once: the same numbers,
+    to the bit, and in the same order, as the local model answering them one by one."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "scripts"))
+    import synth_kb
+
+    from kb.load import load_valid
+
+    synth_kb.write(tmp_path / "kb", claims, sources, 3 * claims, seed, dense=True)
+    weights = weigh.compute(load_valid(tmp_path / "kb"))
+    asked = _every_leave_one_out_question(weights)
+    assert len(asked) > 50
+    # and every source of each check, also those the verdicts need not recompute
+    asked += [(model, source) for model, _ in asked[-20:] for source in model.sources()]
+    together = disputes.solve_rounds([model.rounds_input(source) for model, source in asked], weights)
+    alone = [model.strengths(source) for model, source in asked]
+    assert [list(s.items()) for s in together] == [list(s.items()) for s in alone]
+
+
+def test_rounds_solved_together_stop_each_at_its_own_round() -> None:
+    """A question whose rounds settle slowly (a loop of support) beside ones that settle at once."""
+    weights = weighed(
+        claim("shrinks", [ev("trial", kind="study"), ev("blog")], ("builds", "tones")),
+        claim("builds", [ev("post"), ev("blog", "opposes")]),
+        claim("tones", [ev("review", kind="mechanism")]),
+    )
+    asked = _every_leave_one_out_question(weights)
+    asked += [(model, source) for model, _ in asked for source in model.sources()]
+    together = disputes.solve_rounds([model.rounds_input(source) for model, source in asked], weights)
+    assert together == [model.strengths(source) for model, source in asked]
+    assert disputes.solve_rounds([], weights) == []
+
+
 def test_a_topic_verdict_names_the_strongest_positions_of_a_large_dispute_and_counts_the_rest() -> None:
     rivals = [f"r{i}" for i in range(9)]
     sources = ["blog", "post"]
