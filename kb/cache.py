@@ -13,7 +13,12 @@ from the cache is trusted blindly:
 - cache files are read as regular files with a bounded size, JSON nested too deeply
   is a damaged cache, not a ``RecursionError``;
 - parsed data still goes through validation, and a cached quote position is used only
-  after checking that the text at that position really is the quote.
+  after checking that the text at that position really is the quote;
+- a claim kb validated is kept as its validated record (the fields its file set) with the
+  warnings found in it, by its path and the hash of its bytes, and rebuilt from there while the
+  file keeps those bytes: what validating it again would give. Those records are used only
+  under the same ``code`` (a hash of the code that validates, :func:`kb.load.code_version`):
+  another kb drops them and validates afresh.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from kb.files import FileProblem, read_bounded
 from kb.output import write_atomic
 
 CACHE_DIR = ".kb-cache"
-FORMAT = 2
+FORMAT = 3
 # Largest cache file kb reads back (a 10,000-claim base's is a few MB).
 MAX_CACHE_BYTES = 512_000_000
 _SEAL = b"kb-cache-hmac-sha256 "
@@ -196,17 +201,23 @@ def entry_of(data: Any) -> tuple[list[Any], bool]:
 
 
 class LoadCache:
-    """Parsed YAML by file hash, and quote spans by (quote, text hash)."""
+    """Parsed YAML by file hash, quote spans by (quote, text hash), and validated claims by path
+    (with their file's hash), those only as written by the same ``code`` (see the module's doc)."""
 
-    def __init__(self, root: Path, enabled: bool = True):
+    def __init__(self, root: Path, enabled: bool = True, code: str | None = None):
         self.file = root / CACHE_DIR / "parsed.json"
         self.enabled = enabled
+        self.code = code
         self.parsed: dict[str, list[Any]] = {}
         self.quotes: dict[str, list[list[int]]] = {}
+        self.claims: dict[str, list[Any]] = {}
         self.used_parsed: dict[str, list[Any]] = {}
         self.used_quotes: dict[str, list[list[int]]] = {}
+        self.used_claims: dict[str, list[Any]] = {}
         self.hits = 0
         self.misses = 0
+        # something was put or absorbed: the file differs from what this load used
+        self.changed = False
         # a number that is not finite was parsed: orjson would write it as null (see _dumps)
         self.standard_json = False
         if enabled:
@@ -217,9 +228,15 @@ class LoadCache:
         # no cache yet, or one kb cannot vouch for: start afresh
         if not isinstance(stored, dict) or stored.get("format") != FORMAT:
             return
-        parsed, quotes = stored.get("parsed"), stored.get("quotes")
+        parsed, quotes, claims = stored.get("parsed"), stored.get("quotes"), stored.get("claims")
         if isinstance(parsed, dict) and isinstance(quotes, dict):
             self.parsed, self.quotes = parsed, quotes
+        if self.code is not None and stored.get("code") == self.code and isinstance(claims, dict):
+            self.claims = claims
+
+    def known(self) -> int:
+        """How many files the cache holds (parsed or validated)."""
+        return len(self.parsed) + len(self.claims)
 
     def get_parsed(self, key: str) -> Any | None:
         entry = self.parsed.get(key)
@@ -241,6 +258,7 @@ class LoadCache:
         entry, special = entry_of(data)
         self.standard_json = self.standard_json or special
         self.used_parsed[key] = entry
+        self.changed = True
 
     def absorb(self, entries: dict[str, list[Any]], special: bool) -> None:
         """Parsed files made by :func:`entry_of` elsewhere (a forked child of this load, which parsed
@@ -248,6 +266,24 @@ class LoadCache:
         for key, entry in entries.items():
             self.parsed.setdefault(key, entry)
         self.standard_json = self.standard_json or special
+        self.changed = True
+
+    def get_claim(self, path: str, key: str) -> list[Any] | None:
+        """``[record, warnings]`` of the claim file at ``path`` if it was valid with the bytes hashed
+        to ``key`` (see :meth:`put_claim`), else None."""
+        entry = self.claims.get(path)
+        if entry is None or not isinstance(entry, list) or len(entry) != 3 or entry[0] != key:
+            return None
+        self.hits += 1
+        self.used_claims[path] = entry
+        return entry[1:]
+
+    def put_claim(self, path: str, key: str, record: dict[str, Any], warnings: list[list[Any]]) -> None:
+        """The validated ``record`` of the claim file at ``path`` with the bytes hashed to ``key``, and
+        the warnings found in it (line, column, message); its parsed data is no longer needed."""
+        self.used_claims[path] = [key, record, warnings]
+        self.used_parsed.pop(key, None)
+        self.changed = True
 
     @staticmethod
     def quote_key(quote: str, text_digest: str) -> str:
@@ -261,14 +297,27 @@ class LoadCache:
 
     def put_quote(self, key: str, spans: list[list[int]]) -> None:
         self.used_quotes[key] = spans
+        self.changed = True
 
     def save(self) -> None:
         """Keep what this load used, drop the rest; a read-only folder just goes uncached."""
         if not self.enabled:
             return
-        if self.used_parsed == self.parsed and self.used_quotes == self.quotes:
+        if (
+            not self.changed
+            # without a put, what was used came from the file: as much of it is all of it
+            and len(self.used_parsed) == len(self.parsed)
+            and len(self.used_quotes) == len(self.quotes)
+            and len(self.used_claims) == len(self.claims)
+        ):
             return
-        payload = {"format": FORMAT, "parsed": self.used_parsed, "quotes": self.used_quotes}
+        payload = {
+            "format": FORMAT,
+            "code": self.code,
+            "parsed": self.used_parsed,
+            "quotes": self.used_quotes,
+            "claims": self.used_claims if self.code is not None else {},
+        }
         try:
             data = _dumps(payload, self.standard_json)
         except UnicodeEncodeError:

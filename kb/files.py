@@ -63,7 +63,7 @@ def _resolved(root: str) -> Path:
     return Path(root).resolve()
 
 
-def read_bounded(path: Path, limit: int, root: Path | None = None) -> bytes:
+def read_bounded(path: Path | str, limit: int, root: Path | None = None) -> bytes:
     """The bytes of the regular file at ``path``; ``FileProblem`` for anything else.
 
     With ``root``, a file that is a link must point inside that folder (links resolved); the
@@ -79,7 +79,7 @@ def read_bounded(path: Path, limit: int, root: Path | None = None) -> bytes:
             if not nofollow or exc.errno != errno.ELOOP:
                 raise
             # the file is a link: followed only when it stays inside the folder
-            target = path.resolve()
+            target = Path(path).resolve()
             if not target.is_relative_to(_resolved(str(root))):
                 raise FileProblem(
                     "is a link to a file outside the knowledge-base folder; kb does not read it"
@@ -133,9 +133,16 @@ def walk(folder: Path, root: Path) -> tuple[list[Path], list[Unreadable]]:
     to a folder is not followed, and is a problem. Folders that cannot be listed, FIFOs,
     devices and sockets are problems too. Paths come in "/"-separated path order.
     """
-    files: list[Path] = []
+    found, problems = walk_names(str(folder), root)
+    return [Path(name) for name in found], problems
+
+
+def walk_names(folder: str, root: Path) -> tuple[list[str], list[Unreadable]]:
+    """:func:`walk` with the files' paths as strings (``folder`` joined with their names below it),
+    for the loader, which handles thousands of them: a ``Path`` for each costs more than reading it."""
+    files: list[str] = []
     problems: list[Unreadable] = []
-    todo = [str(folder)]
+    todo = [folder]
     while todo:
         here = todo.pop()
         try:
@@ -152,7 +159,7 @@ def walk(folder: Path, root: Path) -> tuple[list[Path], list[Unreadable]]:
                     todo.append(entry.path)
                     continue
                 if not entry.is_symlink() and entry.is_file(follow_symlinks=False):
-                    files.append(Path(entry.path))  # the common case: no further system call
+                    files.append(entry.path)  # the common case: no further system call
                     continue
                 mode = os.stat(entry.path).st_mode  # a link, or something odd: what it points at
             except OSError as exc:
@@ -161,7 +168,7 @@ def walk(folder: Path, root: Path) -> tuple[list[Path], list[Unreadable]]:
                 continue
             path = Path(entry.path)
             if stat.S_ISREG(mode):
-                files.append(path)
+                files.append(entry.path)
             elif stat.S_ISDIR(mode):
                 where = "inside" if inside(path, root) else "outside"
                 message = f"is a link to a folder {where} the knowledge-base folder; kb does not follow it"
@@ -170,5 +177,13 @@ def walk(folder: Path, root: Path) -> tuple[list[Path], list[Unreadable]]:
                 problems.append(
                     Unreadable(path, f"is {_kind(mode)}; a knowledge base holds regular files only")
                 )
-    order = lambda p: str(p).replace(os.sep, "/")  # noqa: E731
-    return sorted(files, key=order), sorted(problems, key=lambda u: order(u.path))
+    problems.sort(key=lambda u: _slashed(str(u.path)))
+    if os.sep == "/":
+        files.sort()
+    else:
+        files.sort(key=_slashed)
+    return files, problems
+
+
+def _slashed(path: str) -> str:
+    return path.replace(os.sep, "/")

@@ -9,12 +9,15 @@ an error, for the views that need a valid knowledge base.
 from __future__ import annotations
 
 import difflib
+import functools
+import hashlib
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
@@ -23,7 +26,18 @@ from kb.cache import LoadCache, digest
 from kb.errors import InvalidKnowledgeBase, Problem
 from kb.files import FileProblem, excerpt
 from kb.gcpause import paused_gc
-from kb.model import LIMITS, LOADER_FIELDS, Claim, KbConfig, KnowledgeBase, Source, Span
+from kb.model import (
+    LIMITS,
+    LOADER_FIELDS,
+    Claim,
+    Evidence,
+    KbConfig,
+    KnowledgeBase,
+    Source,
+    Span,
+    construct,
+    trusted_span,
+)
 from kb.progress import Advance, Progress, ignore_progress, quiet
 
 MAX_TEXT_BYTES = 20_000_000
@@ -86,7 +100,7 @@ class _Collector:
     def __post_init__(self) -> None:
         self._prefix = str(self.root).rstrip(os.sep) + os.sep
 
-    def rel(self, path: Path) -> str:
+    def rel(self, path: Path | str) -> str:
         # plain string work: this runs for every file of the knowledge base
         text = str(path)
         if text.startswith(self._prefix):
@@ -155,13 +169,36 @@ def _model_problems(
     return out
 
 
-def _read_yaml(col: _Collector, file: Path) -> yamlfile.Located | None:
-    """Parse one file; report and return None if it is not a non-empty mapping."""
-    rel = col.rel(file)
+class _File(NamedTuple):
+    """A file of the knowledge base: its path, its path relative to the folder ("/"-separated, as
+    problems name it), and its id (the file name without .yaml)."""
+
+    path: str
+    rel: str
+    stem: str
+
+
+def _read_raw(col: _Collector, file: _File) -> bytes | None:
+    """The bytes of a file: a regular file inside the folder, no larger than a YAML file may be."""
     try:
-        # regular files inside the folder only, read no further than the size limit
-        raw = files.read_bounded(file, yamlfile.MAX_YAML_BYTES, col.root)
-        key = digest(raw)
+        return files.read_bounded(file.path, yamlfile.MAX_YAML_BYTES, col.root)
+    except FileProblem as exc:
+        col.add(file.rel, 1, 1, exc.message)
+        return None
+
+
+def _read_yaml(col: _Collector, file: _File) -> yamlfile.Located | None:
+    """Parse one file; report and return None if it is not a non-empty mapping."""
+    raw = _read_raw(col, file)
+    if raw is None:
+        return None
+    return _parse_yaml(col, file.rel, raw, digest(raw))
+
+
+def _parse_yaml(col: _Collector, rel: str, raw: bytes, key: str) -> yamlfile.Located | None:
+    """The data of a file's bytes (hashed to ``key``), from the cache or parsed; None if it is no
+    YAML or not a non-empty mapping (reported)."""
+    try:
         cached = col.cache.get_parsed(key)
         if cached is not None:
             located = yamlfile.Located(cached, text=yamlfile.decode(raw))
@@ -169,9 +206,6 @@ def _read_yaml(col: _Collector, file: Path) -> yamlfile.Located | None:
             located = yamlfile.parse(yamlfile.decode(raw))
             if isinstance(located.data, dict):
                 col.cache.put_parsed(key, located.data)
-    except FileProblem as exc:
-        col.add(rel, 1, 1, exc.message)
-        return None
     except UnicodeDecodeError as exc:
         col.add(rel, 1, 1, f"file is not UTF-8 text (bad byte at offset {exc.start})")
         return None
@@ -200,7 +234,7 @@ def _validate(col: _Collector, model: type[BaseModel], located: yamlfile.Located
         return None
 
 
-def _yaml_files(col: _Collector, folder: Path) -> list[Path]:
+def _yaml_files(col: _Collector, folder: Path) -> list[_File]:
     """The .yaml/.yml files under ``folder``, hidden folders and files skipped, in path order.
 
     Everything under it that kb cannot or may not read (a folder without permission, a FIFO,
@@ -208,17 +242,26 @@ def _yaml_files(col: _Collector, folder: Path) -> list[Path]:
     """
     if not folder.is_dir():
         return []
-    found, unreadable = files.walk(folder, col.root)
+    found, unreadable = files.walk_names(str(folder), col.root)
     for entry in unreadable:
         col.add(col.rel(entry.path), 1, 1, entry.message)
-    return [f for f in found if f.name.endswith((".yaml", ".yml"))]
+    out = []
+    rel_of = col.rel
+    for path in found:
+        if path.endswith(".yaml"):
+            rel = rel_of(path)
+            out.append(_File(path, rel, rel[rel.rfind("/") + 1 : -5]))
+        elif path.endswith(".yml"):
+            rel = rel_of(path)
+            out.append(_File(path, rel, rel[rel.rfind("/") + 1 : -4]))
+    return out
 
 
 def _load_config(col: _Collector, root: Path) -> tuple[KbConfig, yamlfile.Located | None]:
-    file = root / "kb.yaml"
-    if not os.path.lexists(file):
+    path = str(root / "kb.yaml")
+    if not os.path.lexists(path):
         return KbConfig(), None
-    located = _read_yaml(col, file)
+    located = _read_yaml(col, _File(path, col.rel(path), "kb"))
     if located is None:
         return KbConfig(), None
     config = _validate(col, KbConfig, located, "kb.yaml") or KbConfig()
@@ -292,41 +335,41 @@ def _check_disputes(
             ids[spec.id] = i
 
 
-def _check_id(col: _Collector, file: Path) -> bool:
-    rel = col.rel(file)
-    if file.suffix == ".yml":
+def _check_id(col: _Collector, file: _File) -> bool:
+    rel, stem = file.rel, file.stem
+    if rel.endswith(".yml"):
         col.add(rel, 1, 1, "kb files end in .yaml; rename this file or it is ignored", "warning")
         return False
-    if not ID_PATTERN.match(file.stem):
+    if not ID_PATTERN.match(stem):
         col.add(rel, 1, 1, "the file name is the id: use letters, digits, '-', '_' and '.' only")
         return False
-    if len(file.stem) > LIMITS["id"]:
-        col.add(rel, 1, 1, f"the file name is the id: {len(file.stem)} characters, more than {LIMITS['id']}")
+    if len(stem) > LIMITS["id"]:
+        col.add(rel, 1, 1, f"the file name is the id: {len(stem)} characters, more than {LIMITS['id']}")
         return False
     return True
 
 
 def _load_sources(
-    col: _Collector, root: Path, source_files: list[Path]
+    col: _Collector, root: Path, source_files: list[_File]
 ) -> tuple[dict[str, Source], dict[str, str]]:
     """The valid sources and their texts, by id."""
     sources: dict[str, Source] = {}
     texts: dict[str, str] = {}
     folder = root / "sources"
+    folder_name = str(folder)
+    text_folder = _TextFolder(root, folder)
     first_path: dict[str, str] = {}
     for file in source_files:
         col.advance(1)
-        if file.parent != folder:
-            col.add(
-                col.rel(file), 1, 1, "source files belong directly in sources/, not in a subfolder", "warning"
-            )
+        if os.path.dirname(file.path) != folder_name:
+            col.add(file.rel, 1, 1, "source files belong directly in sources/, not in a subfolder", "warning")
             continue
         if not _check_id(col, file) or not _unique_id(col, file, first_path, "source"):
             continue
         located = _read_yaml(col, file)
         if located is None:
             continue
-        rel = col.rel(file)
+        rel = file.rel
         source = _validate(col, Source, located, rel, id=file.stem, path=rel, line=1)
         if source is not None:
             sources[source.id] = source
@@ -336,7 +379,7 @@ def _load_sources(
             text_of = _TextOnly(file.stem, rel, located.data["text"].strip())
         else:
             continue
-        text = _read_text(col, root, folder, text_of, located)
+        text = _read_text(col, root, text_folder, text_of, located)
         if text is not None:
             texts[file.stem] = text
     return sources, texts
@@ -351,14 +394,43 @@ class _TextOnly:
     text: str
 
 
+class _TextFolder:
+    """Where the texts of sources are: ``sources/`` with links resolved, found once."""
+
+    def __init__(self, root: Path, folder: Path) -> None:
+        self.folder = folder
+        self.root = root.resolve()
+        real = os.path.realpath(folder)
+        self.real = real if Path(real).is_relative_to(self.root) else None
+
+    def target(self, name: str) -> Path | str | None:
+        """The file ``name`` in ``sources/`` with links resolved; None if there is none; a ``Path`` if
+        it may lie outside the knowledge-base folder (checked then)."""
+        if self.real is None or name in (".", "..") or os.sep in name or (os.altsep or os.sep) in name:
+            return (self.folder / name).resolve()
+        # a plain name in the folder: one system call tells whether it is a link
+        target = os.path.join(self.real, name)
+        try:
+            mode = os.lstat(target).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError:
+            return (self.folder / name).resolve()
+        return (self.folder / name).resolve() if stat.S_ISLNK(mode) else target
+
+
 def _read_text(
-    col: _Collector, root: Path, folder: Path, source: Source | _TextOnly, located: yamlfile.Located
+    col: _Collector, root: Path, folder: _TextFolder, source: Source | _TextOnly, located: yamlfile.Located
 ) -> str | None:
-    target = (folder / source.text).resolve()
-    if not target.is_relative_to(root.resolve()):
-        col.at(source.path, located, ("text",), f"text: {source.text!r} leaves the knowledge-base folder")
-        return None
-    if not target.exists():
+    target = folder.target(source.text)
+    if isinstance(target, Path):
+        if not target.is_relative_to(folder.root):
+            message = f"text: {source.text!r} leaves the knowledge-base folder"
+            col.at(source.path, located, ("text",), message)
+            return None
+        if not target.exists():
+            target = None
+    if target is None:
         col.at(source.path, located, ("text",), f"text: file {source.text!r} not found in sources/")
         return None
     try:
@@ -375,10 +447,10 @@ def _read_text(
         return None
 
 
-def _unique_id(col: _Collector, file: Path, first_path: dict[str, str], what: str) -> bool:
+def _unique_id(col: _Collector, file: _File, first_path: dict[str, str], what: str) -> bool:
     """Whether no earlier file has this id, also ignoring case (``Foo`` and ``foo`` pages collide
     on case-insensitive file systems, as on macOS and Windows)."""
-    rel = col.rel(file)
+    rel = file.rel
     key = file.stem.casefold()
     if key not in first_path:
         first_path[key] = rel
@@ -392,26 +464,13 @@ def _unique_id(col: _Collector, file: Path, first_path: dict[str, str], what: st
 
 @dataclass(frozen=True)
 class _Refs:
-    """What a claim file refers to: its quotes' sources and its relations' targets. Read from the
-    file's data when a field is invalid too, so that one run reports every problem of every kind."""
+    """What a claim file that failed validation refers to: its quotes' sources and its relations'
+    targets, read from the file's data, so that one run reports every problem of every kind."""
 
     id: str
     path: str
     evidence: tuple[tuple[int, str, str], ...]  # (index, source id, quote)
     relations: tuple[tuple[str, int, str], ...]  # (supports|contradicts, index, target id)
-    valid: bool
-
-
-def _refs_of_claim(claim: Claim) -> _Refs:
-    return _Refs(
-        claim.id,
-        claim.path,
-        tuple((i, ev.source, ev.quote) for i, ev in enumerate(claim.evidence)),
-        tuple(
-            (kind, j, t) for kind in ("supports", "contradicts") for j, t in enumerate(getattr(claim, kind))
-        ),
-        True,
-    )
 
 
 def _well_formed(value: Any, field: str) -> bool:
@@ -434,7 +493,7 @@ def _refs_of_data(claim_id: str, path: str, data: dict[str, Any]) -> _Refs:
         for j, target in enumerate(targets if isinstance(targets, list) else []):
             if _well_formed(target, "id"):
                 relations.append((kind, j, target.strip()))
-    return _Refs(claim_id, path, tuple(evidence), tuple(relations), False)
+    return _Refs(claim_id, path, tuple(evidence), tuple(relations))
 
 
 # A load that has at least this many claim files to parse (a cold one: not half of them in the
@@ -445,8 +504,8 @@ PARSE_AHEAD_FILES = 2_000
 _PARSE_AHEAD_SHARE = 0.55
 
 
-def _parse_ahead(col: _Collector, paths: list[Path]) -> tuple[int, Callable[[], None]] | None:
-    """Start parsing the last part of ``paths`` in a forked child; returns the index of the first
+def _parse_ahead(col: _Collector, claim_files: list[_File]) -> tuple[int, Callable[[], None]] | None:
+    """Start parsing the last part of ``claim_files`` in a forked child; returns the index of the first
     file it parses, and what to call there to take its results into the load's cache (kb.cache),
     from which those files are then read as on a warm load. A file the child cannot read or parse,
     or that is no mapping, it leaves out: this process reads it again and reports what is wrong.
@@ -454,19 +513,20 @@ def _parse_ahead(col: _Collector, paths: list[Path]) -> tuple[int, Callable[[], 
     from kb import forked
     from kb.cache import entry_of
 
-    if len(paths) < PARSE_AHEAD_FILES or 2 * len(col.cache.parsed) >= len(paths):
+    count = len(claim_files)
+    if count < PARSE_AHEAD_FILES or 2 * col.cache.known() >= count:
         return None
     if not forked.can_fork():
         return None
-    first = len(paths) - int(len(paths) * _PARSE_AHEAD_SHARE)
+    first = count - int(count * _PARSE_AHEAD_SHARE)
     root = col.root
 
     def work() -> tuple[dict[str, list[Any]], bool]:
         entries: dict[str, list[Any]] = {}
         special = False
-        for path in paths[first:]:
+        for file in claim_files[first:]:
             try:
-                raw = files.read_bounded(path, yamlfile.MAX_YAML_BYTES, root)
+                raw = files.read_bounded(file.path, yamlfile.MAX_YAML_BYTES, root)
                 data = yamlfile.parse(yamlfile.decode(raw)).data
             except Exception:  # this process reads the file again, and reports what is wrong
                 continue
@@ -490,57 +550,97 @@ def _parse_ahead(col: _Collector, paths: list[Path]) -> tuple[int, Callable[[], 
 
 
 def _load_claims(
-    col: _Collector, claim_files: list[Path]
+    col: _Collector, claim_files: list[_File]
 ) -> tuple[dict[str, Claim], dict[str, yamlfile.Located], list[_Refs]]:
+    """The valid claims by id, every claim file's data with positions by id, and the references of
+    the claim files that failed validation."""
     claims: dict[str, Claim] = {}
     where: dict[str, yamlfile.Located] = {}
-    refs: list[_Refs] = []
+    invalid: list[_Refs] = []
     first_path: dict[str, str] = {}
     ahead = _parse_ahead(col, claim_files)
     try:
-        _read_claims(col, claim_files, ahead, claims, where, refs, first_path)
+        _read_claims(col, claim_files, ahead, claims, where, invalid, first_path)
     finally:
         if ahead is not None:
             ahead[1]()  # the child is waited for whatever happens here (a second call does nothing)
-    return claims, where, refs
+    return claims, where, invalid
 
 
 def _read_claims(
     col: _Collector,
-    claim_files: list[Path],
+    claim_files: list[_File],
     ahead: tuple[int, Callable[[], None]] | None,
     claims: dict[str, Claim],
     where: dict[str, yamlfile.Located],
-    refs: list[_Refs],
+    invalid: list[_Refs],
     first_path: dict[str, str],
 ) -> None:
+    get_claim, add = col.cache.get_claim, col.add
     for n, file in enumerate(claim_files):
         if ahead is not None and n == ahead[0]:
             ahead[1]()
         col.advance(1)
         if not _check_id(col, file) or not _unique_id(col, file, first_path, "claim"):
             continue
-        rel = col.rel(file)
-        located = _read_yaml(col, file)
+        raw = _read_raw(col, file)
+        if raw is None:
+            continue
+        rel, stem = file.rel, file.stem
+        key = digest(raw)
+        kept = get_claim(rel, key)
+        claim = _claim_of_record(kept[0], stem, rel) if kept is not None else None
+        if claim is not None:
+            # validated before with these bytes at this path: the same claim and warnings again
+            # positions are needed only for an error about a reference: from the bytes, parsed then
+            where[stem] = yamlfile.Located(None, raw=raw)
+            claims[stem] = claim
+            for line, c, message in kept[1]:
+                add(rel, line, c, message, "warning")
+            continue
+        located = _parse_yaml(col, rel, raw, key)
         if located is None:
             continue
-        claim = _validate(col, Claim, located, rel, id=file.stem, path=rel, line=1)
-        where[file.stem] = located
+        claim = _validate(col, Claim, located, rel, id=stem, path=rel, line=1)
+        where[stem] = located
         if claim is not None:
             claims[claim.id] = claim
-            refs.append(_refs_of_claim(claim))
-            _claim_warnings(col, claim, located)
+            warnings = _claim_warnings(claim, located)
+            for line, c, message in warnings:
+                add(rel, line, c, message, "warning")
+            col.cache.put_claim(rel, key, _record_of_claim(claim), warnings)
         else:
-            refs.append(_refs_of_data(file.stem, rel, located.data))
+            invalid.append(_refs_of_data(stem, rel, located.data))
 
 
-def _claim_warnings(col: _Collector, claim: Claim, located: yamlfile.Located) -> None:
-    """Warnings for a valid claim that is not finished: a placeholder statement, no evidence, a
-    topic other than its folder's."""
+def _record_of_claim(claim: Claim) -> dict[str, Any]:
+    """What validating a claim file gave: the fields the file set (its data's keys), validated;
+    ``evidence`` as the same record of each of its items. JSON, for the load cache."""
+    values = claim.__dict__
+    record = {name: values[name] for name in claim.model_fields_set if name not in LOADER_FIELDS}
+    record["evidence"] = [{name: ev.__dict__[name] for name in ev.model_fields_set} for ev in claim.evidence]
+    return record
+
+
+def _claim_of_record(record: Any, claim_id: str, path: str) -> Claim | None:
+    """The claim :func:`_record_of_claim` kept, at ``path`` again: equal to validating its file
+    (None for a record not of that shape: never from kb's own sealed cache, but not a traceback)."""
+    try:
+        values = {**record, "id": claim_id, "path": path, "line": 1}
+        values["evidence"] = [construct(Evidence, item) for item in record["evidence"]]
+        return construct(Claim, values)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _claim_warnings(claim: Claim, located: yamlfile.Located) -> list[list[Any]]:
+    """Warnings for a valid claim that is not finished, as [line, column, message]: a placeholder
+    statement, no evidence, a topic other than its folder's."""
+    out: list[list[Any]] = []
 
     def warn(loc: tuple[str, ...], message: str) -> None:
         line, c = located.position(loc)
-        col.add(claim.path, line, c, message, "warning")
+        out.append([line, c, message])
 
     if claim.statement.lower().startswith(PLACEHOLDERS):
         warn(
@@ -557,67 +657,126 @@ def _claim_warnings(col: _Collector, claim: Claim, located: yamlfile.Located) ->
             f"topic: {claim.topic!r}, but the file is in claims/{parts[1]}/; "
             f"move it to claims/{claim.topic}/ or change the topic",
         )
+    return out
 
 
 def _check_references(
     col: _Collector,
-    refs: list[_Refs],
+    claims: dict[str, Claim],
+    invalid: list[_Refs],
     where: dict[str, yamlfile.Located],
     sources: dict[str, Source],
     texts: dict[str, str],
     known_claims: set[str],
     known_sources: set[str],
 ) -> dict[tuple[str, int], list[Span]]:
+    """Every claim's quotes and relations, the valid claims' (in file order) and what the invalid
+    claim files refer to; returns the valid claims' quotes' spans."""
     spans: dict[tuple[str, int], list[Span]] = {}
-    for ref in refs:
-        located = where[ref.id]
+    check = _ReferenceCheck(col, where, sources, texts, known_claims, known_sources)
+    for claim in claims.values():
+        claim_id, path = claim.id, claim.path
+        for i, ev in enumerate(claim.evidence):
+            found = check.quote(claim_id, path, i, ev.source, ev.quote)
+            if found is not None:
+                spans[(claim_id, i)] = found
+        for j, target in enumerate(claim.supports):
+            check.relation(claim_id, path, "supports", j, target)
+        for j, target in enumerate(claim.contradicts):
+            check.relation(claim_id, path, "contradicts", j, target)
+    for ref in invalid:
         for i, source, quote in ref.evidence:
-            if source not in known_sources:
-                hint = did_you_mean(source, sources)
-                message = f"evidence[{i}].source: unknown source {source!r}{hint}"
-                col.at(ref.path, located, ("evidence", i, "source"), message)
-                continue
-            if source not in texts:
-                continue  # the source's text cannot be read; that error is reported there
-            found = _find_quote(col, quote, source, texts[source])
-            if found is None:
-                message = f"evidence[{i}].quote: not found in the text of source {source!r}"
-                message += quotes.not_found_message(quote, texts[source])
-                col.at(ref.path, located, ("evidence", i, "quote"), message)
-            elif ref.valid:
-                spans[(ref.id, i)] = found
+            check.quote(ref.id, ref.path, i, source, quote)
         for kind, j, target in ref.relations:
-            if target == ref.id:
-                col.at(ref.path, located, (kind, j), f"{kind}[{j}]: a claim cannot {kind[:-1]} itself")
-            elif target not in known_claims:
-                message = f"{kind}[{j}]: unknown claim {target!r}{did_you_mean(target, known_claims)}"
-                col.at(ref.path, located, (kind, j), message)
+            check.relation(ref.id, ref.path, kind, j, target)
     return spans
 
 
-def _find_quote(col: _Collector, quote: str, source_id: str, text: str) -> list[Span] | None:
+class _ReferenceCheck:
+    """Checks one claim's references at a time, reporting what is wrong at its place in the file."""
+
+    def __init__(
+        self,
+        col: _Collector,
+        where: dict[str, yamlfile.Located],
+        sources: dict[str, Source],
+        texts: dict[str, str],
+        known_claims: set[str],
+        known_sources: set[str],
+    ) -> None:
+        self.col, self.where, self.sources, self.texts = col, where, sources, texts
+        self.known_claims, self.known_sources = known_claims, known_sources
+        self.find = _QuoteFinder(col, texts)
+
+    def quote(self, claim_id: str, path: str, i: int, source: str, quote: str) -> list[Span] | None:
+        """The spans of a quote in its source's text; None if it is not there or cannot be looked for."""
+        if source not in self.known_sources:
+            hint = did_you_mean(source, self.sources)
+            message = f"evidence[{i}].source: unknown source {source!r}{hint}"
+            self.col.at(path, self.where[claim_id], ("evidence", i, "source"), message)
+            return None
+        if source not in self.texts:
+            return None  # the source's text cannot be read; that error is reported there
+        found = self.find(quote, source)
+        if found is None:
+            message = f"evidence[{i}].quote: not found in the text of source {source!r}"
+            message += quotes.not_found_message(quote, self.texts[source])
+            self.col.at(path, self.where[claim_id], ("evidence", i, "quote"), message)
+        return found
+
+    def relation(self, claim_id: str, path: str, kind: str, j: int, target: str) -> None:
+        if target == claim_id:
+            message = f"{kind}[{j}]: a claim cannot {kind[:-1]} itself"
+            self.col.at(path, self.where[claim_id], (kind, j), message)
+        elif target not in self.known_claims:
+            message = f"{kind}[{j}]: unknown claim {target!r}{did_you_mean(target, self.known_claims)}"
+            self.col.at(path, self.where[claim_id], (kind, j), message)
+
+
+class _QuoteFinder:
     """``quotes.find`` through the cache; a cached position is checked against the text first."""
-    key = col.cache.quote_key(quote, col.text_digests[source_id])
-    cached = col.cache.get_quote(key)
-    if cached is not None:
-        spans = [Span(start=start, end=end) for start, end in cached]
-        if quotes.spans_match(quote, text, spans):
-            return spans
-    found = quotes.find(quote, text)
-    if found is not None:
-        col.cache.put_quote(key, [[s.start, s.end] for s in found])
-    return found
+
+    def __init__(self, col: _Collector, texts: dict[str, str]) -> None:
+        self.cache = col.cache
+        self.texts = texts
+        # the start of each quote's cache key (kb.cache.LoadCache.quote_key), by source
+        self.key_head = {
+            source_id: hashlib.sha256(f"{text_digest}\0".encode())
+            for source_id, text_digest in col.text_digests.items()
+        }
+
+    def __call__(self, quote: str, source_id: str) -> list[Span] | None:
+        text = self.texts[source_id]
+        keyed = self.key_head[source_id].copy()
+        keyed.update(quote.encode("utf-8", "surrogatepass"))
+        key = keyed.hexdigest()
+        cached = self.cache.get_quote(key)
+        if cached is not None:
+            if len(cached) == 1:
+                start, end = cached[0]
+                if quotes.exact_at(quote, text, start, end):
+                    return [trusted_span(start, end)]
+            found = [trusted_span(start, end) for start, end in cached]
+            if quotes.spans_match(quote, text, found):
+                return found
+        found = quotes.find(quote, text)
+        if found is not None:
+            self.cache.put_quote(key, [[s.start, s.end] for s in found])
+        return found
 
 
 def _check_conflicting_relations(
     col: _Collector, claims: dict[str, Claim], where: dict[str, yamlfile.Located]
 ) -> None:
-    contradicting = {
-        frozenset((claim.id, target)) for claim in claims.values() for target in claim.contradicts
-    }
+    # each contradiction both ways round: it is symmetric
+    contradicting = set()
+    for claim in claims.values():
+        for target in claim.contradicts:
+            contradicting.add((claim.id, target))
+            contradicting.add((target, claim.id))
     for claim in claims.values():
         for j, target in enumerate(claim.supports):
-            if frozenset((claim.id, target)) in contradicting and target != claim.id:
+            if (claim.id, target) in contradicting and target != claim.id:
                 message = f"supports[{j}]: {claim.id!r} both supports and contradicts {target!r}; keep one"
                 col.at(claim.path, where[claim.id], ("supports", j), message)
 
@@ -629,19 +788,47 @@ def _check_unused_sources(col: _Collector, sources: dict[str, Source], claims: d
             col.add(source.path, 1, 1, f"source {source.id!r} is not cited by any claim", "warning")
 
 
+# The modules whose code decides what a load makes of a file's bytes: a validated claim kept in the
+# load cache is used only by the same code (kb.cache).
+_CODE = ("kb.cache", "kb.files", "kb.load", "kb.model", "kb.yamlfile")
+
+
+@functools.cache
+def code_version() -> str | None:
+    """A hash of the code that validates a knowledge base's files (and of the versions of the
+    libraries it uses), or None if it cannot be read: then no validated claim is kept."""
+    import importlib.util
+    import sys
+
+    import pydantic
+    import pydantic_core
+    import yaml
+
+    code = hashlib.sha256(f"{pydantic.VERSION} {pydantic_core.__version__} {yaml.__version__}".encode())
+    for name in _CODE:
+        module = sys.modules.get(name)
+        origin = getattr(module, "__file__", None) or getattr(importlib.util.find_spec(name), "origin", None)
+        try:
+            with open(origin, "rb") as source:  # type: ignore[arg-type]
+                code.update(source.read())
+        except (OSError, TypeError):
+            return None
+    return code.hexdigest()
+
+
 def load(
     root: Path | str, *, cache: bool = True, progress: Progress = quiet
 ) -> tuple[KnowledgeBase | None, list[Problem]]:
     """Load and check the knowledge base at ``root``.
 
     Returns the knowledge base (``None`` if there are errors) and every problem found,
-    errors and warnings, sorted by file and position. With ``cache``, parsed files and
-    found quotes are kept in ``<root>/.kb-cache/`` by content hash, so a second load
-    only parses what changed. ``progress`` reports the files read (kb.progress).
+    errors and warnings, sorted by file and position. With ``cache``, parsed files, valid
+    claims and found quotes are kept in ``<root>/.kb-cache/`` by content hash, so a second
+    load only parses and validates what changed. ``progress`` reports the files read (kb.progress).
     """
     root = Path(root)
     with paused_gc():
-        store = LoadCache(root, enabled=cache and root.is_dir())
+        store = LoadCache(root, enabled=cache and root.is_dir(), code=code_version())
         result = _load(root, store, progress)
         store.save()
         return result
@@ -662,12 +849,12 @@ def _load(
     claim_files = _yaml_files(col, root / "claims")
     with show_progress("validating", len(source_files) + len(claim_files)) as col.advance:
         sources, texts = _load_sources(col, root, source_files)
-        claims, where, refs = _load_claims(col, claim_files)
+        claims, where, invalid = _load_claims(col, claim_files)
     # Claims whose file failed to validate still exist: relations to them are not "unknown".
-    known_claims = set(claims) | {p.stem for p in claim_files}
-    known_sources = {p.stem for p in source_files}
+    known_claims = set(claims) | {file.stem for file in claim_files}
+    known_sources = {file.stem for file in source_files}
     # every claim's quotes and relations are checked, valid or not: all problems in one run
-    spans = _check_references(col, refs, where, sources, texts, known_claims, known_sources)
+    spans = _check_references(col, claims, invalid, where, sources, texts, known_claims, known_sources)
     _check_conflicting_relations(col, claims, where)
     _check_disputes(col, config, config_located, claims, known_claims)
     if not any(p.severity == "error" for p in col.problems):
@@ -676,7 +863,8 @@ def _load(
     problems = sorted(set(col.problems))
     if any(p.severity == "error" for p in problems):
         return None, problems
-    kb = KnowledgeBase(
+    # every part is validated already (KnowledgeBase(...) would copy every dict, item by item)
+    kb = KnowledgeBase.model_construct(
         root=root,
         config=config,
         sources=dict(sorted(sources.items())),

@@ -13,11 +13,13 @@ import difflib
 import heapq
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
-import numpy as np
+from kb.model import Span, trusted_span
 
-from kb.model import Span
+if TYPE_CHECKING:
+    import numpy as np
 
 _TRANSLATE = str.maketrans(
     {
@@ -41,24 +43,32 @@ class NormalText:
     offsets: np.ndarray
 
     def span(self, start: int, end: int) -> Span:
-        return Span(start=int(self.offsets[start]), end=int(self.offsets[end - 1]) + 1)
+        return trusted_span(int(self.offsets[start]), int(self.offsets[end - 1]) + 1)
 
 
 def normalise(text: str) -> str:
     return _SPACE.sub(" ", text.translate(_TRANSLATE)).strip().lower()
 
 
-_WHITESPACE = np.array([c for c in range(0x3000 + 1) if chr(c).isspace()], dtype=np.uint32)
+@cache
+def _whitespace() -> np.ndarray:
+    import numpy as np
+
+    return np.array([c for c in range(0x3000 + 1) if chr(c).isspace()], dtype=np.uint32)
 
 
 @lru_cache(maxsize=4096)
 def normal_text(text: str) -> NormalText:
     """Normalise ``text`` keeping the offsets; cached because every quote of a source needs it.
 
-    Done on arrays of code points: a source text can be long and has many quotes.
+    Done on arrays of code points: a source text can be long and has many quotes. numpy is
+    imported here, when a quote is first searched for: a load whose quotes were all found before
+    (kb.cache) needs none of it.
     """
+    import numpy as np
+
     codes = np.frombuffer(text.translate(_TRANSLATE).encode("utf-32-le"), dtype=np.uint32)
-    space = np.isin(codes, _WHITESPACE)
+    space = np.isin(codes, _whitespace())
     word = ~space
     seen_word = np.cumsum(word) > 0
     word_ahead = np.cumsum(word[::-1])[::-1] > 0
@@ -105,11 +115,10 @@ def find(quote: str, text: str) -> list[Span] | None:
 
 def spans_match(quote: str, text: str, spans: list[Span]) -> bool:
     """Whether ``spans`` of ``text`` hold the quote's fragments, in order (to trust a cached find)."""
-    if len(spans) == 1 and not quote.isspace() and _ELLIPSIS.search(quote) is None:
-        # the usual case, a quote copied exactly: the text at the span is the quote itself
-        start, end = spans[0].start, spans[0].end
-        if 0 <= start < end <= len(text) and text[start:end] == quote:
-            return True
+    if len(spans) == 1 and exact_at(quote, text, spans[0].start, spans[0].end):
+        return True
+    if _pieces_at(quote, text, spans):
+        return True
     parts = fragments(quote)
     if len(parts) != len(spans) or not parts:
         return False
@@ -118,6 +127,39 @@ def spans_match(quote: str, text: str, spans: list[Span]) -> bool:
         if not at <= span.start < span.end <= len(text) or normalise(text[span.start : span.end]) != part:
             return False
         at = span.end
+    return True
+
+
+def exact_at(quote: str, text: str, start: int, end: int) -> bool:
+    """Whether the text from ``start`` to ``end`` is the quote itself, which has no ``...``: the
+    usual case of a cached find (a quote copied exactly), checked without normalising anything."""
+    return (
+        end - start == len(quote)
+        and 0 <= start < end <= len(text)
+        and text.startswith(quote, start)
+        and "..." not in quote
+        and "\u2026" not in quote
+        and not quote.isspace()
+    )
+
+
+def _pieces_at(quote: str, text: str, spans: list[Span]) -> bool:
+    """Whether each span of ``text`` is, as it stands, the piece of the quote between its ``...``:
+    the usual case of a quote with ``...`` copied exactly; the text at a span is then its fragment
+    normalised. Otherwise (other case or typography) the fragments are compared normalised."""
+    pieces = [piece for piece in _ELLIPSIS.split(quote) if piece and not piece.isspace()]
+    if len(pieces) != len(spans):
+        return False
+    at = 0
+    for piece, where in zip(pieces, spans, strict=True):
+        start, end = where.start, where.end
+        if (
+            not at <= start < end <= len(text)
+            or end - start != len(piece)
+            or not text.startswith(piece, start)
+        ):
+            return False
+        at = end
     return True
 
 

@@ -94,9 +94,15 @@ class Located:
     root: yaml.Node | None = None
     # Data taken from the load cache keeps its text, parsed again only if a position is needed.
     text: str | None = None
+    # Or the bytes of its file, decoded then (a file kb read and decoded before, with these bytes).
+    raw: bytes | None = None
 
     def _parsed_again(self) -> None:
-        if self.text is not None and self.root is None and not self.where:
+        if self.root is not None or self.where:
+            return
+        if self.text is None and self.raw is not None:
+            self.text = decode(self.raw)
+        if self.text is not None:
             again = parse(self.text)
             self.root, self.where, self.keys = again.root, again.where, again.keys
 

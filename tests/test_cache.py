@@ -150,3 +150,155 @@ def test_values_plain_json_cannot_hold_come_back_from_the_cache_as_parsed(
     assert first.exit_code == second.exit_code == 1
     assert "sources/blog-a.yaml:5:" in first.stderr
     assert second.output == first.output
+
+
+def _validations(monkeypatch) -> list[str]:
+    """The claim files validated from here on (a claim rebuilt from the cache is not)."""
+    import kb.load as loader
+
+    validated: list[str] = []
+    real = loader._validate
+
+    def counting(col, model, located, rel, **extra):
+        if model is loader.Claim:
+            validated.append(rel)
+        return real(col, model, located, rel, **extra)
+
+    monkeypatch.setattr(loader, "_validate", counting)
+    return validated
+
+
+def _same_records(first, second) -> None:
+    """The same claims, field for field, with the same fields set and the same repr."""
+    assert list(first.claims) == list(second.claims)
+    for claim_id, claim in first.claims.items():
+        again = second.claims[claim_id]
+        assert again == claim and repr(again) == repr(claim)
+        assert again.__dict__ == claim.__dict__ and list(again.__dict__) == list(claim.__dict__)
+        assert again.model_fields_set == claim.model_fields_set
+        for ev, ev_again in zip(claim.evidence, again.evidence, strict=True):
+            assert ev_again.model_fields_set == ev.model_fields_set and repr(ev_again) == repr(ev)
+            assert list(ev_again.__dict__) == list(ev.__dict__)
+    assert second.quote_spans == first.quote_spans and list(second.quote_spans) == list(first.quote_spans)
+    assert second.model_dump() == first.model_dump()
+
+
+def test_a_claim_validated_before_is_rebuilt_without_validating_it_again(kb_copy: Path, monkeypatch) -> None:
+    first, problems = load(kb_copy)
+    assert first is not None, problems
+    validated = _validations(monkeypatch)
+    second, again = load(kb_copy)
+    assert validated == [], "every claim file has the bytes it had: none is validated again"
+    assert again == problems
+    _same_records(first, second)
+
+
+def test_an_edited_claim_is_validated_again_and_only_it(kb_copy: Path, monkeypatch) -> None:
+    load(kb_copy)
+    claim = kb_copy / "claims" / "diet" / "less-protein.yaml"
+    claim.write_text(claim.read_text().replace("Eating less protein", "Eating much less protein"))
+    validated = _validations(monkeypatch)
+    kb, _ = load(kb_copy)
+    assert validated == ["claims/diet/less-protein.yaml"]
+    assert kb.claims["less-protein"].statement.startswith("Eating much less protein")
+    validated.clear()
+    kb_again, _ = load(kb_copy)
+    assert validated == [] and kb_again == kb
+
+
+def test_a_claim_moved_to_another_folder_is_validated_again(kb_copy: Path, monkeypatch) -> None:
+    """Its id and path come from where it is, and its warnings may depend on its folder."""
+    load(kb_copy)
+    (kb_copy / "claims" / "running").mkdir(exist_ok=True)
+    (kb_copy / "claims" / "diet" / "less-protein.yaml").rename(
+        kb_copy / "claims" / "running" / "less-protein.yaml"
+    )
+    validated = _validations(monkeypatch)
+    kb, problems = load(kb_copy)
+    assert validated == ["claims/running/less-protein.yaml"]
+    assert kb.claims["less-protein"].path == "claims/running/less-protein.yaml"
+    assert any(
+        p.path == "claims/running/less-protein.yaml" and "but the file is in claims/running/" in p.message
+        for p in problems
+    )
+
+
+def test_warnings_are_reported_again_when_the_claims_come_from_the_cache(tmp_path: Path, monkeypatch) -> None:
+    root = tmp_path / "kb"
+    shutil.copytree(FIXTURES / "warnings", root, ignore=shutil.ignore_patterns(CACHE_DIR))
+    first, problems = load(root)
+    assert first is not None and len([p for p in problems if p.severity == "warning"]) == 4
+    validated = _validations(monkeypatch)
+    second, again = load(root)
+    assert validated == []
+    assert again == problems
+    _same_records(first, second)
+
+
+def test_an_edited_claim_record_in_the_cache_is_not_believed(kb_copy: Path) -> None:
+    load(kb_copy)
+    _edit_cache(kb_copy, lambda data: data.replace(b"Protein keeps muscle", b"Protein keeps rocks"))
+    kb, problems = load(kb_copy)
+    assert kb is not None, problems
+    assert "rocks" not in kb.claims["less-protein"].model_dump_json()
+
+
+def test_claim_records_are_used_only_by_the_same_code(kb_copy: Path, monkeypatch) -> None:
+    """A cache written by another kb (another hash of the code that validates) keeps its parsed
+    files, but its claims are validated afresh."""
+    import kb.load as loader
+
+    first, _ = load(kb_copy)
+    stored = json.loads(unseal((kb_copy / CACHE_DIR / "parsed.json").read_bytes()))
+    assert stored["code"] == loader.code_version() and len(stored["claims"]) == 3
+    monkeypatch.setattr(loader, "code_version", lambda: "another kb")
+    validated = _validations(monkeypatch)
+    second, _ = load(kb_copy)
+    assert len(validated) == 3
+    assert second == first
+    stored = json.loads(unseal((kb_copy / CACHE_DIR / "parsed.json").read_bytes()))
+    assert stored["code"] == "another kb"
+
+
+def test_a_sealed_claim_record_of_another_shape_is_validated_instead(kb_copy: Path, monkeypatch) -> None:
+    """Only kb writes the cache; still, a record it cannot rebuild a claim from is no traceback."""
+    first, _ = load(kb_copy)
+    file = kb_copy / CACHE_DIR / "parsed.json"
+    stored = json.loads(unseal(file.read_bytes()))
+    for entry in stored["claims"].values():
+        entry[1] = ["not", "a", "record"]
+    file.write_bytes(seal(json.dumps(stored).encode()))
+    validated = _validations(monkeypatch)
+    second, _ = load(kb_copy)
+    assert len(validated) == 3 and second == first
+
+
+@pytest.mark.parametrize(
+    "root",
+    sorted(
+        [
+            FIXTURES / "valid",
+            FIXTURES / "warnings",
+            *(p for p in (FIXTURES / "invalid").iterdir() if p.is_dir()),
+        ]
+    ),
+    ids=lambda p: p.name,
+)
+def test_every_base_loads_the_same_from_the_cache(root: Path, tmp_path: Path) -> None:
+    """Valid or not: a load from a filled cache gives what a load without one gives."""
+    copy = tmp_path / "kb"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(CACHE_DIR), symlinks=True)
+    expected = load(copy, cache=False)
+    assert load(copy) == expected  # fills the cache
+    again = load(copy)
+    assert again == expected
+    if expected[0] is not None:
+        _same_records(expected[0], again[0])
+
+
+def test_the_quote_cache_key_is_the_one_the_loader_uses(kb_copy: Path) -> None:
+    load(kb_copy)
+    store = LoadCache(kb_copy)
+    text = (kb_copy / "sources" / "guide-b.txt").read_bytes()
+    text_digest = __import__("hashlib").sha256(text).hexdigest()
+    assert store.quote_key("Protein keeps muscle.", text_digest) in store.quotes

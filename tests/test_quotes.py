@@ -102,3 +102,18 @@ def test_a_cached_position_is_trusted_only_where_the_text_holds_the_quote() -> N
     assert not quotes.spans_match("stop.\n", text, beyond)
     assert not quotes.spans_match("  ", text, [quotes.Span(start=9, end=11)])  # white space is no quote
     assert not quotes.spans_match("a", "a", [quotes.Span(start=0, end=1), quotes.Span(start=0, end=1)])
+
+
+def test_a_cached_position_of_a_quote_in_pieces_is_checked_piece_by_piece() -> None:
+    """A quote with '...' copied exactly is checked without normalising; one whose pieces differ
+    in case or typography is checked normalised; pieces out of order or moved are refused."""
+    text = "Run long. The only sure-fire way \u2014 to lose muscle is to stop. Then rest."
+    for quote in ["Run long. ... to stop.", "run LONG ... is to stop ... Then rest.", "...Run long... rest."]:
+        spans = quotes.find(quote, text)
+        assert spans is not None and len(spans) > 1 and quotes.spans_match(quote, text, spans), quote
+    first, second = quotes.find("Run long. ... to stop.", text)
+    assert not quotes.spans_match("Run long. ... to stop.", text, [second, first])  # out of order
+    moved = quotes.Span(start=second.start + 1, end=second.end + 1)
+    assert not quotes.spans_match("Run long. ... to stop.", text, [first, moved])
+    assert not quotes.spans_match("Run long. ... to stop.", text, [first])  # a piece is missing
+    assert not quotes.spans_match("Run long. ... to stop. ... rest", text, [first, second])
