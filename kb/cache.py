@@ -214,6 +214,8 @@ class LoadCache:
         self.used_parsed: dict[str, list[Any]] = {}
         self.used_quotes: dict[str, list[list[int]]] = {}
         self.used_claims: dict[str, list[Any]] = {}
+        # data parsed by this load, made into entries when saved (a valid claim's never is)
+        self.fresh: dict[str, Any] = {}
         self.hits = 0
         self.misses = 0
         # something was put or absorbed: the file differs from what this load used
@@ -255,16 +257,27 @@ class LoadCache:
             return None
 
     def put_parsed(self, key: str, data: Any) -> None:
-        entry, special = entry_of(data)
-        self.standard_json = self.standard_json or special
-        self.used_parsed[key] = entry
+        self.fresh[key] = data
         self.changed = True
 
-    def absorb(self, entries: dict[str, list[Any]], special: bool) -> None:
-        """Parsed files made by :func:`entry_of` elsewhere (a forked child of this load, which parsed
-        them meanwhile), as if read from the cache file: each is used only if a file has its bytes."""
+    def absorb(
+        self,
+        entries: dict[str, list[Any]],
+        special: bool,
+        claims: dict[str, list[Any]] | None = None,
+        quotes: dict[str, list[list[int]]] | None = None,
+    ) -> None:
+        """Parsed files made by :func:`entry_of`, claims as :meth:`put_claim` keeps them and quotes'
+        spans, made elsewhere (by a forked child of this load, meanwhile), as if read from the cache
+        file: each is used only if a file has its bytes (a claim: at its path), a quote's spans only
+        once checked against its text."""
         for key, entry in entries.items():
             self.parsed.setdefault(key, entry)
+        if self.code is not None:
+            for path, entry in (claims or {}).items():
+                self.claims.setdefault(path, entry)
+        for key, spans in (quotes or {}).items():
+            self.quotes.setdefault(key, spans)
         self.standard_json = self.standard_json or special
         self.changed = True
 
@@ -283,6 +296,7 @@ class LoadCache:
         the warnings found in it (line, column, message); its parsed data is no longer needed."""
         self.used_claims[path] = [key, record, warnings]
         self.used_parsed.pop(key, None)
+        self.fresh.pop(key, None)
         self.changed = True
 
     @staticmethod
@@ -311,6 +325,10 @@ class LoadCache:
             and len(self.used_claims) == len(self.claims)
         ):
             return
+        for key, data in self.fresh.items():
+            self.used_parsed[key], special = entry_of(data)
+            self.standard_json = self.standard_json or special
+        self.fresh = {}
         payload = {
             "format": FORMAT,
             "code": self.code,

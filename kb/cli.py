@@ -18,9 +18,8 @@ import kb._blas  # noqa: F401  (first of kb: numpy reads its setting when it loa
 from kb import __version__, progress
 from kb.errors import InvalidKnowledgeBase, KbError, Problem, UsageError
 from kb.gcpause import paused_gc
-from kb.load import load, load_valid
-from kb.model import EVIDENCE_KINDS, SOURCE_KINDS, STANCES
 from kb.output import write_all, write_atomic, write_output
+from kb.vocabulary import EVIDENCE_KINDS, SOURCE_KINDS, STANCES
 
 # The largest --limit accepted (more than any knowledge base holds; SQLite takes 64-bit numbers only).
 MAX_LIMIT = 1_000_000
@@ -117,6 +116,8 @@ def cli() -> None:
 @batch
 def validate(kb_dir: Path) -> None:
     """Check every file; print each problem as path:line:col: message."""
+    from kb.load import load
+
     kb, problems = load(kb_dir, progress=progress.terminal)
     print_problems(problems)
     errors = sum(1 for p in problems if p.severity == "error")
@@ -154,6 +155,7 @@ def validate(kb_dir: Path) -> None:
 def export(kb_dir: Path, fmt: str, output: Path | None) -> None:
     """The whole knowledge base with computed strengths, as data."""
     from kb import export as exports
+    from kb.load import load_valid
     from kb.weigh import compute
 
     if fmt == "csv" and (output is None or str(output) == "-"):
@@ -265,6 +267,7 @@ def extract(kb_dir: Path, source_id: str, limit: int, force: bool, embeddings: b
     """Propose candidate claims from a source, as drafts in review/SOURCE_ID/ (kb validate ignores them)."""
     from kb import authoring
     from kb import extract as extraction
+    from kb.load import load_valid
 
     if not force:
         extraction.refuse_existing_drafts(kb_dir, source_id)
@@ -512,6 +515,7 @@ def report_command(kb_dir: Path, fmt: str, output: Path | None) -> None:
     """The consensus report: per topic, the verdict, the claims by strength, the sources for and
     against with their key quotes, the disagreements; then the method."""
     from kb import report
+    from kb.load import load_valid
     from kb.weigh import compute
 
     if output is not None and output.is_dir():
@@ -538,6 +542,7 @@ def contradictions_command(kb_dir: Path, source_id: str | None, as_json: bool) -
 
     from kb import contradictions
     from kb.export import pretty_json_bytes
+    from kb.load import load_valid
     from kb.weigh import compute
 
     kb = load_valid(kb_dir)
@@ -580,6 +585,8 @@ def schema_command(kb_dir: Path, out: Path | None) -> None:
 
 def _load_or_exit(kb_dir: Path):
     """The valid knowledge base, or every problem printed as kb validate prints them and exit 1."""
+    from kb.load import load
+
     kb, problems = load(kb_dir, progress=progress.terminal)
     print_problems(problems)
     if kb is None:

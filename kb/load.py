@@ -8,6 +8,7 @@ an error, for the views that need a valid knowledge base.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import hashlib
@@ -201,7 +202,7 @@ def _parse_yaml(col: _Collector, rel: str, raw: bytes, key: str) -> yamlfile.Loc
     try:
         cached = col.cache.get_parsed(key)
         if cached is not None:
-            located = yamlfile.Located(cached, text=yamlfile.decode(raw))
+            located = yamlfile.Located(cached, raw=raw)  # decoded when a position is asked for
         else:
             located = yamlfile.parse(yamlfile.decode(raw))
             if isinstance(located.data, dict):
@@ -276,7 +277,7 @@ def _load_config(col: _Collector, root: Path) -> tuple[KbConfig, yamlfile.Locate
         col.problems.extend(settings_from_config(config.weighting, locate)[1])
     if config.synonyms:
         # bounded, so that no list of synonyms makes a search slow
-        from kb.search import synonym_problems
+        from kb.synonyms import synonym_problems
 
         col.problems.extend(
             synonym_problems(config.synonyms, lambda path: located.position(("synonyms", *path)))
@@ -496,20 +497,24 @@ def _refs_of_data(claim_id: str, path: str, data: dict[str, Any]) -> _Refs:
     return _Refs(claim_id, path, tuple(evidence), tuple(relations))
 
 
-# A load that has at least this many claim files to parse (a cold one: not half of them in the
-# cache) parses the last part of them in a forked child (kb.forked) while this process reads the
-# first part: parsing is most of a cold load. The child's share is a little over half, as this
-# process also validates every file.
+# A load that has at least this many claim files to read (a cold one: not half of them in the
+# cache) hands the last part of them to a forked child (kb.forked) while this process reads the
+# first part: parsing and validating them is most of a cold load. The child's share is more than
+# half, as this process also lists and reads the sources before and checks every reference after.
 PARSE_AHEAD_FILES = 2_000
 _PARSE_AHEAD_SHARE = 0.55
 
 
-def _parse_ahead(col: _Collector, claim_files: list[_File]) -> tuple[int, Callable[[], None]] | None:
-    """Start parsing the last part of ``claim_files`` in a forked child; returns the index of the first
-    file it parses, and what to call there to take its results into the load's cache (kb.cache),
-    from which those files are then read as on a warm load. A file the child cannot read or parse,
-    or that is no mapping, it leaves out: this process reads it again and reports what is wrong.
-    Without a child (it failed, or cannot start) the files are parsed here: the same result."""
+def _parse_ahead(
+    col: _Collector, claim_files: list[_File], texts: dict[str, str]
+) -> tuple[int, Callable[[], None]] | None:
+    """Start reading the last part of ``claim_files`` in a forked child; returns the index of the
+    first file it reads, and what to call there to take its results into the load's cache (kb.cache),
+    from which those files are then read as on a warm load: each valid claim as its validated
+    record with its warnings and the spans of its quotes in ``texts``, each other file as its parsed
+    data (this process validates it and reports what is wrong). A file the child cannot read or
+    parse, or that is no mapping, it leaves out: this process reads it again and reports it.
+    Without a child (it failed, or cannot start) the files are read here: the same result."""
     from kb import forked
     from kb.cache import entry_of
 
@@ -520,20 +525,39 @@ def _parse_ahead(col: _Collector, claim_files: list[_File]) -> tuple[int, Callab
         return None
     first = count - int(count * _PARSE_AHEAD_SHARE)
     root = col.root
+    text_digests = col.text_digests
 
-    def work() -> tuple[dict[str, list[Any]], bool]:
-        entries: dict[str, list[Any]] = {}
+    def work() -> tuple[dict[str, list[Any]], bool, dict[str, list[Any]], dict[str, list[list[int]]]]:
+        parsed: dict[str, list[Any]] = {}
         special = False
+        records: dict[str, list[Any]] = {}
+        spans: dict[str, list[list[int]]] = {}
         for file in claim_files[first:]:
             try:
                 raw = files.read_bounded(file.path, yamlfile.MAX_YAML_BYTES, root)
-                data = yamlfile.parse(yamlfile.decode(raw)).data
+                located = yamlfile.parse(yamlfile.decode(raw))
             except Exception:  # this process reads the file again, and reports what is wrong
                 continue
-            if isinstance(data, dict):
-                entries[digest(raw)], unusual = entry_of(data)
+            data = located.data
+            if not isinstance(data, dict):
+                continue
+            key = digest(raw)
+            claim = None
+            if not LOADER_FIELDS & data.keys():
+                with contextlib.suppress(ValidationError):  # this process reports what is wrong
+                    claim = Claim.model_validate({**data, "id": file.stem, "path": file.rel, "line": 1})
+            if claim is None:
+                parsed[key], unusual = entry_of(data)
                 special = special or unusual
-        return entries, special
+                continue
+            records[file.rel] = [key, _record_of_claim(claim), _claim_warnings(claim, located)]
+            for ev in claim.evidence:
+                if ev.source in texts:
+                    found = quotes.find(ev.quote, texts[ev.source])
+                    if found is not None:
+                        quote_key = LoadCache.quote_key(ev.quote, text_digests[ev.source])
+                        spans[quote_key] = [[s.start, s.end] for s in found]
+        return parsed, special, records, spans
 
     wait = forked.start(work)
     waited = []
@@ -543,14 +567,16 @@ def _parse_ahead(col: _Collector, claim_files: list[_File]) -> tuple[int, Callab
             return  # the child was waited for already
         waited.append(True)
         result = wait()
-        if isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], dict):
-            col.cache.absorb(result[0], bool(result[1]))
+        if isinstance(result, tuple) and len(result) == 4:
+            parsed, special, records, spans = result
+            if isinstance(parsed, dict) and isinstance(records, dict) and isinstance(spans, dict):
+                col.cache.absorb(parsed, bool(special), claims=records, quotes=spans)
 
     return first, take
 
 
 def _load_claims(
-    col: _Collector, claim_files: list[_File]
+    col: _Collector, claim_files: list[_File], texts: dict[str, str]
 ) -> tuple[dict[str, Claim], dict[str, yamlfile.Located], list[_Refs]]:
     """The valid claims by id, every claim file's data with positions by id, and the references of
     the claim files that failed validation."""
@@ -558,7 +584,7 @@ def _load_claims(
     where: dict[str, yamlfile.Located] = {}
     invalid: list[_Refs] = []
     first_path: dict[str, str] = {}
-    ahead = _parse_ahead(col, claim_files)
+    ahead = _parse_ahead(col, claim_files, texts)
     try:
         _read_claims(col, claim_files, ahead, claims, where, invalid, first_path)
     finally:
@@ -849,7 +875,7 @@ def _load(
     claim_files = _yaml_files(col, root / "claims")
     with show_progress("validating", len(source_files) + len(claim_files)) as col.advance:
         sources, texts = _load_sources(col, root, source_files)
-        claims, where, invalid = _load_claims(col, claim_files)
+        claims, where, invalid = _load_claims(col, claim_files, texts)
     # Claims whose file failed to validate still exist: relations to them are not "unknown".
     known_claims = set(claims) | {file.stem for file in claim_files}
     known_sources = {file.stem for file in source_files}

@@ -92,7 +92,9 @@ _SITE_URL = re.compile(r"https?://[^\s/?#@\\]+(/[^\s?#\\]*)?")
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    # defer_build: a model's validator is made when it first validates, not when kb starts (a load
+    # whose claims all come from the cache validates none, and most commands validate no span)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, defer_build=True)
 
 
 def _nonempty(value: str) -> str:
@@ -188,7 +190,7 @@ class KbConfig(_Record):
 class Span(BaseModel):
     """Where a quote was found in its source text: character offsets into the text."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     start: int
     end: int
 
@@ -196,7 +198,7 @@ class Span(BaseModel):
 class KnowledgeBase(BaseModel):
     """A loaded, validated knowledge base; records are ordered by id."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
     root: Path
     config: KbConfig
     sources: dict[str, Source]

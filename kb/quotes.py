@@ -9,17 +9,14 @@ the original, so that views can highlight the exact passage.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import heapq
 import re
 from dataclasses import dataclass
-from functools import cache, lru_cache
-from typing import TYPE_CHECKING
+from functools import lru_cache
 
 from kb.model import Span, trusted_span
-
-if TYPE_CHECKING:
-    import numpy as np
 
 _TRANSLATE = str.maketrans(
     {
@@ -32,68 +29,95 @@ _TRANSLATE = str.maketrans(
     }
 )  # fmt: skip
 _ELLIPSIS = re.compile(r"\s*(?:\.\.\.|\u2026)\s*")
-_SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
 class NormalText:
-    """A normalised text and, for each of its characters, the offset in the original."""
+    """A normalised text and where each of its characters is in the original: the normalised text
+    is runs of characters that stand one after another in the original too, the run starting at
+    ``starts[k]`` in the normalised text starting at ``origins[k]`` in the original."""
 
     text: str
-    offsets: np.ndarray
+    starts: list[int]
+    origins: list[int]
+
+    def offset(self, at: int) -> int:
+        """The offset in the original of the normalised text's character ``at``."""
+        run = bisect.bisect_right(self.starts, at) - 1
+        return self.origins[run] + at - self.starts[run]
 
     def span(self, start: int, end: int) -> Span:
-        return trusted_span(int(self.offsets[start]), int(self.offsets[end - 1]) + 1)
+        return trusted_span(self.offset(start), self.offset(end - 1) + 1)
 
 
 def normalise(text: str) -> str:
-    return _SPACE.sub(" ", text.translate(_TRANSLATE)).strip().lower()
+    # str.split() cuts at runs of white space and drops it at both ends, as \s+ and strip() would
+    return " ".join(text.translate(_TRANSLATE).split()).lower()
 
 
-@cache
-def _whitespace() -> np.ndarray:
-    import numpy as np
-
-    return np.array([c for c in range(0x3000 + 1) if chr(c).isspace()], dtype=np.uint32)
+# _TRANSLATE, and every white-space character a space: one character for one
+_TRANSLATE_SPACES = {**_TRANSLATE, **{c: " " for c in range(0x3000 + 1) if chr(c).isspace()}}
+_RUN = re.compile(" +")
 
 
 @lru_cache(maxsize=4096)
 def normal_text(text: str) -> NormalText:
     """Normalise ``text`` keeping the offsets; cached because every quote of a source needs it.
 
-    Done on arrays of code points: a source text can be long and has many quotes. numpy is
-    imported here, when a quote is first searched for: a load whose quotes were all found before
-    (kb.cache) needs none of it.
+    The text is :func:`normalise`'d, and what that leaves out is found as runs of white space: a
+    run between two words keeps its first character (as a single space), a run at either end goes.
+    So a text is cut where it has two white-space characters or more in a row, a few times a
+    paragraph, not character by character.
     """
-    import numpy as np
-
-    codes = np.frombuffer(text.translate(_TRANSLATE).encode("utf-32-le"), dtype=np.uint32)
-    space = np.isin(codes, _whitespace())
-    word = ~space
-    seen_word = np.cumsum(word) > 0
-    word_ahead = np.cumsum(word[::-1])[::-1] > 0
-    run_start = space & np.concatenate(([True], word[:-1]))
-    # keep every word character and the first character of each run of white space
-    # that lies between two words; that one becomes a single space
-    keep = word | (run_start & seen_word & word_ahead)
-    offsets = np.flatnonzero(keep)
-    kept = np.where(space[offsets], np.uint32(32), codes[offsets])
-    joined = kept.astype("<u4").tobytes().decode("utf-32-le")
+    spaced = text.translate(_TRANSLATE_SPACES)
+    first = len(spaced) - len(spaced.lstrip(" "))
+    last = len(spaced.rstrip(" "))
+    kept: list[str] = []
+    starts: list[int] = []
+    origins: list[int] = []
+    size = 0
+    at = first
+    run = spaced.find("  ", at, last)
+    while run >= 0:
+        kept.append(spaced[at : run + 1])
+        starts.append(size)
+        origins.append(at)
+        size += run + 1 - at
+        at = _RUN.match(spaced, run).end()  # type: ignore[union-attr]
+        run = spaced.find("  ", at, last)
+    if at < last:
+        kept.append(spaced[at:last])
+        starts.append(size)
+        origins.append(at)
+    joined = "".join(kept)
     lowered = joined.lower()
     if len(lowered) == len(joined):
-        return NormalText(lowered, offsets)
+        return NormalText(lowered, starts or [0], origins or [0])
     # a few characters lower-case to two (e.g. U+0130); map those one by one
+    return _one_by_one(joined, NormalText(joined, starts, origins))
+
+
+def _one_by_one(joined: str, normal: NormalText) -> NormalText:
+    """``joined`` lower-cased where a character may lower-case to more than one: each character of
+    the result is a run of its own, at the offset of the character it came from."""
     chars: list[str] = []
-    mapped: list[int] = []
-    for ch, at in zip(joined, offsets.tolist(), strict=True):
+    starts: list[int] = []
+    origins: list[int] = []
+    size = 0
+    for i, ch in enumerate(joined):
         low = ch.lower()
-        chars.append(low)
-        mapped.extend([at] * len(low))
-    return NormalText("".join(chars), np.array(mapped, dtype=np.int64))
+        origin = normal.offset(i)
+        for piece in low:
+            chars.append(piece)
+            starts.append(size)
+            origins.append(origin)
+            size += 1
+    return NormalText("".join(chars), starts or [0], origins or [0])
 
 
 def fragments(quote: str) -> list[str]:
-    return [f for f in (normalise(part) for part in _ELLIPSIS.split(quote)) if f]
+    parts = _ELLIPSIS.split(quote) if "..." in quote or "\u2026" in quote else [quote]
+    return [f for f in (normalise(part) for part in parts) if f]
 
 
 def find(quote: str, text: str) -> list[Span] | None:

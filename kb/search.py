@@ -66,13 +66,14 @@ import numpy as np
 
 from kb import english
 from kb.cache import CACHE_DIR, MAX_CACHE_BYTES, check_digest, seal_digest
-from kb.errors import Problem, UsageError
+from kb.errors import UsageError
 from kb.files import FileProblem, read_bounded
 from kb.load import MAX_TEXT_BYTES, did_you_mean, load_valid
 from kb.model import KnowledgeBase
 from kb.output import write_atomic
 from kb.progress import Progress, quiet
 from kb.stem import stem
+from kb.synonyms import MAX_GROUP_MEMBERS, MAX_MEMBER_WORDS, MAX_SYNONYM_GROUPS, WORD
 from kb.weigh import Weights, compute, shown
 
 INDEX_FORMAT = 3
@@ -94,11 +95,6 @@ DEFAULT_LIMIT = 10
 MAX_LIMIT = 1000
 MAX_QUERY_CHARS = 500
 MAX_QUERY_TERMS = 32
-# synonyms in kb.yaml: bounded so that no list makes indexing or a search slow
-MAX_SYNONYM_GROUPS = 500
-MAX_GROUP_MEMBERS = 50
-MAX_MEMBER_WORDS = 6
-MAX_MEMBER_CHARS = 80
 # typo correction: below this length no word is corrected; the edit budget, by word length
 MIN_CORRECTED_LENGTH = 5
 LONG_WORD = 9
@@ -107,7 +103,7 @@ KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 MAX_KEPT_SPANS = 20_000
 GROUP_PREFIX = "="  # concept names of groups start with it; a stem never does
 
-_TOKEN = re.compile(r"[^\W_]+")
+_TOKEN = WORD
 _QUOTES = '"\u201c\u201d\u201e'
 
 
@@ -384,45 +380,6 @@ def _undelta(deltas: list[int]) -> list[int]:
         last += d
         out.append(last)
     return out
-
-
-def synonym_problems(
-    synonyms: Any, locate: Callable[[tuple[Any, ...]], tuple[int, int]] | None = None
-) -> list[Problem]:
-    """Problems with ``kb.yaml``'s ``synonyms``: too many groups, too big a group or member, an empty one."""
-    problems: list[Problem] = []
-
-    def problem(path: tuple[Any, ...], message: str) -> None:
-        line, col = locate(path) if locate else (1, 1)
-        problems.append(Problem("kb.yaml", line, col, message))
-
-    if not isinstance(synonyms, list):
-        return problems  # the model's own check reports the type
-    if len(synonyms) > MAX_SYNONYM_GROUPS:
-        problem(
-            (MAX_SYNONYM_GROUPS,),
-            f"synonyms: {len(synonyms)} groups; at most {MAX_SYNONYM_GROUPS} are allowed",
-        )
-    for g, group in enumerate(synonyms[:MAX_SYNONYM_GROUPS]):
-        if not isinstance(group, list):
-            continue
-        if len(group) < 2:
-            problem((g,), f"synonyms[{g}]: a group needs at least two members")
-        if len(group) > MAX_GROUP_MEMBERS:
-            problem((g,), f"synonyms[{g}]: {len(group)} members; at most {MAX_GROUP_MEMBERS} are allowed")
-        for m, member in enumerate(group[:MAX_GROUP_MEMBERS]):
-            if not isinstance(member, str):
-                continue
-            words = _TOKEN.findall(member)
-            if not words:
-                problem((g, m), f"synonyms[{g}][{m}]: {member!r} has no word to search for")
-            elif len(words) > MAX_MEMBER_WORDS or len(member) > MAX_MEMBER_CHARS:
-                problem(
-                    (g, m),
-                    f"synonyms[{g}][{m}]: too long; a member has at most {MAX_MEMBER_WORDS} words "
-                    f"and {MAX_MEMBER_CHARS} characters",
-                )
-    return problems
 
 
 def _groups(kb: KnowledgeBase, irregular: dict[str, str]) -> list[tuple[str, list[tuple[str, str]]]]:

@@ -174,3 +174,63 @@ def test_a_warm_load_parses_nothing_ahead(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(os, "fork", lambda: pytest.fail("forked on a warm load"))
     kb, problems = load(root)
     assert kb is not None
+
+
+def test_the_command_line_offers_the_words_the_models_allow() -> None:
+    """kb.vocabulary (for the command line, without pydantic) and kb.model say the same."""
+    from kb import model, vocabulary
+
+    assert vocabulary.SOURCE_KINDS == model.SOURCE_KINDS
+    assert vocabulary.EVIDENCE_KINDS == model.EVIDENCE_KINDS
+    assert vocabulary.STANCES == model.STANCES
+
+
+def test_kb_help_loads_neither_the_models_nor_the_libraries_of_a_load() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, kb.cli; "
+        "print(sorted(m for m in ('pydantic', 'yaml', 'numpy', 'kb.model', 'kb.load') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_a_cold_load_takes_the_childs_claims_as_validated_and_its_quotes_as_found(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The child validates its share of the claim files and finds their quotes: this process
+    validates only its own share, and finds no quote of the child's claims again."""
+    from kb import quotes
+
+    root = FIXTURES / "valid"
+    expected = load(root, cache=False)
+    here = os.getpid()
+    validated: list[str] = []
+    searched: list[str] = []
+    real_validate, real_find = loader._validate, quotes.find
+
+    def validate(col, model, located, rel, **extra):
+        if model is loader.Claim and os.getpid() == here:
+            validated.append(rel)
+        return real_validate(col, model, located, rel, **extra)
+
+    def find(quote: str, text: str):
+        if os.getpid() == here:
+            searched.append(quote)
+        return real_find(quote, text)
+
+    monkeypatch.setattr(loader, "_validate", validate)
+    monkeypatch.setattr(quotes, "find", find)
+    monkeypatch.setattr(loader, "PARSE_AHEAD_FILES", 1)
+    monkeypatch.setattr(forked, "can_fork", lambda: True)
+    assert load(root, cache=False) == expected
+    # three claim files: the child takes the last (55 % of three, rounded down)
+    assert validated == ["claims/diet/less-protein.yaml", "claims/running/running-shrinks-legs.yaml"]
+    assert sorted(searched) == [  # the quotes of those two
+        "Eat less protein if you want smaller legs.",
+        "I'm sure of it - trust me",
+        "Long runs do not shrink legs",
+        "Protein keeps muscle.",
+    ]

@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kb import quotes
 
@@ -117,3 +119,46 @@ def test_a_cached_position_of_a_quote_in_pieces_is_checked_piece_by_piece() -> N
     assert not quotes.spans_match("Run long. ... to stop.", text, [first, moved])
     assert not quotes.spans_match("Run long. ... to stop.", text, [first])  # a piece is missing
     assert not quotes.spans_match("Run long. ... to stop. ... rest", text, [first, second])
+
+
+def _normal_text_one_by_one(text: str) -> tuple[str, list[int]]:
+    """What quotes.normal_text gives, worked out character by character: each word character kept,
+    each run of white space between two words one space, at the offset of the run's first character;
+    lower-cased as a whole where that keeps the length, else character by character."""
+    translated = text.translate(quotes._TRANSLATE)
+    chars: list[str] = []
+    offsets: list[int] = []
+    i = 0
+    while i < len(translated):
+        if translated[i].isspace():
+            j = i
+            while j < len(translated) and translated[j].isspace():
+                j += 1
+            if chars and j < len(translated):
+                chars.append(" ")
+                offsets.append(i)
+            i = j
+        else:
+            chars.append(translated[i])
+            offsets.append(i)
+            i += 1
+    joined = "".join(chars)
+    if len(joined.lower()) == len(joined):
+        return joined.lower(), offsets
+    lowered = [(piece, at) for ch, at in zip(joined, offsets, strict=True) for piece in ch.lower()]
+    return "".join(p for p, _ in lowered), [at for _, at in lowered]
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            list("ab Z.\n\t\r") + ["\u00a0", "\u2019", "\u2014", "\u0130", "\u03a3", "\u3000", "\x1c"]
+        ),
+        max_size=60,
+    )
+)
+def test_the_normal_text_maps_every_character_back_to_where_it_was(text: str) -> None:
+    expected, offsets = _normal_text_one_by_one(text)
+    normal = quotes.normal_text(text)
+    assert normal.text == expected
+    assert [normal.offset(i) for i in range(len(normal.text))] == offsets
