@@ -494,7 +494,11 @@ class _VerdictPlan:
             if source not in moving:
                 # it reaches neither the leader nor its rivals: the lead changes only if a position it
                 # reaches (moved without it) overtakes the leader
-                moved = any(_value(p, model.one_step(p, source), answers) > top for p in reached[source])
+                moved = any(
+                    ("no" in answers[p] or model.may_rise_above(p, source, top))
+                    and _value(p, model.one_step(p, source), answers) > top
+                    for p in reached[source]
+                )
                 self.checks.append((source, moved))
             else:
                 self.checks.append((source, None))
@@ -595,6 +599,7 @@ class _LocalModel:
             self.triples[c] = [(e.source, e.stance, e.weight) for e in weights.claims[c].evidence]
         self._sides: dict[str, tuple[float, float]] = {}  # one_step's claims' attack and support
         self._start: dict[str, tuple[float, float]] | None = None  # the group's sides in kb.weigh
+        self._ceiling: dict[str, float] = {}  # may_rise_above's claims' strengths with every item
         # each outside claim's own aggregated attack and support, held fixed
         self.held = {}
         for o in self.outside:
@@ -616,6 +621,23 @@ class _LocalModel:
         if sides is None:
             sides = self._sides[claim] = weigh.relation_sides(w.relations)
         return weigh.combine(weigh.base_score(rest), *sides)
+
+    def may_rise_above(self, claim: str, without: str, top: float) -> bool:
+        """False when :meth:`one_step` of ``claim`` without a source cannot be shown above ``top``
+        (without computing it): every item of the source on the claim supports it, so leaving it out
+        can only lower the claim's base and so its strength, from the claim's strength with every
+        item (its base combined with its sides, as one_step combines them). A margin far above the
+        rounding of these few operations keeps the answer safe."""
+        w = self.weights.claims[claim]
+        if any(ev.source == without and ev.stance != "supports" for ev in w.evidence):
+            return True
+        ceiling = self._ceiling.get(claim)
+        if ceiling is None:
+            sides = self._sides.get(claim)
+            if sides is None:
+                sides = self._sides[claim] = self.weigh.relation_sides(w.relations)
+            ceiling = self._ceiling[claim] = self.weigh.combine(w.base, *sides)
+        return shown(ceiling + 1e-12) > top
 
     def _base(self, claim: str, leave_out: set[str]) -> float:
         return self.weigh.base_score([t for t in self.triples[claim] if t[0] not in leave_out])

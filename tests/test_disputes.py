@@ -325,6 +325,43 @@ def test_the_shortcut_changes_no_verdict_on_a_dense_synthetic_base(tmp_path, cla
     assert [d.verdict for d in with_shortcut] == [d.verdict for d in without]
 
 
+def test_positions_a_left_out_source_can_only_lower_are_not_moved_and_the_verdicts_are_the_same(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A source that reaches neither the leader nor its rivals hinges the verdict only if a position
+    it reaches, moved without it, overtakes the leader; where its every item there supports that
+    position, leaving it out can only lower it, and it is not moved. Moving every one gives the
+    same verdicts, on a base with a dispute of hundreds of positions."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "scripts"))
+    import synth_kb
+
+    from kb.load import load_valid
+
+    synth_kb.write(tmp_path / "kb", 600, 40, 1800, 3, dense=True)
+    kb = load_valid(tmp_path / "kb")
+    weights = weigh.compute(kb)
+    assert max(len(d.positions) for d in weights.disputes) > 100
+    asked: list[bool] = []
+    original = disputes._LocalModel.may_rise_above
+
+    def counting(self, *args):
+        asked.append(original(self, *args))
+        return asked[-1]
+
+    monkeypatch.setattr(disputes._LocalModel, "may_rise_above", counting)
+    with_shortcut = disputes.find_disputes(kb, weights)
+    assert asked.count(False) > 50  # the shortcut is taken often here
+    monkeypatch.setattr(disputes._LocalModel, "may_rise_above", lambda self, *args: True)
+    moving_all = disputes.find_disputes(kb, weights)
+    assert (
+        [d.verdict for d in with_shortcut]
+        == [d.verdict for d in moving_all]
+        == [d.verdict for d in weights.disputes]
+    )
+
+
 def _every_leave_one_out_question(weights: weigh.Weights) -> list[tuple]:
     plans = [disputes._VerdictPlan(weights, list(d.positions), d.rivals) for d in weights.disputes]
     asked = [(plan.model, source) for plan in plans for source in plan.recompute]
