@@ -168,6 +168,8 @@ class EvidenceWeight:
         """How much this item moves the claim's base score (base minus base without it); computed
         when a view asks for it (the export and the site do, the report does not)."""
         k = self.index
+        if len(self.siblings) == 1:
+            return self.claim_base - 0.5  # base_score of no items, written out (a quarter of all items)
         return self.claim_base - base_score(list(self.siblings[:k] + self.siblings[k + 1 :]))
 
 
