@@ -227,14 +227,17 @@ def _clash_between_sources(group: tuple[str, ...], weights: Weights, contra: dic
     return False
 
 
-def find_disputes(kb: KnowledgeBase, weights: Weights) -> list[Dispute]:
-    """Every dispute of the knowledge base with its verdict, sorted by topic, then id.
+def find_disputes(
+    kb: KnowledgeBase, weights: Weights, relations: list[tuple[str, str, str]] | None = None
+) -> list[Dispute]:
+    """Every dispute of the knowledge base with its verdict, sorted by topic, then id (``relations``:
+    ``kb.relations()``, when the caller has it already).
 
     Linear in the size of the base: groups come from one pass over the relations, and a verdict's
     robustness looks only at the leader, its rivals and their neighbours."""
     named = {frozenset(spec.claims): spec for spec in kb.config.disputes}
     named_by_claim = {c: spec for spec in kb.config.disputes for c in spec.claims}
-    relations = kb.relations()
+    relations = kb.relations() if relations is None else relations
     contra = contradicting(kb, relations)
     pending: list[tuple] = []  # (kind, group, ranked positions, rivals, spec, between)
     in_group: set[str] = set()

@@ -564,7 +564,8 @@ def _compute(kb: KnowledgeBase, settings: Settings | None) -> Weights:
 
     supporters: dict[str, list[str]] = defaultdict(list)
     attackers: dict[str, list[str]] = defaultdict(list)
-    for origin, target, relation in kb.relations():
+    relations = kb.relations()
+    for origin, target, relation in relations:
         if relation == "supports":
             supporters[target].append(origin)
         else:
@@ -634,7 +635,7 @@ def _compute(kb: KnowledgeBase, settings: Settings | None) -> Weights:
     from kb.disputes import find_disputes
 
     partial = Weights(settings, reliability, claims, {}, iterations, converged)
-    disputes = tuple(find_disputes(kb, partial))
+    disputes = tuple(find_disputes(kb, partial, relations))
     topics = summarise_topics(kb, claims, disputes)
     return Weights(settings, reliability, claims, topics, iterations, converged, disputes)
 
@@ -655,6 +656,8 @@ def _relation_effects(
     def without_each(values: dict[str, float]) -> dict[str, float]:
         # a side's value without one of its relations: the strongest of the others, which is the
         # runner-up for the strongest and the strongest for every other one (O(k), not O(k^2))
+        if len(values) < 2:  # most sides: none, or one relation, whose side without it is empty
+            return dict.fromkeys(values, 0.0)
         top_two = heapq.nlargest(2, values.items(), key=lambda kv: (kv[1], kv[0]))
         runner_up = top_two[1][1] if len(top_two) > 1 else 0.0
         return {k: runner_up if k == top_two[0][0] else top_two[0][1] for k in values}
