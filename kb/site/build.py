@@ -132,10 +132,32 @@ def source_date_epoch(kb_root: Path, config: Path) -> str:
     if os.environ.get("SOURCE_DATE_EPOCH"):
         return os.environ["SOURCE_DATE_EPOCH"]
     newest = 0.0
-    for path in input_files(kb_root, config):
+    for path in (kb_root / "kb.yaml", config):
         with contextlib.suppress(OSError):
             newest = max(newest, path.stat().st_mtime)
+    for folder in (kb_root / "claims", kb_root / "sources", config.parent / HANDWRITTEN):
+        newest = max(newest, _newest_file(str(folder)))
     return str(int(newest))
+
+
+def _newest_file(folder: str) -> float:
+    """The newest modification time of the regular files under ``folder`` (those of input_files: a
+    linked folder is not entered, as with Path.rglob), walked with ``os.scandir``: at 10,000 claims
+    Path objects for every file took a second of a rebuild."""
+    newest = 0.0
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return newest
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                newest = max(newest, _newest_file(entry.path))
+            elif entry.is_file():
+                newest = max(newest, entry.stat().st_mtime)
+        except OSError:
+            continue
+    return newest
 
 
 def check_out(out: Path, kb_root: Path, config: Path) -> None:
@@ -338,14 +360,25 @@ class DocsFolder:
         self._raise_error()
         for rel, path in sorted((handwritten or {}).items()):
             self.put(rel, read_page(path))
+        # walked with os.walk (as Path.rglob: a linked folder is not entered), deepest paths first:
+        # at 10,000 claims Path objects for the docs folder's files took 1.5 s of a rebuild
+        root = str(self.folder)
+        found: list[tuple[list[str], bool]] = []  # (the path's parts, whether a folder)
+        for here, folders, files in os.walk(root):
+            parts = os.path.relpath(here, root).split(os.sep) if here != root else []
+            found.extend(([*parts, name], True) for name in folders)
+            found.extend(([*parts, name], False) for name in files)
+        found.sort(reverse=True)
         removed = []
-        for path in sorted(self.folder.rglob("*"), reverse=True):
-            rel = path.relative_to(self.folder).as_posix()
-            if path.is_file() and rel not in self.names:
-                path.unlink()
-                removed.append(rel)
-            elif path.is_dir() and not any(path.iterdir()):
-                path.rmdir()
+        for parts, is_folder in found:
+            rel = "/".join(parts)
+            path = os.path.join(root, *parts)
+            if not is_folder:
+                if rel not in self.names and os.path.isfile(path):
+                    os.unlink(path)
+                    removed.append(rel)
+            elif os.path.isdir(path) and not os.listdir(path):
+                os.rmdir(path)
         return sorted(self.written), removed
 
 

@@ -106,6 +106,7 @@ class Fingerprints:
         self._heads: dict[str, str] = {}
         self._shared: dict[str, tuple] | None = None
         self._positions: dict[tuple[str, int], str] = {}
+        self.agreement: str | None = None  # agreement_key's, asked for the page and for its heat map
 
     def claim(self, claim_id: str) -> str:
         """What the claim's file says, its weight as computed, where its quotes are in their sources."""
@@ -285,10 +286,12 @@ def agreement_key(fp: Fingerprints) -> str:
     fingerprint) and the parts of the disagreements page the pairs' cells and rows lead to."""
     from kb.site import pages
 
+    if fp.agreement is not None:
+        return fp.agreement
     data = fp.data
     matrix = data.matrix
     pairs = sorted((a, b) for a, b in data.shared if a < b)
-    return _digest(
+    fp.agreement = _digest(
         (
             "agreement",
             fp.site,
@@ -297,6 +300,7 @@ def agreement_key(fp: Fingerprints) -> str:
             tuple(data.anchor_page(pages.pair_anchor(a, b)) for a, b in pairs),
         )
     )
+    return fp.agreement
 
 
 @dataclass

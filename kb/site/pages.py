@@ -158,6 +158,13 @@ def _relpath(path: str, start: str) -> str:
 
 def html_link(from_page: str, to_page: str, directory_urls: bool, anchor: str = "") -> str:
     """A relative href for raw HTML, which the generator does not rewrite."""
+    rel = _html_target(from_page, to_page, directory_urls)
+    return rel + (f"#{anchor}" if anchor else "")
+
+
+# the long pages link to the same pages from the same page thousands of times
+@functools.lru_cache(maxsize=1 << 16)
+def _html_target(from_page: str, to_page: str, directory_urls: bool) -> str:
     here = page_url(from_page, directory_urls)
     base = here if here.endswith("/") else posixpath.dirname(here)
     target = page_url(to_page, directory_urls)
@@ -167,7 +174,7 @@ def html_link(from_page: str, to_page: str, directory_urls: bool, anchor: str = 
         rel = _relpath(target or ".", base or ".")
     if target.endswith("/") and not rel.endswith("/"):
         rel += "/"
-    return rel + (f"#{anchor}" if anchor else "")
+    return rel
 
 
 def _table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:

@@ -15,6 +15,7 @@ Markdown quick on long source texts.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
@@ -40,6 +41,8 @@ def _escape(text: str) -> str:
     return html.escape(escaped, quote=False).replace("=", "&#61;")
 
 
+# A long page shows the same statements and titles many times: each is escaped once (typed: 1, True differ).
+@functools.lru_cache(maxsize=1 << 16, typed=True)
 def md(text: str) -> str:
     """Text for a Markdown page (inline: a paragraph, a list item, a table cell or a heading)."""
     return _escape(one_line(text))
@@ -50,6 +53,7 @@ def md_keep_spaces(text: str) -> str:
     return _escape(text)
 
 
+@functools.lru_cache(maxsize=1 << 16, typed=True)
 def attr(text: str) -> str:
     """Text for an HTML attribute value written inside double quotes."""
     return html.escape(one_line(text), quote=True)
