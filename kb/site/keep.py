@@ -55,8 +55,7 @@ ALWAYS_WRITTEN = ("sitemap.xml.gz",)
 Stat = list[int]
 
 
-def _source_stat(path: str) -> Stat:
-    info = os.stat(path)
+def _source_stat(info: os.stat_result) -> Stat:
     return [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
 
 
@@ -173,8 +172,14 @@ class Previous:
         for file in files:
             kept = False
             source = file.abs_src_path
-            if source is not None and getattr(file, "_content", None) is None and os.path.isfile(source):
-                kept = self._keep(file, source, old_files, old_pages, never, dests, still_found)
+            if source is not None and getattr(file, "_content", None) is None:
+                try:  # one stat tells a regular file and gives what is recorded of it
+                    info = os.stat(source)
+                except OSError:
+                    info = None
+                if info is not None and stat.S_ISREG(info.st_mode):
+                    now = _source_stat(info)
+                    kept = self._keep(file, source, now, old_files, old_pages, never, dests, still_found)
             if kept:
                 folder = os.path.dirname(file.dest_uri)
                 if folder not in made:
@@ -196,15 +201,16 @@ class Previous:
         self,
         file: Any,
         source: str,
+        now: Stat,
         old_files: dict[str, Any],
         old_pages: dict[str, Any],
         never: set[str],
         dests: dict[str, int],
         still_found: Callable[[dict[str, bool]], bool],
     ) -> bool:
-        """Record the file's source for the next build; whether its previous output can be kept."""
+        """Record the file's source (``now``: its _source_stat) for the next build; whether its
+        previous output can be kept."""
         uri = file.src_uri
-        now = _source_stat(source)
         before = old_files.get(uri)
         if isinstance(before, dict) and before.get("src") == now and before.get("dest") == file.dest_uri:
             sha = before.get("sha")
