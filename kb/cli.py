@@ -163,7 +163,7 @@ def export(kb_dir: Path, fmt: str, output: Path | None) -> None:
     if fmt != "csv" and output is not None and output.is_dir():
         raise UsageError(f"-o {output}: is a folder; give a file name")
     kb = load_valid(kb_dir)
-    weights = compute(kb)
+    weights = compute(kb, disputes=fmt == "json")  # the other formats show no topic or dispute
     if fmt == "csv":
         assert output is not None
         if output.exists() and not output.is_dir():

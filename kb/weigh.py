@@ -525,13 +525,17 @@ def _consensus(for_: set[str], against: set[str], has_evidence: bool) -> str:
     return "rejected"
 
 
-def compute(kb: KnowledgeBase, settings: Settings | None = None) -> Weights:
-    """Every number kb shows: reliabilities, evidence weights, strengths, consensus, topics."""
+def compute(kb: KnowledgeBase, settings: Settings | None = None, *, disputes: bool = True) -> Weights:
+    """Every number kb shows: reliabilities, evidence weights, strengths, consensus, topics.
+
+    ``disputes=False`` weighs the claims only: ``topics`` and ``disputes`` are left empty, for the
+    views that show claims and sources alone (GraphML, the CSV tables, ClaimReview), which at
+    10,000 dense claims need not wait for the verdicts of thousands of disputes."""
     with paused_gc():
-        return _compute(kb, settings)
+        return _compute(kb, settings, disputes)
 
 
-def _compute(kb: KnowledgeBase, settings: Settings | None) -> Weights:
+def _compute(kb: KnowledgeBase, settings: Settings | None, with_disputes: bool = True) -> Weights:
     if settings is None:
         settings, _ = settings_from_config(kb.config.weighting)
     reliability = {sid: source_reliability(s, settings) for sid, s in kb.sources.items()}
@@ -632,9 +636,11 @@ def _compute(kb: KnowledgeBase, settings: Settings | None) -> Weights:
             voices_for=tuple(sorted(voices[cid]["supports"], key=lambda v: (v.source, v.speaker))),
             voices_against=tuple(sorted(voices[cid]["opposes"], key=lambda v: (v.source, v.speaker))),
         )
+    partial = Weights(settings, reliability, claims, {}, iterations, converged)
+    if not with_disputes:
+        return partial
     from kb.disputes import find_disputes
 
-    partial = Weights(settings, reliability, claims, {}, iterations, converged)
     disputes = tuple(find_disputes(kb, partial, relations))
     topics = summarise_topics(kb, claims, disputes)
     return Weights(settings, reliability, claims, topics, iterations, converged, disputes)

@@ -17,7 +17,7 @@ from kb.export import CSV_COLUMNS, to_json
 from kb.graph import build_graph
 from kb.load import load_valid
 from kb.weigh import compute
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, REPO
 
 VALID = FIXTURES / "valid"
 SCHEMA_ORG = "https://schema.org/"
@@ -272,3 +272,27 @@ def test_csv_files_are_written_atomically(monkeypatch, runner, tmp_path: Path) -
     export(runner, "--format", "claimreview", "-o", str(tmp_path / "claims.jsonld"))
     assert sorted(written) == sorted(p for p in tmp_path.rglob("*") if p.is_file())
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "csv", "claimreview"])
+def test_claim_formats_are_the_same_without_the_disputes(runner, fmt: str, tmp_path: Path) -> None:
+    """kb export weighs only the claims for GraphML, CSV and ClaimReview (no verdicts): the same
+    output as from the full weights, on the shipped base, whose disputes are many."""
+    from kb import export as exports
+
+    kb = load_valid(REPO)
+    full, claims_only = compute(kb), compute(kb, disputes=False)
+    assert full.disputes and full.topics
+    assert claims_only.disputes == () and claims_only.topics == {}
+    assert claims_only.claims == full.claims and claims_only.reliability == full.reliability
+    if fmt == "csv":
+        out = tmp_path / "tables"
+        result = runner.invoke(cli, ["export", "--kb", str(REPO), "--format", "csv", "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        written = {p.name: p.read_bytes().decode("utf-8") for p in out.iterdir()}
+        assert written == exports.to_csv_tables(kb, full)
+        return
+    render = {"graphml": exports.to_graphml, "claimreview": exports.to_claimreview_json}[fmt]
+    result = runner.invoke(cli, ["export", "--kb", str(REPO), "--format", fmt])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == render(kb, full)
