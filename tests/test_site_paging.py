@@ -206,3 +206,93 @@ def test_a_longer_entry_changes_the_part_that_holds_it_not_every_later_part() ->
         assert holding
         local += list(after) == list(before) and set(changed) - holding <= {"l.md"}
     assert local >= 18
+
+
+def _mixed_page(rng, sections: int) -> list[str]:
+    """The lines of a long page with what the cutting must carry across parts: headings at several levels,
+    ``markdown="1"`` boxes, Markdown and raw HTML tables, lists, raw HTML blocks no part may start inside
+    (some long enough to make a part end at its budget), links to the page's own anchors."""
+    lines = ["# Mixed", ""]
+    for i in range(sections):
+        lines += [f"## Section {i} {{: #m-{i} }}", ""]
+        kind = rng.randrange(5)
+        if kind == 0:
+            lines += ['<div markdown="1">', ""]
+            lines += [
+                f"- item {i}.{j} [back](#m-{rng.randrange(sections)})" for j in range(rng.randint(2, 30))
+            ]
+            lines += ["", "</div>", ""]
+        elif kind == 1:
+            lines += (
+                ["| a | b |", "| - | - |"] + [f"| {i} | row {j} |" for j in range(rng.randint(3, 40))] + [""]
+            )
+        elif kind == 2:
+            lines += ["<table>", "<thead><tr><th>x</th></tr></thead>", "<tbody>"]
+            lines += [f'<tr><td id="r-{i}-{j}">{i} {j}</td></tr>' for j in range(rng.randint(3, 40))]
+            lines += ["</tbody>", "</table>", ""]
+        elif kind == 3:
+            lines += (
+                ["<div>"]
+                + [f"raw {i} {j} words words words" for j in range(rng.randint(5, 300))]
+                + ["</div>", ""]
+            )
+        else:
+            lines += [f"### Sub {i}", ""] + [
+                f"Paragraph {i}.{j} of some length here." for j in range(rng.randint(1, 9))
+            ]
+            lines += [""]
+    return lines
+
+
+def test_a_split_resumed_from_the_last_cuts_gives_the_parts_of_a_fresh_split(monkeypatch) -> None:
+    """Given the memo of the page's last split, only the stretch that changed is cut again: the same parts,
+    anchors and memo as a split from the top, whatever the edit (and fewer lines looked at)."""
+    import random
+
+    rng = random.Random(7)
+    scanned = []
+    scan_lines = paging._scan_lines
+
+    def counting(lines, link_room, state):
+        for line in scan_lines(lines, link_room, state):
+            scanned.append(1)
+            yield line
+
+    monkeypatch.setattr(paging, "_scan_lines", counting)
+    lines = _mixed_page(rng, 300)
+    memo = paging.split("m.md", "\n".join(lines), 20_000).memo
+    fewer = 0
+    for _ in range(60):
+        i = rng.randrange(len(lines))
+        edit = rng.randrange(5)
+        if edit == 0:
+            lines[i] += " longer" * rng.randint(1, 300)
+        elif edit == 1:
+            lines[i] = lines[i][: len(lines[i]) // 2]
+        elif edit == 2:
+            lines[i:i] = ["", f"## New {i} {{: #new-{i} }}", "", f"- a link [x](#m-{i % 300})", ""]
+        elif edit == 3:
+            del lines[i : i + rng.randint(1, 40)]
+        text = "\n".join(lines)
+        scanned.clear()
+        fresh = paging.split("m.md", text, 20_000)
+        from_top = len(scanned)
+        scanned.clear()
+        resumed = paging.split("m.md", text, 20_000, memo)
+        assert (resumed.parts, resumed.anchors, resumed.memo) == (fresh.parts, fresh.anchors, fresh.memo)
+        assert len(fresh.parts) > 10
+        fewer += len(scanned) < from_top / 2
+        memo = resumed.memo
+    assert fewer > 40
+    # a memo of another limit, or one that does not describe the text, changes nothing
+    text = "\n".join(lines)
+    fresh = paging.split("m.md", text, 20_000)
+    assert paging.split("m.md", text, 20_000, paging.split("m.md", text, 30_000).memo).parts == fresh.parts
+    wrong = {**memo, "starts": [[*s[:5], "0" * 32] for s in memo["starts"]]}
+    assert paging.split("m.md", text, 20_000, wrong).parts == fresh.parts
+    for broken in (
+        {"settings": memo["settings"], "starts": [[1, 2]]},
+        "nonsense",
+        {"settings": memo["settings"]},
+    ):
+        assert paging.split("m.md", text, 20_000, broken).parts == fresh.parts

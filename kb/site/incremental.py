@@ -323,6 +323,9 @@ class Reuse:
         self.entries: dict[str, Entry] = {}
         self.kept = 0
         self.made = 0
+        # page -> where its parts started and what was cut (kb.site.paging.split's memo), by site fingerprint
+        self.previous_splits: dict[str, Any] = {}
+        self.splits: dict[str, Any] = {}
 
     @classmethod
     def open(cls, cache: Path) -> Reuse:
@@ -330,13 +333,18 @@ class Reuse:
         ``save``: whatever happens to the docs folder meanwhile, no stale manifest vouches for it."""
         path = cache / MANIFEST
         previous: dict[str, Any] = {}
+        splits: dict[str, Any] = {}
         with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
             raw = _loads(path.read_bytes())
             if raw.get("format") == FORMAT and isinstance(raw.get("pages"), dict):
                 previous = raw["pages"]
+                if isinstance(raw.get("splits"), dict):
+                    splits = raw["splits"]
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
-        return cls(cache / "docs", previous)
+        reuse = cls(cache / "docs", previous)
+        reuse.previous_splits = splits
+        return reuse
 
     def _entry(self, page: str) -> Entry | None:
         """The last build's entry for ``page``, if the manifest holds a well-formed one."""
@@ -369,6 +377,17 @@ class Reuse:
         self.kept += 1
         return entry
 
+    def split_memo(self, page: str, site: str) -> Any:
+        """The memo of the last split of ``page`` (kb.site.paging.split), if made for this site's fingerprint
+        (kb's code, the limit of a page): it says only where parts started, checked against the text."""
+        found = self.previous_splits.get(page)
+        if isinstance(found, dict) and found.get("site") == site:
+            return found.get("memo")
+        return None
+
+    def record_split(self, page: str, site: str, memo: dict[str, Any]) -> None:
+        self.splits[page] = {"site": site, "memo": memo}
+
     def read(self, name: str) -> str:
         return (self.docs / name).read_text(encoding="utf-8")
 
@@ -391,7 +410,8 @@ class Reuse:
                 out[page] = {"key": entry.key, "files": entry.files, "anchors": entry.anchors, "stats": stats}
         from kb.site.rendercache import write_unsynced
 
-        write_unsynced(cache / MANIFEST, _dumps({"format": FORMAT, "pages": out}))
+        manifest = {"format": FORMAT, "pages": out, "splits": self.splits}
+        write_unsynced(cache / MANIFEST, _dumps(manifest))
 
     def summary(self) -> str:
         return f"{self.kept} pages kept, {self.made} generated"

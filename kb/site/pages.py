@@ -408,7 +408,11 @@ def generate(
 
     def put(page: str, text: str) -> paging.Split:
         """A page, cut into parts if it is over the limit; where its anchors went is kept for the links."""
-        split = paging.split(page, text, data.page_limit)
+        # the cuts of the page's last text: only the stretch that changed is cut again (kb.site.paging)
+        memo = reuse.split_memo(page, fp.site) if reuse is not None and fp is not None else None
+        split = paging.split(page, text, data.page_limit, memo)
+        if reuse is not None and fp is not None and split.memo is not None:
+            reuse.record_split(page, fp.site, split.memo)
         data.moved.update(((page, anchor), part) for anchor, part in split.anchors.items())
         for part, part_text in split.parts.items():
             sink(part, part_text)

@@ -25,11 +25,14 @@ import hashlib
 import json
 import posixpath
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 # Ids a page defines: attribute lists (``{: #id }``) and raw HTML (``id="..."``).
 _IDS = re.compile(r"\{:[^}\n]*?#([A-Za-z0-9_.:-]+)|\bid=\"([^\"]+)\"")
 _HEADING = re.compile(r"^(#{1,6}) (.*)$")
+_HEADING_LINES = re.compile(r"^(#{1,6}) (.*)$", re.MULTILINE)
 _ATTR_LIST = re.compile(r"\s*\{:[^}\n]*\}\s*$")
 _LINK = re.compile(r"\[((?:\\.|[^\]\\])*)\]\([^)\s]*\)")
 _LIST_ITEM = re.compile(r"^(?:[-+*]|\d+\.) ")
@@ -57,6 +60,8 @@ def part_path(page: str, number: int) -> str:
 class Split:
     parts: dict[str, str]  # part path -> text, the page itself first
     anchors: dict[str, str] = field(default_factory=dict)  # id -> part path, for ids off the first part
+    # where the parts start and what a later split of the page's next text needs to cut only what changed
+    memo: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -66,6 +71,7 @@ class _Line:
     breakable: bool
     context: tuple[tuple[str, ...], ...] = ()  # open boxes and headings before this line
     table: str = ""  # the header of the table this line is a row of
+    state: tuple | None = None  # where a part may start: the scan's state before this line
 
 
 def _front_matter(text: str) -> tuple[str, str]:
@@ -106,23 +112,27 @@ def label(text: str) -> str:
     return plain
 
 
-def _scan(body: str, link_room: int) -> list[_Line]:
+# What the scan of a page knows before a line: the open boxes and headings, the head of a raw HTML
+# table being read, the current Markdown table and its rows so far, whether the line before was blank.
+_START: tuple = ((), None, "", 0, True)
+
+
+def _scan_lines(lines: Iterable[str], link_room: int, state: tuple) -> Iterator[_Line]:
     """Each line with where a part may start and what it would repeat there; a line's size counts
     ``link_room`` more bytes for each link to an anchor of the page (which may come to name another part).
+    ``state``: the scan's state before the first line (``_START`` at the top of a page); a line where a
+    part may start carries the state before it, from which a later build may resume the scan.
 
     (A hot loop over every line of the longest pages: the regular expressions run only on lines whose
     first character allows a match.)"""
-    lines = body.split("\n")
-    out: list[_Line] = []
-    append = out.append
-    context: list[tuple[str, ...]] = []  # ("div", line), ("h", level, text) or ("table", its head)
-    head: list[str] | None = None  # the lines of a raw HTML table before its rows
-    raw = 0  # depth of HTML blocks that are not Markdown: no cut inside them
-    table = ""
-    table_rows = 0
-    previous_blank = True
+    saved_context, saved_head, table, table_rows, previous_blank = state
+    # ("div", line), ("h", level, text) or ("table", its head)
+    context: list[tuple[str, ...]] = list(saved_context)
+    head: list[str] | None = None if saved_head is None else list(saved_head)  # a raw HTML table's head lines
+    raw = 0  # depth of HTML blocks that are not Markdown: no cut inside them (none where a part starts)
     heading_match, list_match = _HEADING.match, _LIST_ITEM.match
     for text in lines:
+        before = (table, table_rows, previous_blank)
         stripped = text.strip()
         first = text[:1]
         if stripped[:1] == "|":
@@ -134,10 +144,13 @@ def _scan(body: str, link_room: int) -> list[_Line]:
         elif table_rows:
             table, table_rows = "", 0
         heading = heading_match(text) if first == "#" and not raw else None
+        popped_from = None  # the context before a heading closed sections
         if heading:  # a heading ends the sections of its level and below
             level = len(heading.group(1))
-            while context and context[-1][0] == "h" and int(context[-1][1]) >= level:
-                context.pop()
+            if context and context[-1][0] == "h" and int(context[-1][1]) >= level:
+                popped_from = tuple(context)
+                while context and context[-1][0] == "h" and int(context[-1][1]) >= level:
+                    context.pop()
         breakable = not raw and bool(
             heading
             or (table_rows > 2)
@@ -148,15 +161,16 @@ def _scan(body: str, link_room: int) -> list[_Line]:
         size = (len(text) if text.isascii() else len(text.encode("utf-8"))) + 1
         if "](#" in text:
             size += link_room * text.count("](#")
-        append(
-            _Line(
-                text,
-                size,
-                breakable,
-                tuple(context) if breakable else (),
-                table if table_rows > 2 else "",
-            )
-        )
+        if breakable:
+            now = tuple(context)
+            opened = now if popped_from is None else popped_from
+            line = _Line(
+                text, size, True, now, table if table_rows > 2 else "",
+                (opened, None if head is None else tuple(head), *before),
+            )  # fmt: skip
+        else:
+            line = _Line(text, size, False, (), table if table_rows > 2 else "")
+        yield line
         if head is not None:  # the head of a raw HTML table, up to its body
             head.append(text)
             if stripped == "<tbody>":
@@ -183,7 +197,6 @@ def _scan(body: str, link_room: int) -> list[_Line]:
         elif heading:
             context.append(("h", str(level), heading.group(2)))
         previous_blank = not stripped
-    return out
 
 
 def _opening(line: _Line) -> str:
@@ -251,20 +264,43 @@ def _hash(marks: str, since: int) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big")
 
 
-def _cuts(lines: list[_Line], limit: int, front: int) -> list[int]:
-    """The indexes of the lines the parts start at (the first part at 0).
+def _lines_from(body: str, offset: int) -> Iterator[str]:
+    """The lines of ``body`` from ``offset`` (a line's start) on, one at a time."""
+    find = body.find
+    while True:
+        end = find("\n", offset)
+        if end < 0:
+            yield body[offset:]
+            return
+        yield body[offset:end]
+        offset = end + 1
 
-    A part ends before a line where it may end (``breakable``) when it holds at least the minimum and a
-    hash of what comes before, ``h`` in [0, 1), is under ``gap / (target - minimum)`` (``gap``: the size
-    of the text since the last place a part may end): the chance of a cut grows with the bytes passed,
-    whatever the size of the lines. What is hashed is the links and ids of that text, or, when it has
-    none, the last links and ids before it and how many places a part may end came since: never the
-    words, so that a claim's statement, which the long lists repeat on many lines, does not decide
-    whether they end a part (and so how many parts there are, which every part says, and which part
-    each later anchor is on, which the pages linking to it say).
-    A part that would grow over its budget ends at the last place it may, as a greedy cut would; the
-    next natural cut puts the parts back in step with those of the same text cut before."""
-    total = sum(line.size for line in lines)
+
+@dataclass(slots=True)
+class _Start:
+    """Where a part starts: the offset of its first line in the page's body, what the part repeats there
+    and what the part before it closes, the innermost heading the line is inside (the part's label if it
+    has no heading of its own), the scan's and the cutting's state there (``None`` where a part was cut
+    short by its budget: no later build resumes there) and a digest of the part's text (once known)."""
+
+    offset: int
+    opening: str
+    closing: str
+    heading: str | None
+    state: tuple | None
+    digest: str | None = None
+
+
+def _inner_heading(line: _Line) -> str | None:
+    return next((entry[2] for entry in reversed(line.context) if entry[0] == "h"), None)
+
+
+def _start_at(line: _Line, offset: int, state: tuple | None) -> _Start:
+    return _Start(offset, _opening(line), _closing(line), _inner_heading(line), state)
+
+
+def _budgets(total: int, limit: int, front: int) -> tuple[int, float, int, int]:
+    """The minimum size of a part, the hash's scale, a part's budget and the first part's."""
     reserve = min(_RESERVE, limit // 8)
     target = max(1, limit // TARGET_SHARE)
     minimum = max(1, limit // MINIMUM_SHARE)
@@ -273,26 +309,56 @@ def _cuts(lines: list[_Line], limit: int, front: int) -> list[int]:
     # the first part also holds the index of the parts: room for a line for each part it may have
     estimate = 2 * (total // target) + 2
     first_budget = max(minimum, min(budget, limit - reserve - _INDEX_LINE * estimate - front))
+    return minimum, scale, budget, first_budget
 
-    starts = [0]
-    size = 0  # of the part so far
+
+def _cuts(
+    lines: Iterable[_Line],
+    starts: list[_Start],
+    budgets: tuple[int, float, int, int],
+    seen: str = "",
+    since: int = 0,
+    resync: Callable[[_Start], list[_Start] | None] | None = None,
+) -> list[_Start]:
+    """Where the parts start: ``starts`` (the first at the first of ``lines``), then the rest.
+
+    A part ends before a line where it may end (``breakable``) when it holds at least the minimum and a
+    hash of what comes before, ``h`` in [0, 1), is under ``gap / (target - minimum)`` (``gap``: the size
+    of the text since the last place a part may end): the chance of a cut grows with the bytes passed,
+    whatever the size of the lines. What is hashed is the links and ids of that text, or, when it has
+    none, the last links and ids before it and how many places a part may end came since (``seen`` and
+    ``since``, carried from part to part): never the words, so that a claim's statement, which the long
+    lists repeat on many lines, does not decide whether they end a part (and so how many parts there
+    are, which every part says, and which part each later anchor is on, which the pages linking to it say).
+    A part that would grow over its budget ends at the last place it may, as a greedy cut would; the
+    next natural cut puts the parts back in step with those of the same text cut before.
+
+    ``resync``, given each part started by a natural cut, may return the rest of the starts (those of the
+    same text cut before, the text after that place being the same): the cutting ends there."""
+    minimum, scale, budget, first_budget = budgets
+    offset = starts[-1].offset
+    size = len(starts[-1].opening.encode("utf-8")) if len(starts) > 1 else 0
     gap = 0  # bytes since the last place a part may end
     marks: list[str] = []  # the links and ids since that place
-    seen = ""  # the last links and ids before it ...
-    since = 0  # ... and how many places a part may end came since
-    last = None  # the last place the part may end
-    for i, line in enumerate(lines):
-        if line.breakable and i > starts[-1]:
+    last: tuple[_Line, int] | None = None  # the last place the part may end, and its offset
+    run = 0  # the size of the lines from that place on
+    for line in lines:
+        if line.breakable and offset > starts[-1].offset:
             if marks:
                 seen, since = "\t".join(marks), 0
             else:
                 since += 1
             if size >= minimum and _hash(seen, since) < gap * scale:
-                starts.append(i)
-                size = len(_opening(line).encode("utf-8"))
+                start = _start_at(line, offset, (line.state, seen, since))
+                rest = resync(start) if resync is not None else None
+                starts.append(start)
+                if rest is not None:
+                    starts.extend(rest)
+                    return starts
+                size = len(start.opening.encode("utf-8"))
                 last = None
             else:
-                last = i
+                last, run = (line, offset), 0
             gap = 0
             marks = []
         text = line.text
@@ -300,52 +366,176 @@ def _cuts(lines: list[_Line], limit: int, front: int) -> list[int]:
             marks.extend(_marks(text))
         size += line.size
         gap += line.size
-        if size > (first_budget if len(starts) == 1 else budget) and last is not None and last > starts[-1]:
-            starts.append(last)
-            size = len(_opening(lines[last]).encode("utf-8")) + sum(x.size for x in lines[last : i + 1])
+        run += line.size
+        if (
+            size > (first_budget if len(starts) == 1 else budget)
+            and last is not None
+            and last[1] > starts[-1].offset
+        ):
+            start = _start_at(last[0], last[1], None)
+            starts.append(start)
+            size = len(start.opening.encode("utf-8")) + run
             last = None
-            if i > starts[-1] and line.breakable:
-                last = i
+            if offset > start.offset and line.breakable:
+                last, run = (line, offset), line.size
+        offset += len(text) + 1
     return starts
 
 
-def split(page: str, text: str, limit: int) -> Split:
+def _part_end(starts: list[_Start], k: int, length: int) -> int:
+    """Where part ``k``'s text ends in the body, the newline before the next part included."""
+    return starts[k + 1].offset if k + 1 < len(starts) else length
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _state_of(value: Any) -> tuple:
+    """A resumable state as a memo gives it back (lists for tuples)."""
+    (context, head, table, rows, blank), seen, since = value
+    context = tuple(tuple(str(x) for x in entry) for entry in context)
+    head = None if head is None else tuple(str(x) for x in head)
+    return (context, head, str(table), int(rows), bool(blank)), str(seen), int(since)
+
+
+def _memo_starts(memo: Any, settings: list[Any]) -> tuple[list[_Start], int] | None:
+    """The starts and body length a memo of an earlier split holds, if it was made with these settings."""
+    if not isinstance(memo, dict) or memo.get("settings") != settings:
+        return None
+    try:
+        length = int(memo["length"])
+        starts = []
+        for offset, opening, closing, heading, state, digest in memo["starts"]:
+            parsed = None if state is None else _state_of(state)
+            starts.append(
+                _Start(
+                    int(offset),
+                    str(opening),
+                    str(closing),
+                    None if heading is None else str(heading),
+                    parsed,
+                    str(digest),
+                )
+            )
+    except (KeyError, TypeError, ValueError):
+        return None
+    if (
+        not starts
+        or starts[0].offset != 0
+        or any(a.offset >= b.offset for a, b in zip(starts, starts[1:], strict=False))
+    ):
+        return None
+    if starts[-1].offset > length:
+        return None
+    return starts, length
+
+
+def _plan(
+    body: str, link_room: int, budgets: tuple[int, float, int, int], settings: list[Any], memo: Any
+) -> list[_Start]:
+    """The starts of the parts of ``body``: cut from the top, or, with the memo of an earlier split, from the
+    last start before the first part that changed, up to a start after which the text is the same."""
+    found = _memo_starts(memo, settings) if memo is not None else None
+    if found is None:
+        return _cuts(
+            _scan_lines(body.split("\n"), link_room, _START), [_Start(0, "", "", None, None)], budgets
+        )
+    old, old_length = found
+    delta = len(body) - old_length
+    # the first part whose text changed (the parts before it are the same text at the same place)
+    changed = 0
+    while changed < len(old):
+        end = _part_end(old, changed, old_length)
+        if end > len(body) or _digest(body[old[changed].offset : end]) != old[changed].digest:
+            break
+        changed += 1
+    if changed == len(old) and delta == 0:
+        return old
+    # the first part from which every part is the same text, moved by ``delta``
+    same_from = len(old)
+    while same_from > changed:
+        k = same_from - 1
+        begin, end = old[k].offset + delta, _part_end(old, k, old_length) + delta
+        if begin < 0 or _digest(body[begin:end]) != old[k].digest:
+            break
+        same_from = k
+    resume = max((k for k in range(1, changed) if old[k].state is not None), default=0)
+    by_offset = {
+        old[k].offset + delta: k for k in range(max(same_from, 1), len(old)) if old[k].state is not None
+    }
+
+    def resync(start: _Start) -> list[_Start] | None:
+        k = by_offset.get(start.offset)
+        if k is None or old[k].state != start.state:
+            return None
+        start.digest = old[k].digest
+        return [
+            _Start(s.offset + delta, s.opening, s.closing, s.heading, s.state, s.digest) for s in old[k + 1 :]
+        ]
+
+    if resume == 0:
+        lines = _scan_lines(body.split("\n"), link_room, _START)
+        return _cuts(lines, [_Start(0, "", "", None, None)], budgets, resync=resync)
+    scan_state, seen, since = old[resume].state  # type: ignore[misc]
+    lines = _scan_lines(_lines_from(body, old[resume].offset), link_room, scan_state)
+    again = old[resume]  # where its part ends may move (a cut forced further on): digested again
+    starts = [*old[:resume], _Start(again.offset, again.opening, again.closing, again.heading, again.state)]
+    return _cuts(lines, starts, budgets, seen, since, resync)
+
+
+def split(page: str, text: str, limit: int, memo: Any = None) -> Split:
     """``text`` as one part if it fits in ``limit`` bytes, else as parts of at most about ``limit`` bytes
-    (a stretch of Markdown that cannot be cut, such as one big picture, may make a part bigger)."""
+    (a stretch of Markdown that cannot be cut, such as one big picture, may make a part bigger).
+
+    ``memo``: the ``memo`` of the split of an earlier text of the page: the parts of the text that did not
+    change are not cut again (the same parts as without it)."""
     if len(text.encode("utf-8")) <= limit:
         return Split({page: text})
     front, body = _front_matter(text)
-    lines = _scan(body, len(posixpath.basename(page)) + 6)
-    del body  # each line holds its own text; the pieces of a long page are let go as soon as they are used
-    starts = _cuts(lines, limit, len(front.encode("utf-8")))
+    link_room = len(posixpath.basename(page)) + 6
+    front_size = len(front.encode("utf-8"))
+    total = len(body.encode("utf-8")) + 1 + link_room * body.count("](#")  # the lines' sizes, summed
+    budgets = _budgets(total, limit, front_size)
+    settings = [limit, link_room, budgets[2], budgets[3]]
+    starts = _plan(body, link_room, budgets, settings, memo)
+    for k, start in enumerate(starts):
+        if start.digest is None:
+            start.digest = _digest(body[start.offset : _part_end(starts, k, len(body))])
+    new_memo = {
+        "settings": settings,
+        "length": len(body),
+        "starts": [[s.offset, s.opening, s.closing, s.heading, s.state, s.digest] for s in starts],
+    }
     if len(starts) == 1:
-        return Split({page: text})
+        return Split({page: text}, memo=new_memo)
 
     n = len(starts)
     paths = [part_path(page, k) for k in range(1, n + 1)]
-    first_line = next((line.text for line in lines if line.text.strip()), "")
+    first_line = next((line for line in _lines_from(body, 0) if line.strip()), "")
     heading1 = first_line if first_line.startswith("# ") else ""
     bodies: list[str] = []
     labels: list[str] = []
     anchors: dict[str, str] = {}
     for k, start in enumerate(starts):
-        end = starts[k + 1] if k + 1 < n else len(lines)
-        chunk = "\n".join(line.text for line in lines[start:end])
+        end = starts[k + 1].offset - 1 if k + 1 < n else len(body)
+        chunk = body[start.offset : end]
+        first = next((m for m in _HEADING_LINES.finditer(chunk) if m.group(0) != heading1), None)
+        if first is not None:
+            labels.append(label(first.group(2)))
+        elif start.heading is not None:
+            labels.append(label(start.heading))
+        else:
+            labels.append(f"part {k + 1}")
         if k:
-            chunk = _opening(lines[start]) + chunk
+            chunk = start.opening + chunk
         if k + 1 < n:
-            chunk += "\n" + _closing(lines[end])
+            chunk += "\n" + starts[k + 1].closing
         bodies.append(chunk)
         if k:
             for anchor in _ids(chunk):
                 anchors.setdefault(anchor, paths[k])
-        first = next((x.text for x in lines[start:end] if _HEADING.match(x.text) and x.text != heading1), "")
-        if not first and lines[start].context:
-            entry = next((e for e in reversed(lines[start].context) if e[0] == "h"), None)
-            first = f"# {entry[2]}" if entry else ""
-        match = _HEADING.match(first)
-        labels.append(label(match.group(2)) if match else f"part {k + 1}")
-    del lines
+    del body
 
     def nav(k: int) -> str:
         items = [f"Part {k + 1} of {n}"]
@@ -390,4 +580,4 @@ def split(page: str, text: str, limit: int) -> Split:
             title = f"{heading1} (part {k + 1} of {n})\n\n" if heading1 else ""
             out = _retitle(front, f" (part {k + 1} of {n})") + title + nav(k) + "\n" + chunk + "\n\n" + nav(k)
         parts[here] = out
-    return Split(parts, anchors)
+    return Split(parts, anchors, new_memo)
