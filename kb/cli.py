@@ -541,7 +541,6 @@ def contradictions_command(kb_dir: Path, source_id: str | None, as_json: bool) -
     import shutil
 
     from kb import contradictions
-    from kb.export import pretty_json_bytes
     from kb.load import load_valid
     from kb.weigh import compute
 
@@ -554,11 +553,12 @@ def contradictions_command(kb_dir: Path, source_id: str | None, as_json: bool) -
     if source_id is not None:
         found = [c for c in found if source_id in c.sources]
     if as_json:
-        data = {"source": source_id, **contradictions.to_dict(kb, found, matrix, weights.disputes)}
-        click.echo(pretty_json_bytes(data), nl=False)
+        click.echo(contradictions.to_json_bytes(kb, found, matrix, weights.disputes, source_id), nl=False)
         return
     width = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 100
-    text = contradictions.render_text(kb, found, matrix, weights, width=width, source=source_id)
+    text = contradictions.render_text(
+        kb, found, matrix, weights, width=width, source=source_id, parallel=True
+    )
     click.echo(text, nl=False)
 
 

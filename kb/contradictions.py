@@ -31,6 +31,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kb import forked
 from kb.model import KnowledgeBase
 from kb.weigh import Voice, Weights, _r, shown
 
@@ -333,22 +334,56 @@ def matrix_to_dict(matrix: AgreementMatrix) -> dict[str, Any]:
 
 
 def to_dict(
-    kb: KnowledgeBase, contradictions: list[Contradiction], matrix: AgreementMatrix, disputes: tuple = ()
+    kb: KnowledgeBase,
+    contradictions: list[Contradiction],
+    matrix: AgreementMatrix,
+    disputes: tuple = (),
+    with_contradictions: bool = True,
 ) -> dict[str, Any]:
     """Stable keys: ``contradictions`` (each with kind, dispute, claim_a, claim_b, a, b, strength_a,
-    strength_b, better_supported), the ``disputes`` they belong to, and ``agreement``."""
+    strength_b, better_supported), the ``disputes`` they belong to, and ``agreement``; without the
+    clashes' entries (``"contradictions": []``) when they are written apart."""
     from kb.disputes import dispute_to_dict
 
     used = {c.dispute for c in contradictions}
-    memo: dict[int, dict[str, Any]] = {}
     return {
-        "contradictions": [contradiction_to_dict(kb, c, memo) for c in contradictions],
+        "contradictions": _clash_dicts(kb, contradictions) if with_contradictions else [],
         "disputes": [dispute_to_dict(kb, d) for d in disputes if d.id in used],
         "agreement": {
             **matrix_to_dict(matrix),
             "pairs": [dict(zip(PAIR_COLUMNS, row, strict=True)) for row in matrix.pair_rows()],
         },
     }
+
+
+def _clash_dicts(kb: KnowledgeBase, contradictions: list[Contradiction]) -> list[dict[str, Any]]:
+    memo: dict[int, dict[str, Any]] = {}
+    return [contradiction_to_dict(kb, c, memo) for c in contradictions]
+
+
+def to_json_bytes(
+    kb: KnowledgeBase,
+    contradictions: list[Contradiction],
+    matrix: AgreementMatrix,
+    disputes: tuple = (),
+    source: str | None = None,
+) -> bytes:
+    """What kb contradictions --json prints: ``source`` and :func:`to_dict`, as JSON; the clashes
+    of a long list written by two processes (:func:`kb.export.json_bytes_in_two`), the same bytes."""
+    from kb.export import json_bytes_in_two, pretty_json_bytes
+
+    costs = [1.0] * len(contradictions)
+    if len(costs) >= PARALLEL_CLASHES_COST:
+        document = json_bytes_in_two(
+            {"source": source, **to_dict(kb, contradictions, matrix, disputes, with_contradictions=False)},
+            "contradictions",
+            lambda start, stop: _clash_dicts(kb, contradictions[start:stop]),
+            costs,
+            PARALLEL_CLASHES_COST,
+        )
+        if document is not None:
+            return document
+    return pretty_json_bytes({"source": source, **to_dict(kb, contradictions, matrix, disputes)})
 
 
 def printable(text: str) -> str:
@@ -441,6 +476,11 @@ def better_line(c: Contradiction) -> str:
     return f"better supported: {c.better_supported.upper()} (margin {margin:.2f})"
 
 
+# From this estimated cost (a dispute and each of its clashes) on, kb contradictions lays out the
+# last disputes in a forked child; at 10,000 dense claims they cost about 20,000.
+PARALLEL_CLASHES_COST = 3000
+
+
 def render_text(
     kb: KnowledgeBase,
     contradictions: list[Contradiction],
@@ -448,13 +488,14 @@ def render_text(
     weights: Weights,
     width: int = 100,
     source: str | None = None,
+    parallel: bool = False,
 ) -> str:
     """Dispute by dispute: the question, the verdict, each clash with both sides in two columns;
-    then the agreement counts per pair of sources."""
+    then the agreement counts per pair of sources. ``parallel``: the last disputes of a long list
+    may be laid out by a forked child (:func:`kb.forked.in_two`), as kb contradictions does."""
     width = max(width, 60)
     column = (width - 3 - 3) // 2  # 3 spaces of indent, " | " between the columns
     out: list[str] = []
-    memo: dict[int, tuple[list[str], list[str]]] = {}  # each side's lines, by identity (see _column)
     by_dispute: dict[str, list[Contradiction]] = defaultdict(list)
     for c in contradictions:
         by_dispute[c.dispute].append(c)
@@ -464,21 +505,31 @@ def render_text(
         f"{len(disputes)} dispute{'s' if len(disputes) != 1 else ''} between sources{whose}"
         f" ({len(contradictions)} clash{'es' if len(contradictions) != 1 else ''})"
     )
-    for number, d in enumerate(disputes, 1):
-        out.append("")
-        out += _wrap(f"{number}. {d.question}", width)
-        out += ["   " + line for line in _wrap(d.summary(), width - 3)]
-        for c in by_dispute[d.id]:
-            out.append("")
-            if c.kind == OPPOSED:
-                out += [
-                    "   " + line
-                    for line in _wrap(f"opposed on {c.claim_a}: {kb.claims[c.claim_a].statement}", width - 3)
-                ]
-            out += _side_by_side(
-                _column(kb, c, "a", column, weights, memo), _column(kb, c, "b", column, weights, memo), column
-            )
-            out.append("   " + better_line(c))
+
+    def lines_of(start: int, stop: int) -> list[str]:
+        """The disputes ``start`` to ``stop`` with their clashes, as one piece of text each."""
+        memo: dict[int, tuple[list[str], list[str]]] = {}  # each side's lines, by identity (see _column)
+        pieces = []
+        for number, d in enumerate(disputes[start:stop], start + 1):
+            lines = [""]
+            lines += _wrap(f"{number}. {d.question}", width)
+            lines += ["   " + line for line in _wrap(d.summary(), width - 3)]
+            for c in by_dispute[d.id]:
+                lines.append("")
+                if c.kind == OPPOSED:
+                    opposed = f"opposed on {c.claim_a}: {kb.claims[c.claim_a].statement}"
+                    lines += ["   " + line for line in _wrap(opposed, width - 3)]
+                lines += _side_by_side(
+                    _column(kb, c, "a", column, weights, memo),
+                    _column(kb, c, "b", column, weights, memo),
+                    column,
+                )
+                lines.append("   " + better_line(c))
+            pieces.append("\n".join(lines))
+        return pieces
+
+    costs = [1.0 + len(by_dispute[d.id]) for d in disputes]
+    out += forked.in_two(lines_of, costs, PARALLEL_CLASHES_COST) if parallel else lines_of(0, len(disputes))
     out.append("")
     rows = matrix.pair_rows()
     if source:

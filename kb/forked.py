@@ -76,3 +76,39 @@ def start(work: Callable[[], Any]) -> Callable[[], Any | None]:
             return None
 
     return wait
+
+
+def in_two(
+    work: Callable[[int, int], list[Any]],
+    costs: list[float],
+    minimum: float,
+) -> list[Any]:
+    """``work(0, n)`` for ``n = len(costs)`` items, where ``work(start, stop)`` handles the items
+    ``start`` to ``stop`` and gives a list: with a forked child doing the last items, about half
+    of the cost (``costs``: one estimate per item), and this process the first ones, the two lists
+    concatenated. The caller's ``work`` must be such that ``work(0, k) + work(k, n) == work(0, n)``
+    (a view made item by item: the same bytes however the items are shared). Below a total cost
+    of ``minimum``, or where no child can be forked (:func:`can_fork`), all is done here; if the
+    child fails, its share is done here too."""
+    n = len(costs)
+    total = sum(costs)
+    if n < 2 or total < minimum or not can_fork():
+        return work(0, n)
+    # the child takes the last items, a little under half: this process also forks and stitches;
+    # an item goes to this process's share if most of it lies before the cut
+    cut, done = n, 0.0
+    for i, cost in enumerate(costs):
+        if done + cost / 2 > total * 0.48:
+            cut = i
+            break
+        done += cost
+    if not 0 < cut < n:  # one item holds most of the cost: no share is worth a child
+        return work(0, n)
+    theirs = start(lambda: work(cut, n))
+    try:
+        mine = work(0, cut)
+    finally:
+        received = theirs()  # the child is always waited for
+    if not isinstance(received, list):
+        received = work(cut, n)
+    return mine + received

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from kb import forked
 from kb.contradictions import (
     OPPOSED,
     AgreementMatrix,
@@ -38,7 +39,7 @@ from kb.contradictions import (
     strongest_sides,
 )
 from kb.disputes import Dispute, dispute_to_dict
-from kb.export import pretty_json, pretty_json_bytes
+from kb.export import json_bytes_in_two, pretty_json, pretty_json_bytes
 from kb.model import KnowledgeBase
 from kb.weigh import Weights, _r, shown, strength_words
 
@@ -426,14 +427,74 @@ def _md_table(frame: Table, raw: tuple[str, ...] = (), ref: Callable[[str], str]
     return "\n".join(lines)
 
 
+# From this estimated cost of the topics' sections on (about a claim, a clash or a position each),
+# kb report writes the last ones in a forked child (kb.forked.in_two); at 10,000 dense claims they
+# cost about 60,000 and are most of the report's writing.
+PARALLEL_TOPICS_COST = 6000
+
+
+def _topic_cost(section: TopicSection) -> float:
+    return (
+        2.0
+        + len(section.claims)
+        + len(section.disagreements)
+        + sum(len(d.positions) for d in section.disputes)
+    )
+
+
+def _topics_in_two(report: Report, parallel: bool, write: Callable[[TopicSection], Any]) -> list[Any]:
+    """``write`` of each topic's section, in order; with ``parallel``, the last ones written by a
+    forked child when there is enough to write (:func:`kb.forked.in_two`): the same sections."""
+    topics = report.topics
+    if not parallel:
+        return [write(section) for section in topics]
+    return forked.in_two(
+        lambda start, stop: [write(section) for section in topics[start:stop]],
+        [_topic_cost(section) for section in topics],
+        PARALLEL_TOPICS_COST,
+    )
+
+
+def _md_topic(
+    kb: KnowledgeBase, weights: Weights, section: TopicSection, ref: Callable[[str], str]
+) -> list[str]:
+    """A topic's section of the Markdown report, as lines."""
+    out = [f"## Topic: {md(section.topic)}", ""]
+    out += [f"**Verdict.** {md(section.verdict)}", ""]
+    for d in section.disputes:
+        out += [
+            f"### Dispute: {md(d.question)}",
+            "",
+            f"**Verdict.** {md(d.summary())}",
+            "",
+        ]
+        if d.topic != section.topic:  # a dispute's positions are listed once, under its own topic
+            out += [f"Its positions are listed under the topic {md(d.topic)}.", ""]
+            continue
+        out += [_md_table(_positions_frame(kb, d), raw=("claim",), ref=ref), ""]
+    out += ["### Claims by strength", "", _md_table(_claims_frame(section), raw=("claim",), ref=ref), ""]
+    out += ["### Sources for and against, with their key quotes", ""]
+    quotes = _quotes_frame(kb, section)
+    out += [_md_table(quotes) if not quotes.empty else "No evidence on these claims yet.", ""]
+    out += ["### Disagreements", ""]
+    if section.disagreements:
+        out += [_md_table(_disagreements_frame(kb, weights, section.disagreements)), ""]
+    else:
+        out += ["No two sources disagree on these claims.", ""]
+    return out
+
+
 def to_markdown(
     kb: KnowledgeBase,
     weights: Weights,
     report: Report,
     weighting_link: str | None = None,
     claim_link: Callable[[str], str] | None = None,
+    parallel: bool = False,
 ) -> str:
-    """``claim_link``, when given, maps a claim id to the URL of its page: claim ids become links."""
+    """``claim_link``, when given, maps a claim id to the URL of its page: claim ids become links.
+    ``parallel``: the topics' sections of a large report may be written by two processes
+    (:func:`_topics_in_two`), as kb report does."""
     ref = (lambda cid: f"[{md(cid)}]({claim_link(cid)})") if claim_link else md
     out = [f"# {md(report.title)}: consensus report", ""]
     if report.description:
@@ -450,29 +511,7 @@ def to_markdown(
         out += [_md_table(_disputes_frame(weights.disputes)), ""]
     else:
         out += ["The sources do not answer any question differently.", ""]
-    for section in report.topics:
-        out += [f"## Topic: {md(section.topic)}", ""]
-        out += [f"**Verdict.** {md(section.verdict)}", ""]
-        for d in section.disputes:
-            out += [
-                f"### Dispute: {md(d.question)}",
-                "",
-                f"**Verdict.** {md(d.summary())}",
-                "",
-            ]
-            if d.topic != section.topic:  # a dispute's positions are listed once, under its own topic
-                out += [f"Its positions are listed under the topic {md(d.topic)}.", ""]
-                continue
-            out += [_md_table(_positions_frame(kb, d), raw=("claim",), ref=ref), ""]
-        out += ["### Claims by strength", "", _md_table(_claims_frame(section), raw=("claim",), ref=ref), ""]
-        out += ["### Sources for and against, with their key quotes", ""]
-        quotes = _quotes_frame(kb, section)
-        out += [_md_table(quotes) if not quotes.empty else "No evidence on these claims yet.", ""]
-        out += ["### Disagreements", ""]
-        if section.disagreements:
-            out += [_md_table(_disagreements_frame(kb, weights, section.disagreements)), ""]
-        else:
-            out += ["No two sources disagree on these claims.", ""]
+    out += _topics_in_two(report, parallel, lambda section: "\n".join(_md_topic(kb, weights, section, ref)))
     out += ["## Sources", "", _md_table(_sources_frame(kb, weights)), ""]
     out += ["## Agreement between sources", ""]
     agreement = _agreement_frame(report.agreement)
@@ -543,7 +582,40 @@ def _anchor(topic: str, taken: set[str]) -> str:
     return anchor
 
 
-def to_html(kb: KnowledgeBase, weights: Weights, report: Report, weighting_link: str | None = None) -> str:
+def _html_topic(kb: KnowledgeBase, weights: Weights, section: TopicSection, anchor: str) -> list[str]:
+    """A topic's section of the HTML report, as lines."""
+    e = html.escape
+    out = [f'<section id="{anchor}">']
+    out.append(f"<h2>Topic: {e(section.topic)}</h2>")
+    out.append(f'<p class="verdict"><strong>Verdict.</strong> {e(section.verdict)}</p>')
+    for d in section.disputes:
+        out.append(f"<h3>Dispute: {e(d.question)}</h3>")
+        out.append(f'<p class="verdict"><strong>Verdict.</strong> {e(d.summary())}</p>')
+        if d.topic != section.topic:  # a dispute's positions are listed once, under its own topic
+            out.append(f"<p>Its positions are listed under the topic {e(d.topic)}.</p>")
+            continue
+        out.append(_html_table(_positions_frame(kb, d)))
+    out += ["<h3>Claims by strength</h3>", _html_table(_claims_frame(section))]
+    out.append("<h3>Sources for and against, with their key quotes</h3>")
+    quotes = _quotes_frame(kb, section)
+    out.append(_html_table(quotes) if not quotes.empty else "<p>No evidence on these claims yet.</p>")
+    out.append("<h3>Disagreements</h3>")
+    if section.disagreements:
+        out.append(_html_table(_disagreements_frame(kb, weights, section.disagreements)))
+    else:
+        out.append("<p>No two sources disagree on these claims.</p>")
+    out.append("</section>")
+    return out
+
+
+def to_html(
+    kb: KnowledgeBase,
+    weights: Weights,
+    report: Report,
+    weighting_link: str | None = None,
+    parallel: bool = False,
+) -> str:
+    """``parallel``: as for :func:`to_markdown`."""
     e = html.escape
     title = f"{report.title}: consensus report"
     taken: set[str] = set()
@@ -579,27 +651,10 @@ def to_html(kb: KnowledgeBase, weights: Weights, report: Report, weighting_link:
         out.append(_html_table(_disputes_frame(weights.disputes)))
     else:
         out.append("<p>The sources do not answer any question differently.</p>")
-    for anchor, section in zip(anchors, report.topics, strict=True):
-        out.append(f'<section id="{anchor}">')
-        out.append(f"<h2>Topic: {e(section.topic)}</h2>")
-        out.append(f'<p class="verdict"><strong>Verdict.</strong> {e(section.verdict)}</p>')
-        for d in section.disputes:
-            out.append(f"<h3>Dispute: {e(d.question)}</h3>")
-            out.append(f'<p class="verdict"><strong>Verdict.</strong> {e(d.summary())}</p>')
-            if d.topic != section.topic:  # a dispute's positions are listed once, under its own topic
-                out.append(f"<p>Its positions are listed under the topic {e(d.topic)}.</p>")
-                continue
-            out.append(_html_table(_positions_frame(kb, d)))
-        out += ["<h3>Claims by strength</h3>", _html_table(_claims_frame(section))]
-        out.append("<h3>Sources for and against, with their key quotes</h3>")
-        quotes = _quotes_frame(kb, section)
-        out.append(_html_table(quotes) if not quotes.empty else "<p>No evidence on these claims yet.</p>")
-        out.append("<h3>Disagreements</h3>")
-        if section.disagreements:
-            out.append(_html_table(_disagreements_frame(kb, weights, section.disagreements)))
-        else:
-            out.append("<p>No two sources disagree on these claims.</p>")
-        out.append("</section>")
+    anchor_of = {id(section): anchor for anchor, section in zip(anchors, report.topics, strict=True)}
+    out += _topics_in_two(
+        report, parallel, lambda section: "\n".join(_html_topic(kb, weights, section, anchor_of[id(section)]))
+    )
     out += ["<h2>Sources</h2>", _html_table(_sources_frame(kb, weights))]
     out.append("<h2>Agreement between sources</h2>")
     agreement = _agreement_frame(report.agreement)
@@ -651,7 +706,8 @@ def to_csv(report: Report, weights: Weights) -> str:
     return buffer.getvalue()
 
 
-def to_dict(kb: KnowledgeBase, weights: Weights, report: Report) -> dict[str, Any]:
+def _topic_dicts(kb: KnowledgeBase, sections: tuple[TopicSection, ...]) -> list[dict[str, Any]]:
+    """The JSON report's entries of ``sections``."""
     memo: dict[int, dict[str, Any]] = {}  # each side's dict, made once (contradiction_to_dict)
 
     def side(q: Side) -> dict[str, Any]:
@@ -660,32 +716,41 @@ def to_dict(kb: KnowledgeBase, weights: Weights, report: Report) -> dict[str, An
             held = memo[id(q)] = side_to_dict(kb, q)
         return held
 
+    return [
+        {
+            "topic": section.topic,
+            "verdict": section.verdict,
+            "consensus_counts": section.consensus_counts,
+            "claims": [
+                {
+                    "rank": e.rank,
+                    "id": e.id,
+                    "statement": e.statement,
+                    "strength": _r(e.strength),
+                    "base": _r(e.base),
+                    "consensus": e.consensus,
+                    "sources_for": list(e.sources_for),
+                    "sources_against": list(e.sources_against),
+                    "key_quotes": [side(q) for q in e.key_quotes],
+                }
+                for e in section.claims
+            ],
+            "disagreements": [contradiction_to_dict(kb, c, memo) for c in section.disagreements],
+        }
+        for section in sections
+    ]
+
+
+def to_dict(kb: KnowledgeBase, weights: Weights, report: Report) -> dict[str, Any]:
+    return _to_dict(kb, weights, report, with_topics=True)
+
+
+def _to_dict(kb: KnowledgeBase, weights: Weights, report: Report, with_topics: bool) -> dict[str, Any]:
+    """The report as data; without the topics' entries (``"topics": []``) when they are written apart."""
     return {
         "title": report.title,
         "description": report.description,
-        "topics": [
-            {
-                "topic": section.topic,
-                "verdict": section.verdict,
-                "consensus_counts": section.consensus_counts,
-                "claims": [
-                    {
-                        "rank": e.rank,
-                        "id": e.id,
-                        "statement": e.statement,
-                        "strength": _r(e.strength),
-                        "base": _r(e.base),
-                        "consensus": e.consensus,
-                        "sources_for": list(e.sources_for),
-                        "sources_against": list(e.sources_against),
-                        "key_quotes": [side(q) for q in e.key_quotes],
-                    }
-                    for e in section.claims
-                ],
-                "disagreements": [contradiction_to_dict(kb, c, memo) for c in section.disagreements],
-            }
-            for section in report.topics
-        ],
+        "topics": _topic_dicts(kb, report.topics) if with_topics else [],
         "sources": [
             {
                 "id": s.id,
@@ -715,14 +780,16 @@ def render(
     weighting_link: str | None = None,
     contradictions: list[Contradiction] | None = None,
     agreement: AgreementMatrix | None = None,
+    parallel: bool = False,
 ) -> str:
     """The report as text in ``fmt`` (one of FORMATS). ``weighting_link``: where the weighting page
     is, relative to the report, to link it from the method section (Markdown and HTML);
-    ``contradictions`` and ``agreement``: as for :func:`build`."""
+    ``contradictions`` and ``agreement``: as for :func:`build`; ``parallel``: as for
+    :func:`to_markdown`."""
     report = build(kb, weights, contradictions, agreement)
     renderers: dict[str, Callable[[], str]] = {
-        "md": lambda: to_markdown(kb, weights, report, weighting_link),
-        "html": lambda: to_html(kb, weights, report, weighting_link),
+        "md": lambda: to_markdown(kb, weights, report, weighting_link, parallel=parallel),
+        "html": lambda: to_html(kb, weights, report, weighting_link, parallel=parallel),
         "csv": lambda: to_csv(report, weights),
         "json": lambda: pretty_json(to_dict(kb, weights, report)) + "\n",
     }
@@ -734,5 +801,14 @@ def render(
 def render_bytes(kb: KnowledgeBase, weights: Weights, fmt: str = "md") -> bytes:
     """:func:`render` as UTF-8 bytes; JSON is written straight to bytes (no copy of it as text)."""
     if fmt == "json":
-        return pretty_json_bytes(to_dict(kb, weights, build(kb, weights)))
-    return render(kb, weights, fmt).encode("utf-8")
+        report = build(kb, weights)
+        topics = report.topics
+        document = json_bytes_in_two(
+            _to_dict(kb, weights, report, with_topics=False),
+            "topics",
+            lambda start, stop: _topic_dicts(kb, topics[start:stop]),
+            [_topic_cost(section) for section in topics],
+            PARALLEL_TOPICS_COST,
+        )
+        return document if document is not None else pretty_json_bytes(to_dict(kb, weights, report))
+    return render(kb, weights, fmt, parallel=True).encode("utf-8")
