@@ -155,15 +155,15 @@ def validate(kb_dir: Path) -> None:
 def export(kb_dir: Path, fmt: str, output: Path | None) -> None:
     """The whole knowledge base with computed strengths, as data."""
     from kb import export as exports
+    from kb import resultcache
     from kb.load import load_valid
-    from kb.weigh import compute
 
     if fmt == "csv" and (output is None or str(output) == "-"):
         raise UsageError("--format csv writes three tables: give the folder for them with -o DIR")
     if fmt != "csv" and output is not None and output.is_dir():
         raise UsageError(f"-o {output}: is a folder; give a file name")
     kb = load_valid(kb_dir)
-    weights = compute(kb, disputes=fmt == "json")  # the other formats show no topic or dispute
+    weights = resultcache.compute(kb, disputes=fmt == "json")  # the others show no topic or dispute
     if fmt == "csv":
         assert output is not None
         if output.exists() and not output.is_dir():
@@ -514,15 +514,14 @@ def search(
 def report_command(kb_dir: Path, fmt: str, output: Path | None) -> None:
     """The consensus report: per topic, the verdict, the claims by strength, the sources for and
     against with their key quotes, the disagreements; then the method."""
-    from kb import report
+    from kb import report, resultcache
     from kb.load import load_valid
-    from kb.weigh import compute
 
     if output is not None and output.is_dir():
         raise UsageError(f"-o {output}: is a folder; give a file name")
     kb = load_valid(kb_dir)
     # rendered in full before anything is written, so a failure leaves an existing FILE as it was
-    write_or_print(report.render_bytes(kb, compute(kb), fmt), output)
+    write_or_print(report.render_bytes(kb, resultcache.compute(kb), fmt), output)
 
 
 @cli.command("contradictions")
@@ -540,14 +539,13 @@ def contradictions_command(kb_dir: Path, source_id: str | None, as_json: bool) -
     they agree and disagree on."""
     import shutil
 
-    from kb import contradictions
+    from kb import contradictions, resultcache
     from kb.load import load_valid
-    from kb.weigh import compute
 
     kb = load_valid(kb_dir)
     if source_id is not None and source_id not in kb.sources:
         raise UsageError(f"--source {source_id!r}: no such source; known sources: {', '.join(kb.sources)}")
-    weights = compute(kb)
+    weights = resultcache.compute(kb)
     found = contradictions.find_contradictions(kb, weights)
     matrix = contradictions.agreement_matrix(kb, weights, found)
     if source_id is not None:

@@ -246,15 +246,47 @@ def largest_markdown(site: Path) -> tuple[str, int] | None:
     return name, size
 
 
+AFTER_EDIT = "after an edit"
+
+
+def claim_editor(root: Path):
+    """A function that edits one claim of the base, differently each time it is called (the stance
+    of its first quote, flipped), and one that puts the file back as it was."""
+    claim = min((root / "claims").rglob("*.yaml"))
+    original = claim.read_bytes()
+
+    def edit() -> None:
+        text = claim.read_text(encoding="utf-8")
+        first = min(i for i in (text.find("stance: supports"), text.find("stance: opposes")) if i >= 0)
+        stance = "opposes" if text.startswith("stance: supports", first) else "supports"
+        rest = text[first:].split("\n", 1)
+        claim.write_text(text[:first] + f"stance: {stance}\n" + rest[1], encoding="utf-8")
+
+    return edit, lambda: claim.write_bytes(original)
+
+
 def measure_commands(root: Path, out: Path, repeat: int) -> dict:
+    """Each command as a user runs it: validate cold (no cache), the others warm (after it, with
+    the caches of the files and of the weights, kb.resultcache) and, beside them, the first run
+    after one claim was edited (its file parsed again, every weight computed again)."""
     figures: dict = {}
     out.mkdir(parents=True, exist_ok=True)
-    for name, args in COMMANDS:
-        argv = [*KB, *(a.format(out=out) for a in args), "--kb", str(root)]
-        # validate is measured cold (no cache of parsed files); the others as a user runs them after it
-        before = (lambda: drop_cache(root)) if name == "validate" else None
-        figures[name] = median_run(argv, repeat, before)
-        print(f"  {name}: {figures[name]['s']:.2f} s, {figures[name]['mb']:.0f} MB", file=sys.stderr)
+    edit, restore = claim_editor(root)
+    try:
+        for name, args in COMMANDS:
+            argv = [*KB, *(a.format(out=out) for a in args), "--kb", str(root)]
+            before = (lambda: drop_cache(root)) if name == "validate" else None
+            figures[name] = median_run(argv, repeat, before)
+            print(f"  {name}: {figures[name]['s']:.2f} s, {figures[name]['mb']:.0f} MB", file=sys.stderr)
+            if name != "validate":
+                edited = f"{name} {AFTER_EDIT}"
+                figures[edited] = median_run(argv, repeat, edit)
+                print(
+                    f"  {edited}: {figures[edited]['s']:.2f} s, {figures[edited]['mb']:.0f} MB",
+                    file=sys.stderr,
+                )
+    finally:
+        restore()
     return figures
 
 
@@ -506,6 +538,7 @@ def verdicts(results: dict[int, dict]) -> list[tuple[str, str, str, bool | None]
     rows: list[tuple[str, str, str, bool | None]] = []
     argdown_json = _fig(results, 10000, "argdown json")
     names = [name for name, _ in COMMANDS]
+    names += [f"{name} {AFTER_EDIT}" for name in names if name != "validate"]
     for name in names:
         at10 = _fig(results, 10000, name)
         if at10 is not None:

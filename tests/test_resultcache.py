@@ -1,0 +1,119 @@
+"""Weights kept between batch commands (kb.resultcache): the same outputs; a change computes them anew."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kb import resultcache
+from kb.cli import cli
+from kb.export import to_json
+from kb.load import load_valid
+from kb.weigh import compute
+from tests.conftest import REPO
+
+
+@pytest.fixture
+def base(tmp_path: Path) -> Path:
+    """A copy of the shipped knowledge base (its disputes are many)."""
+    root = tmp_path / "kb"
+    root.mkdir()
+    for name in ("claims", "sources"):
+        shutil.copytree(REPO / name, root / name)
+    shutil.copy(REPO / "kb.yaml", root / "kb.yaml")
+    return root
+
+
+@pytest.fixture
+def computed(monkeypatch) -> list[bool]:
+    """Records each time the weights are computed rather than taken from the cache."""
+    calls: list[bool] = []
+    real = resultcache.compute_weights
+
+    def counting(kb, **kwargs):
+        calls.append(kwargs.get("disputes", True))
+        return real(kb, **kwargs)
+
+    monkeypatch.setattr(resultcache, "compute_weights", counting)
+    return calls
+
+
+def run(runner, base: Path, *args: str) -> str:
+    result = runner.invoke(cli, [*args, "--kb", str(base)])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def fresh_json(base: Path) -> str:
+    kb = load_valid(base)
+    return to_json(kb, compute(kb))
+
+
+def test_kept_weights_decode_to_the_same_weights(base: Path) -> None:
+    kb = load_valid(base)
+    weights = compute(kb)
+    assert weights.disputes
+    assert resultcache.decode(resultcache.encode(weights)) == weights
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("export", "--format", "json"),
+        ("export", "--format", "graphml"),
+        ("report", "--format", "md"),
+        ("report", "--format", "json"),
+        ("contradictions",),
+        ("contradictions", "--json"),
+    ],
+)
+def test_a_second_run_takes_the_kept_weights_and_prints_the_same(
+    runner, base: Path, computed, command
+) -> None:
+    first = run(runner, base, "export", "--format", "json")
+    assert computed == [True] and (base / ".kb-cache" / "weights.json").is_file()
+    before = run(runner, base, *command) if command[:3] != ("export", "--format", "json") else first
+    assert computed == [True]  # taken from the cache
+    (base / ".kb-cache" / "weights.json").unlink()
+    assert run(runner, base, *command) == before  # computed again: the same bytes
+    assert len(computed) == 2
+
+
+def test_an_edited_claim_misses(runner, base: Path, computed) -> None:
+    run(runner, base, "export", "--format", "json")
+    claim = next((base / "claims").rglob("*.yaml"))
+    text = claim.read_text(encoding="utf-8")
+    assert "stance: supports" in text
+    claim.write_text(text.replace("stance: supports", "stance: opposes", 1), encoding="utf-8")
+    assert run(runner, base, "export", "--format", "json") == fresh_json(base)
+    assert computed == [True, True]
+    run(runner, base, "export", "--format", "json")  # kept again for the edited files
+    assert computed == [True, True]
+
+
+def test_a_changed_setting_misses(runner, base: Path, computed) -> None:
+    run(runner, base, "export", "--format", "json")
+    config = base / "kb.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8") + "\nweighting:\n  author_bonus: 0.2\n", encoding="utf-8"
+    )
+    assert run(runner, base, "export", "--format", "json") == fresh_json(base)
+    assert len(computed) == 2
+
+
+def test_a_tampered_cache_is_ignored(runner, base: Path, computed) -> None:
+    expected = run(runner, base, "export", "--format", "json")
+    kept = base / ".kb-cache" / "weights.json"
+    seal, _, data = kept.read_bytes().partition(b"\n")
+    kb = load_valid(base)
+    some = next(w for w in compute(kb).claims.values() if w.relations)
+    number = repr(some.strength).encode()
+    assert number in data
+    kept.write_bytes(seal + b"\n" + data.replace(number, b"0.999", 1))  # a stronger claim, same seal
+    assert run(runner, base, "export", "--format", "json") == expected
+    assert len(computed) == 2
+    kept.write_bytes(b"not a cache")
+    assert run(runner, base, "export", "--format", "json") == expected
+    assert len(computed) == 3
