@@ -40,6 +40,22 @@ def write_atomic(path: Path | str, data: str | bytes) -> None:
     write_all({Path(path): data})
 
 
+def write_unsynced(path: Path, data: bytes) -> None:
+    """Write ``path`` whole (a temporary file renamed over it) without waiting for the disk: for a
+    cache's files, which a reader never sees half written, and whose loss in a crash costs only
+    their making again (a sealed cache that was cut short does not verify)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def write_all(files: Mapping[Path, str | bytes]) -> None:
     """Write several files all or none: every one goes to a temporary file first, and only when
     all of them are written (a full disk, a folder without permission...) are they renamed into place.

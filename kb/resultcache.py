@@ -26,7 +26,7 @@ from typing import Any
 from kb.cache import CACHE_DIR, read_sealed_json, seal
 from kb.disputes import Dispute, Position, Verdict
 from kb.model import KnowledgeBase
-from kb.output import write_atomic
+from kb.output import write_unsynced
 from kb.weigh import (
     ClaimWeight,
     EvidenceWeight,
@@ -219,7 +219,7 @@ def keep(kb: KnowledgeBase, weights: Weights, digest: str | None = None) -> None
     except TypeError:  # something orjson cannot write: left uncached
         return
     with contextlib.suppress(OSError):
-        write_atomic(_file(kb), seal(data))
+        write_unsynced(_file(kb), seal(data))  # not synced: a file lost or cut short is computed again
 
 
 def compute(kb: KnowledgeBase, *, disputes: bool = True) -> Weights:

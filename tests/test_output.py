@@ -80,3 +80,18 @@ def test_write_output_failure_is_a_message(tmp_path: Path, monkeypatch) -> None:
     with pytest.raises(KbError, match="cannot write .*out.json: Permission denied"):
         output.write_output(tmp_path / "out.json", "x")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_write_unsynced_replaces_whole_or_leaves_the_old_file(tmp_path: Path, monkeypatch) -> None:
+    target = tmp_path / "cache" / "weights.json"
+    output.write_unsynced(target, b"first")
+    output.write_unsynced(target, b"second")
+    assert target.read_bytes() == b"second" and [p.name for p in target.parent.iterdir()] == ["weights.json"]
+
+    def failing_replace(src, dst) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(output.os, "replace", failing_replace)
+    with pytest.raises(OSError):
+        output.write_unsynced(target, b"third")
+    assert target.read_bytes() == b"second" and [p.name for p in target.parent.iterdir()] == ["weights.json"]
