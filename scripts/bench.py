@@ -40,6 +40,7 @@ import math
 import os
 import platform
 import random
+import re
 import resource
 import shutil
 import statistics
@@ -250,34 +251,43 @@ AFTER_EDIT = "after an edit"
 
 
 def claim_editor(root: Path):
-    """A function that edits one claim of the base, differently each time it is called (the stance
-    of its first quote, flipped), and one that puts the file back as it was."""
+    """A function that edits one claim of the base, each time into something it never was (the
+    stance of its first quote flipped, a number in its statement counted up), and one that puts
+    the file back as it was."""
     claim = min((root / "claims").rglob("*.yaml"))
     original = claim.read_bytes()
+    count = [0]
 
     def edit() -> None:
-        text = claim.read_text(encoding="utf-8")
-        first = min(i for i in (text.find("stance: supports"), text.find("stance: opposes")) if i >= 0)
-        stance = "opposes" if text.startswith("stance: supports", first) else "supports"
-        rest = text[first:].split("\n", 1)
-        claim.write_text(text[:first] + f"stance: {stance}\n" + rest[1], encoding="utf-8")
+        count[0] += 1
+        lines = claim.read_text(encoding="utf-8").split("\n")
+        for i, line in enumerate(lines):
+            if line.startswith("statement: "):
+                statement = re.sub(r" \(edit \d+\)\.$", ".", line.removeprefix("statement: "))
+                lines[i] = f"statement: {statement.removesuffix('.')} (edit {count[0]})."
+            elif line.strip() in ("stance: supports", "stance: opposes"):
+                flipped = "opposes" if line.strip() == "stance: supports" else "supports"
+                lines[i] = line.split("stance:")[0] + f"stance: {flipped}"
+                break
+        claim.write_text("\n".join(lines), encoding="utf-8")
 
     return edit, lambda: claim.write_bytes(original)
 
 
 def measure_commands(root: Path, out: Path, repeat: int) -> dict:
     """Each command as a user runs it: validate cold (no cache), the others warm (after it, with
-    the caches of the files and of the weights, kb.resultcache) and, beside them, the first run
-    after one claim was edited (its file parsed again, every weight computed again)."""
+    the caches of the files and of the weights, kb.resultcache); then each but validate again, the
+    first run after one claim was edited (its file parsed again, every weight computed again)."""
     figures: dict = {}
     out.mkdir(parents=True, exist_ok=True)
+    runs = [(name, [*KB, *(a.format(out=out) for a in args), "--kb", str(root)]) for name, args in COMMANDS]
+    for name, argv in runs:
+        before = (lambda: drop_cache(root)) if name == "validate" else None
+        figures[name] = median_run(argv, repeat, before)
+        print(f"  {name}: {figures[name]['s']:.2f} s, {figures[name]['mb']:.0f} MB", file=sys.stderr)
     edit, restore = claim_editor(root)
     try:
-        for name, args in COMMANDS:
-            argv = [*KB, *(a.format(out=out) for a in args), "--kb", str(root)]
-            before = (lambda: drop_cache(root)) if name == "validate" else None
-            figures[name] = median_run(argv, repeat, before)
-            print(f"  {name}: {figures[name]['s']:.2f} s, {figures[name]['mb']:.0f} MB", file=sys.stderr)
+        for name, argv in runs:
             if name != "validate":
                 edited = f"{name} {AFTER_EDIT}"
                 figures[edited] = median_run(argv, repeat, edit)
