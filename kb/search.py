@@ -630,11 +630,13 @@ def site_index(
     weights: Weights,
     claim_url: Callable[[str], str],
     pages: Sequence[Sequence[str]] = (),
+    built: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What the site's search box reads: the index without what only the command line shows, and
     the site's other pages (``[title, url, summary, kind]``, see ``kb.site.searchpages``), offered
-    after the claims."""
-    data = build_data(kb, weights, details=False)
+    after the claims. ``built``: ``build_data(kb, weights, details=False)`` made ahead (the site
+    build's forked child), taken over and changed here."""
+    data = built if built is not None else build_data(kb, weights, details=False)
     for name in ("key", "extra_files", "sources"):
         data.pop(name)
     for claim in data["claims"]:

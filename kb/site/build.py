@@ -404,6 +404,7 @@ def search_files(
     directory_urls: bool,
     entries: searchpages.Entries | None = None,
     handwritten: dict[str, Path] | None = None,
+    built: dict[str, Any] | None = None,
 ) -> dict[str, str]:
     """The search box's script and its index (plain data, loaded as a script so it works from disk too):
     the claims, then the site's other pages (``entries``, those of the generated ones; ``handwritten``)."""
@@ -421,11 +422,47 @@ def search_files(
     }
     if entries is None:
         entries = searchpages.Entries(kb, directory_urls)
-    data = search.site_index(kb, weights, claim_url, entries.all(weights, texts))
+    data = search.site_index(kb, weights, claim_url, entries.all(weights, texts), built)
     script = resources.files("kb.site").joinpath("assets/search.js").read_text(encoding="utf-8")
     # ASCII, and no "<": nothing in the data can end a script, even if the file were inlined
     payload = json.dumps(data, ensure_ascii=True, separators=(",", ":")).replace("<", "\\u003c")
     return {SEARCH_SCRIPT: script, SEARCH_INDEX: f"window.kbSearchIndex = {payload};\n"}
+
+
+class Ahead:
+    """Work of a build that needs only the weighed knowledge base, done by a forked child on the second
+    processor while this process makes the pages: the data file ``data/kb.json`` and the search index's
+    analysis of the claims (kb.search.build_data). Its results are the same as this process would make
+    (the child is a copy of it); when the child cannot start or fails, this process makes them itself.
+    ``close`` waits for the child (call it also when the build fails)."""
+
+    DATA = "data/kb.json"
+
+    def __init__(self, kb: KnowledgeBase, weights: Weights) -> None:
+        from kb import search
+        from kb.export import to_json
+
+        def work() -> dict[str, Any]:
+            return {self.DATA: to_json(kb, weights), "search": search.build_data(kb, weights, details=False)}
+
+        self._wait: Callable[[], Any] | None = forked.start(work) if forked.can_fork() else None
+        self._result: dict[str, Any] = {}
+
+    def close(self) -> dict[str, Any]:
+        if self._wait is not None:
+            wait, self._wait = self._wait, None
+            result = wait()
+            self._result = result if isinstance(result, dict) else {}
+        return self._result
+
+    def file(self, path: str) -> str | None:
+        """The text of a data file made ahead, once (it is let go), or None."""
+        found = self.close().pop(path, None)
+        return found if isinstance(found, str) else None
+
+    def search_data(self) -> dict[str, Any] | None:
+        found = self.close().pop("search", None)
+        return found if isinstance(found, dict) else None
 
 
 def generated_files(
@@ -437,13 +474,15 @@ def generated_files(
     progress: progress_bars.Progress = progress_bars.quiet,
     reuse: incremental.Reuse | None = None,
     seen: Callable[[pages.SiteData], None] | None = None,
+    ahead: Ahead | None = None,
 ) -> int:
     """Every file kb writes into the docs folder, each given to ``sink(path, text)`` as it is made;
     returns how many. A hand-written page may not take a generated name (a ``UsageError`` naming
     each, once every page is made). With ``reuse``, a file whose inputs did not change since the last
     build is given as ``None``: the sink keeps it as it is (kb.site.incremental). ``seen``, if given,
     is called with the model of the pages once they are made (kb serve's preview keeps what it needs
-    of it: where the anchors of the pages cut into parts went, the clashes)."""
+    of it: where the anchors of the pages cut into parts went, the clashes). ``ahead``: what a forked
+    child made meanwhile (``Ahead``)."""
     entries = searchpages.Entries(kb, directory_urls)
     clashes: list[str] = []
     count = 0
@@ -459,12 +498,14 @@ def generated_files(
 
     with progress("generating pages", pages.generated_steps(kb)) as advance:
         data = pages.site_data(kb, weights, handwritten=handwritten, directory_urls=directory_urls)
-        pages.generate(data, put, advance, reuse)
+        made = ahead.file if ahead is not None else None
+        pages.generate(data, put, advance, reuse, made)
         if seen is not None:
             seen(data)
         del data  # the model of the pages is not needed for the search index
     put(STYLESHEET, stylesheet())
-    for path, text in search_files(kb, weights, directory_urls, entries, handwritten).items():
+    built = ahead.search_data() if ahead is not None else None
+    for path, text in search_files(kb, weights, directory_urls, entries, handwritten, built).items():
         put(path, text)
     if clashes:
         names = ", ".join(f"{SITE_FOLDER}/{HANDWRITTEN}/{c}" for c in sorted(clashes))
@@ -840,6 +881,8 @@ def _build(
             # each generated file is written as it is made: no page's text stays in memory, neither
             # while the others are made nor while MkDocs renders them (the rendering processes are
             # forked from this one, each with a copy of what it holds)
+            # started before the docs folder's writing thread: a process with threads is not forked
+            ahead = Ahead(kb, weights) if parallel else None
             docs_folder = DocsFolder(docs, background=True)
             try:
                 # the pages the last build made from the same inputs are kept (kb.site.incremental)
@@ -847,10 +890,13 @@ def _build(
                 generated = generated_files(
                     kb, weights, handwritten, directory_urls, docs_folder.put, progress, reuse,
                     seen=preview.start(directory_urls, handwritten) if preview is not None else None,
+                    ahead=ahead,
                 )  # fmt: skip
                 written, removed = docs_folder.finish(handwritten)
             finally:
                 docs_folder.stop()  # no thread is left running, nor forked with the render workers
+                if ahead is not None:
+                    ahead.close()  # the child is waited for, also when the build fails
             reuse.save(cache)
             seconds_generating = time.perf_counter() - generating
             present = docs_folder.names

@@ -394,6 +394,7 @@ def generate(
     sink: Sink,
     advance: Callable[[int], None] = lambda _: None,
     reuse: incremental.Reuse | None = None,
+    made: Callable[[str], str | None] | None = None,
 ) -> None:
     """Every generated file of the docs folder, each given to ``sink(path, text)`` as soon as it is made
     (nothing here keeps a page once it is given); ``advance(1)`` after each claim, source, topic.
@@ -402,6 +403,9 @@ def generate(
     inputs are those of the last build is not generated again: its text is ``None`` (the file is left as
     it is in the docs folder), but for a page's later parts, whose text is read back (the search index
     lists them as pages).
+
+    ``made(path)``, if given, is the text of a data file made ahead (by kb.site.build's forked child), or
+    None: then it is made here.
     """
     kb = data.kb
     fp = incremental.Fingerprints(data) if reuse is not None else None
@@ -490,7 +494,8 @@ def generate(
         )
         advance(1)
     put_file(HEATMAP, lambda: incremental.agreement_key(fp), lambda: data.heatmap[0])  # type: ignore[arg-type]
-    sink("data/kb.json", to_json(kb, data.weights))
+    kb_json = made("data/kb.json") if made is not None else None
+    sink("data/kb.json", kb_json if kb_json is not None else to_json(kb, data.weights))
     # the bytes the standard library makes with an indent, ten times faster (kb.export.pretty_json)
     sink(
         "data/contradictions.json",
