@@ -204,9 +204,9 @@ def test_the_data_file_and_search_analysis_made_ahead_by_a_child_are_those_made_
     monkeypatch.setattr(site_build.Ahead, "search_data", search_used)
     monkeypatch.setattr(forked, "can_fork", lambda: True)
     site_build.build_site(kb, tmp_path / "ahead")
-    assert used == ["data/kb.json: True", "search: True"]
+    assert used == ["data/kb.json: True", "data/contradictions.json: True", "search: True"]
     used.clear()
     monkeypatch.setattr(forked, "start", lambda work: lambda: None)  # the child fails
     site_build.build_site(kb, tmp_path / "here")
-    assert used == ["data/kb.json: False", "search: False"]
+    assert used == ["data/kb.json: False", "data/contradictions.json: False", "search: False"]
     assert digest_tree(tmp_path / "ahead") == digest_tree(tmp_path / "here")

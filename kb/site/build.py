@@ -431,9 +431,10 @@ def search_files(
 
 class Ahead:
     """Work of a build that needs only the weighed knowledge base, done by a forked child on the second
-    processor while this process makes the pages: the data file ``data/kb.json`` and the search index's
-    analysis of the claims (kb.search.build_data). Its results are the same as this process would make
-    (the child is a copy of it); when the child cannot start or fails, this process makes them itself.
+    processor while this process makes the pages: the data files ``data/kb.json`` and
+    ``data/contradictions.json`` and the search index's analysis of the claims (kb.search.build_data).
+    Its results are the same as this process would make (the child is a copy of it); when the child
+    cannot start or fails, this process makes them itself.
     ``close`` waits for the child (call it also when the build fails)."""
 
     DATA = "data/kb.json"
@@ -443,7 +444,11 @@ class Ahead:
         from kb.export import to_json
 
         def work() -> dict[str, Any]:
-            return {self.DATA: to_json(kb, weights), "search": search.build_data(kb, weights, details=False)}
+            return {
+                self.DATA: to_json(kb, weights),
+                pages.CONTRADICTIONS_JSON: pages.contradictions_json(kb, weights),
+                "search": search.build_data(kb, weights, details=False),
+            }
 
         self._wait: Callable[[], Any] | None = forked.start(work) if forked.can_fork() else None
         self._result: dict[str, Any] = {}

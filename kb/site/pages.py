@@ -56,6 +56,7 @@ HEATMAP = "assets/kb/agreement.svg"
 # The most Markdown a generated page holds, in bytes: a longer page (the disagreements, the report, the
 # agreement table, the claim index of a large base...) is cut into numbered parts (kb.site.paging).
 PAGE_LIMIT = 500_000
+CONTRADICTIONS_JSON = "data/contradictions.json"
 # How many characters of a topic's verdict the topics page shows (the topic's page has its disputes).
 SHORT_VERDICT = 400
 
@@ -497,12 +498,19 @@ def generate(
     kb_json = made("data/kb.json") if made is not None else None
     sink("data/kb.json", kb_json if kb_json is not None else to_json(kb, data.weights))
     # the bytes the standard library makes with an indent, ten times faster (kb.export.pretty_json)
-    sink(
-        "data/contradictions.json",
-        pretty_json(disagreement.to_dict(kb, data.contradictions, data.matrix)) + "\n",
-    )
+    clashes_json = made(CONTRADICTIONS_JSON) if made is not None else None
+    if clashes_json is None:
+        clashes_json = pretty_json(disagreement.to_dict(kb, data.contradictions, data.matrix)) + "\n"
+    sink(CONTRADICTIONS_JSON, clashes_json)
     for name, text in schemas.schemas().items():
         sink(f"schema/{name}", text)
+
+
+def contradictions_json(kb: KnowledgeBase, weights: Weights) -> str:
+    """data/contradictions.json as ``generate`` writes it, from the weighed knowledge base alone."""
+    found = disagreement.find_contradictions(kb, weights)
+    matrix = disagreement.agreement_matrix(kb, weights, found)
+    return pretty_json(disagreement.to_dict(kb, found, matrix)) + "\n"
 
 
 def generate_all(data: SiteData) -> dict[str, str]:
