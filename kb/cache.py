@@ -16,7 +16,10 @@ from the cache is trusted blindly:
   after checking that the text at that position really is the quote;
 - a claim kb validated is kept as its validated record (the fields its file set) with the
   warnings found in it, by its path and the hash of its bytes, and rebuilt from there while the
-  file keeps those bytes: what validating it again would give. Those records are used only
+  file keeps those bytes: what validating it again would give. A file's entry also keeps its
+  stat (:func:`kb.files.vouched_stat`: size, times, inode), and while the file has that stat it is
+  not read at all, as git's index does; a file changed too recently for its times to tell is
+  kept without one, and read and hashed every time. Those records are used only
   under the same ``code`` (a hash of the code that validates, :func:`kb.load.code_version`):
   another kb drops them and validates afresh.
 """
@@ -281,20 +284,44 @@ class LoadCache:
         self.standard_json = self.standard_json or special
         self.changed = True
 
-    def get_claim(self, path: str, key: str) -> list[Any] | None:
+    def get_claim(self, path: str, key: str, stat: list[int] | None = None) -> list[Any] | None:
         """``[record, warnings]`` of the claim file at ``path`` if it was valid with the bytes hashed
-        to ``key`` (see :meth:`put_claim`), else None."""
+        to ``key`` (see :meth:`put_claim`), else None. ``stat``: what :func:`kb.files.vouched_stat`
+        says of the file now, kept with the entry (if the cache is written again) in place of what
+        it was kept with."""
         entry = self.claims.get(path)
-        if entry is None or not isinstance(entry, list) or len(entry) != 3 or entry[0] != key:
+        if entry is None or not isinstance(entry, list) or len(entry) not in (3, 4) or entry[0] != key:
+            return None
+        self.hits += 1
+        if stat is not None and (len(entry) == 3 or entry[3] != stat):
+            entry = [*entry[:3], stat]  # the file is kept by these bytes and this stat from now on
+        self.used_claims[path] = entry
+        return entry[1:3]
+
+    def get_claim_by_stat(self, path: str, stat: list[int]) -> list[Any] | None:
+        """``[record, warnings]`` of the claim file at ``path`` if its entry was kept with ``stat``
+        (:func:`kb.files.vouched_stat`: the same file, not changed since, as git's index finds it),
+        else None: then the file is read and looked up by the hash of its bytes."""
+        entry = self.claims.get(path)
+        if entry is None or not isinstance(entry, list) or len(entry) != 4 or entry[3] != stat:
             return None
         self.hits += 1
         self.used_claims[path] = entry
-        return entry[1:]
+        return entry[1:3]
 
-    def put_claim(self, path: str, key: str, record: dict[str, Any], warnings: list[list[Any]]) -> None:
+    def put_claim(
+        self,
+        path: str,
+        key: str,
+        record: dict[str, Any],
+        warnings: list[list[Any]],
+        stat: list[int] | None = None,
+    ) -> None:
         """The validated ``record`` of the claim file at ``path`` with the bytes hashed to ``key``, and
-        the warnings found in it (line, column, message); its parsed data is no longer needed."""
-        self.used_claims[path] = [key, record, warnings]
+        the warnings found in it (line, column, message); its parsed data is no longer needed.
+        ``stat``: :func:`kb.files.vouched_stat` of the file, taken before its bytes were read (a
+        change meanwhile gives it another stat), or None if it cannot vouch for the file."""
+        self.used_claims[path] = [key, record, warnings] if stat is None else [key, record, warnings, stat]
         self.used_parsed.pop(key, None)
         self.fresh.pop(key, None)
         self.changed = True

@@ -58,6 +58,31 @@ def inside(path: Path, root: Path) -> bool:
     return path.resolve().is_relative_to(_resolved(str(root)))
 
 
+# How long ago a file must have been changed for its stat to vouch for its bytes: a file changed
+# within this time of being looked at (more than the coarsest file-system clock, FAT's 2 seconds)
+# might be changed again within the same timestamp, leaving its stat as it was.
+RACY_NS = 3_000_000_000
+
+
+def vouched_stat(path: str, now_ns: int) -> list[int] | None:
+    """What kb keeps of the regular file at ``path`` (not a link) to know it again unchanged without
+    reading it, as git's index does: ``[size, mtime_ns, ctime_ns, inode, device]``; None if it is
+    not a regular file or cannot be looked at, or if it was changed (its mtime or ctime) less than
+    :data:`RACY_NS` before ``now_ns`` (the wall clock taken before looking): the racy-timestamp rule,
+    such a file is read and hashed. Taken before a file's bytes are read, a stat kept with their hash
+    vouches for them: any change since gives another ctime, which no one can set back."""
+    try:
+        info = os.lstat(path)
+    except (OSError, ValueError):
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    limit = now_ns - RACY_NS
+    if info.st_mtime_ns >= limit or info.st_ctime_ns >= limit:
+        return None
+    return [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev]
+
+
 @functools.lru_cache(maxsize=64)
 def _resolved(root: str) -> Path:
     return Path(root).resolve()

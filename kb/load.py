@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import stat
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -602,19 +603,32 @@ def _read_claims(
     invalid: list[_Refs],
     first_path: dict[str, str],
 ) -> None:
-    get_claim, add = col.cache.get_claim, col.add
+    get_claim, get_claim_by_stat, add = col.cache.get_claim, col.cache.get_claim_by_stat, col.add
+    vouched_stat, now_ns, root = files.vouched_stat, time.time_ns(), col.root
     for n, file in enumerate(claim_files):
         if ahead is not None and n == ahead[0]:
             ahead[1]()
         col.advance(1)
         if not _check_id(col, file) or not _unique_id(col, file, first_path, "claim"):
             continue
+        rel, stem = file.rel, file.stem
+        # the file's stat, before its bytes are read: if it is the one kept, the file is as it was
+        stat_now = vouched_stat(file.path, now_ns)
+        if stat_now is not None:
+            kept = get_claim_by_stat(rel, stat_now)
+            claim = _claim_of_record(kept[0], stem, rel) if kept is not None else None
+            if claim is not None:
+                # its bytes are read again only for the position of an error about a reference
+                where[stem] = yamlfile.Located(None, reread=functools.partial(_reread, file.path, root))
+                claims[stem] = claim
+                for line, c, message in kept[1]:
+                    add(rel, line, c, message, "warning")
+                continue
         raw = _read_raw(col, file)
         if raw is None:
             continue
-        rel, stem = file.rel, file.stem
         key = digest(raw)
-        kept = get_claim(rel, key)
+        kept = get_claim(rel, key, stat_now)
         claim = _claim_of_record(kept[0], stem, rel) if kept is not None else None
         if claim is not None:
             # validated before with these bytes at this path: the same claim and warnings again
@@ -634,9 +648,17 @@ def _read_claims(
             warnings = _claim_warnings(claim, located)
             for line, c, message in warnings:
                 add(rel, line, c, message, "warning")
-            col.cache.put_claim(rel, key, _record_of_claim(claim), warnings)
+            col.cache.put_claim(rel, key, _record_of_claim(claim), warnings, stat_now)
         else:
             invalid.append(_refs_of_data(stem, rel, located.data))
+
+
+def _reread(path: str, root: Path) -> bytes | None:
+    """The bytes of a claim file kept unchanged by its stat, read when a position in it is asked for."""
+    try:
+        return files.read_bounded(path, yamlfile.MAX_YAML_BYTES, root)
+    except FileProblem:
+        return None
 
 
 def _record_of_claim(claim: Claim) -> dict[str, Any]:

@@ -11,6 +11,7 @@ exhausting memory.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,10 +97,14 @@ class Located:
     text: str | None = None
     # Or the bytes of its file, decoded then (a file kb read and decoded before, with these bytes).
     raw: bytes | None = None
+    # Or what reads those bytes again (None if it cannot), for a file kept unchanged by its stat.
+    reread: Callable[[], bytes | None] | None = None
 
     def _parsed_again(self) -> None:
         if self.root is not None or self.where:
             return
+        if self.text is None and self.raw is None and self.reread is not None:
+            self.raw = self.reread()
         if self.text is None and self.raw is not None:
             self.text = decode(self.raw)
         if self.text is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -302,3 +303,92 @@ def test_the_quote_cache_key_is_the_one_the_loader_uses(kb_copy: Path) -> None:
     text = (kb_copy / "sources" / "guide-b.txt").read_bytes()
     text_digest = __import__("hashlib").sha256(text).hexdigest()
     assert store.quote_key("Protein keeps muscle.", text_digest) in store.quotes
+
+
+@pytest.fixture
+def settled(monkeypatch) -> None:
+    """Files count as changed long enough ago for their stat to vouch for them (the racy rule's
+    window is moved into the past: a fixture's files were all written just now)."""
+    import kb.files
+
+    monkeypatch.setattr(kb.files, "RACY_NS", -10_000_000_000)
+
+
+def _claim_reads(monkeypatch) -> list[str]:
+    import kb.load
+
+    reads: list[str] = []
+    real = kb.load._read_raw
+    monkeypatch.setattr(kb.load, "_read_raw", lambda col, file: reads.append(file.rel) or real(col, file))
+    return reads
+
+
+def test_an_unchanged_claim_file_is_known_by_its_stat_without_reading_it(
+    kb_copy: Path, monkeypatch, settled
+) -> None:
+    first, problems = load(kb_copy)
+    assert first is not None, problems
+    reads = _claim_reads(monkeypatch)
+    second, again = load(kb_copy)
+    assert [r for r in reads if r.startswith("claims/")] == []
+    assert second.model_dump() == first.model_dump()
+    assert again == problems
+
+
+def test_a_claim_file_changed_within_the_racy_window_is_read(kb_copy: Path, monkeypatch) -> None:
+    # files written just now: their stat cannot vouch for them (they may change again within the
+    # same timestamp), so they are read and hashed every time
+    from kb.files import vouched_stat
+
+    claim = kb_copy / "claims" / "diet" / "less-protein.yaml"
+    assert vouched_stat(str(claim), time.time_ns()) is None
+    load(kb_copy)
+    entries = json.loads(unseal((kb_copy / CACHE_DIR / "parsed.json").read_bytes()))["claims"]
+    assert entries and all(len(entry) == 3 for entry in entries.values()), "kept without a stat"
+    reads = _claim_reads(monkeypatch)
+    load(kb_copy)
+    assert "claims/diet/less-protein.yaml" in reads
+
+
+def test_an_edited_claim_file_with_the_same_size_and_mtime_is_still_seen(
+    kb_copy: Path, monkeypatch, settled
+) -> None:
+    claim = kb_copy / "claims" / "diet" / "less-protein.yaml"
+    before = os.stat(claim)
+    first, _ = load(kb_copy)
+    assert first.claims["less-protein"].statement.startswith("Eating less protein")
+    time.sleep(0.01)  # a later ctime on file systems whose clock ticks coarsely
+    text = claim.read_text()
+    claim.write_text(text.replace("Eating less protein", "Eating LESS protein"))  # the same size
+    os.utime(claim, ns=(before.st_atime_ns, before.st_mtime_ns))  # and the same mtime
+    after = os.stat(claim)
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (
+        before.st_size,
+        before.st_mtime_ns,
+        before.st_ino,
+    )
+    reads = _claim_reads(monkeypatch)
+    second, _ = load(kb_copy)
+    assert "claims/diet/less-protein.yaml" in reads, "its ctime moved: read again"
+    assert second.claims["less-protein"].statement.startswith("Eating LESS protein")
+
+
+def test_a_claim_file_replaced_by_a_link_is_read_as_a_link(kb_copy: Path, monkeypatch, settled) -> None:
+    load(kb_copy)
+    claim = kb_copy / "claims" / "diet" / "less-protein.yaml"
+    moved = kb_copy.parent / "elsewhere.yaml"
+    claim.rename(moved)
+    claim.symlink_to(moved)
+    kb, problems = load(kb_copy)
+    assert kb is None
+    assert any("outside the knowledge-base folder" in str(p) for p in problems)
+
+
+def test_errors_in_a_claim_known_by_its_stat_keep_their_positions(kb_copy: Path, settled) -> None:
+    load(kb_copy)
+    target = kb_copy / "claims" / "running" / "running-shrinks-legs.yaml"
+    target.unlink()
+    _, fresh = load(kb_copy, cache=False)
+    _, kept = load(kb_copy)  # less-protein.yaml, which supports the removed claim, by its stat
+    assert [str(p) for p in kept] == [str(p) for p in fresh]
+    assert any(str(p).startswith("claims/diet/less-protein.yaml:13:") for p in kept)
