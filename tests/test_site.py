@@ -137,7 +137,9 @@ def test_source_page_highlights_every_quote_and_links_it_to_its_claim(site: Path
     from kb.contradictions import find_contradictions
 
     found = find_contradictions(fixture_kb, compute(fixture_kb))
-    involved = [f"../contradictions.html#c-{n}" for n, c in enumerate(found, 1) if "forum" in c.sources]
+    involved = [
+        f"../contradictions.html#{pages.contradiction_anchor(c)}" for c in found if "forum" in c.sources
+    ]
     assert involved and set(involved) <= set(page.links)
 
 
@@ -146,8 +148,8 @@ def test_contradictions_page_shows_both_sides_with_links_to_both_sources(site: P
 
     found = find_contradictions(fixture_kb, compute(fixture_kb))
     page = read_page(site, "contradictions.html")
-    for number, c in enumerate(found, 1):
-        assert f"c-{number}" in page.ids
+    for c in found:
+        assert pages.contradiction_anchor(c) in page.ids
         assert f"sources/{c.a.source}.html" in page.links and f"sources/{c.b.source}.html" in page.links
         assert f"sources/{c.a.source}.html#q-{c.a.claim}-{c.a.index}" in page.links
         assert f"sources/{c.b.source}.html#q-{c.b.claim}-{c.b.index}" in page.links
@@ -253,10 +255,10 @@ def test_disagreements_page_says_what_each_pair_of_sources_clash_and_agree_on(si
     found = find_contradictions(fixture_kb, compute(fixture_kb))
     html = (site / "contradictions.html").read_text(encoding="utf-8")
     section = html.split(f'id="{pages.pair_anchor("coach", "forum")}"', 1)[1].split("<h3", 1)[0]
-    clashes = [n for n, c in enumerate(found, 1) if ("coach", "forum") in c.pairs()]
+    clashes = [c for c in found if ("coach", "forum") in c.pairs()]
     assert clashes and f"They clash {len(clashes)} times" in section
-    for number in clashes:
-        assert f'href="#c-{number}"' in section
+    for c in clashes:
+        assert f'href="#{pages.contradiction_anchor(c)}"' in section
 
 
 def test_report_page_is_full_width_and_links_every_claim_id(site: Path, fixture_kb) -> None:
@@ -308,8 +310,8 @@ def test_disagreements_page_has_a_section_per_dispute_and_each_clash_once(site: 
     assert len({(c.dispute, c.claim_a, c.claim_b) for c in found}) == len(found)
     assert page.text.count("Better supported:") == len(found)
     html = (site / "contradictions.html").read_text(encoding="utf-8")
-    for number, c in enumerate(found, 1):
-        section = html.split(f'id="c-{number}"', 1)[1].split("Better supported", 1)[0]
+    for c in found:
+        section = html.split(f'id="{pages.contradiction_anchor(c)}"', 1)[1].split("Better supported", 1)[0]
         for side, strength in ((c.sides_a, c.strength_a), (c.sides_b, c.strength_b)):
             assert f"<strong>{shown(strength):.2f}</strong> {strength_words(strength)}" in section
             for s in side:  # every source on the side, with its quote

@@ -21,6 +21,7 @@ from kb import search
 from kb.contradictions import OPPOSED, find_contradictions
 from kb.disputes import anchor as dispute_anchor
 from kb.load import load_valid
+from kb.site.pages import contradiction_anchor
 from kb.site.text import slug
 from kb.weigh import compute, shown, strength_words
 from tests.conftest import REPO
@@ -191,16 +192,17 @@ def test_search_corrects_a_typo_and_says_so(page, base_url) -> None:
 
 def test_a_disagreement_leads_to_both_sources(page, base_url, fixture_kb) -> None:
     found = find_contradictions(fixture_kb, compute(fixture_kb))
-    number, clash = next((n, c) for n, c in enumerate(found, 1) if c.kind == OPPOSED)
+    clash = next(c for c in found if c.kind == OPPOSED)
+    anchor = contradiction_anchor(clash)
     titles = {s: fixture_kb.sources[s].title for s in clash.sources}
     for side in (clash.a, clash.b):
-        page.goto(f"{base_url}contradictions.html#c-{number}")
-        table = page.locator(f"h3#c-{number} + div.kb-versus table")
+        page.goto(f"{base_url}contradictions.html#{anchor}")
+        table = page.locator(f"h3#{anchor} + div.kb-versus table")
         table.get_by_role("link", name=titles[side.source], exact=True).click()
         page.wait_for_url(f"**/sources/{side.source}.html")
         assert page.inner_text("article h1").startswith(titles[side.source])
         # and the quote of this side leads to its highlighted passage in the source's text
-        page.goto(f"{base_url}contradictions.html#c-{number}")
+        page.goto(f"{base_url}contradictions.html#{anchor}")
         table.locator(f'a[href$="sources/{side.source}.html#q-{side.claim}-{side.index}"]').click()
         page.wait_for_url(f"**/sources/{side.source}.html#q-{side.claim}-{side.index}")
         # (the first highlighted passage after its anchor: a passage quoted twice has two anchors)
@@ -240,9 +242,10 @@ def disputes_on_home(kb):
 
 def test_a_dispute_shows_both_sides_with_strengths_and_the_better_one(page, base_url, fixture_kb) -> None:
     found = find_contradictions(fixture_kb, compute(fixture_kb))
-    number, clash = next((n, c) for n, c in enumerate(found, 1) if c.kind != OPPOSED)
-    page.goto(f"{base_url}contradictions.html#c-{number}")
-    table = page.locator(f"h3#c-{number} + div.kb-versus table")
+    clash = next(c for c in found if c.kind != OPPOSED)
+    anchor = contradiction_anchor(clash)
+    page.goto(f"{base_url}contradictions.html#{anchor}")
+    table = page.locator(f"h3#{anchor} + div.kb-versus table")
     assert table.is_visible()
     cells = {
         row.locator("td").first.inner_text(): row.locator("td") for row in table.locator("tbody tr").all()
@@ -258,7 +261,7 @@ def test_a_dispute_shows_both_sides_with_strengths_and_the_better_one(page, base
     # the two sides sit side by side, not one under the other
     a, b = cells["strength"].nth(1).bounding_box(), cells["strength"].nth(2).bounding_box()
     assert a and b and abs(a["y"] - b["y"]) < 2 and b["x"] > a["x"] + a["width"] - 2
-    better = page.locator(f"h3#c-{number} ~ p", has_text="Better supported:").first
+    better = page.locator(f"h3#{anchor} ~ p", has_text="Better supported:").first
     expected = {"a": "side A", "b": "side B", None: "neither"}[clash.better_supported]
     assert expected in better.inner_text()
 

@@ -207,10 +207,8 @@ def claim_page_key(fp: Fingerprints, claim: Claim) -> str:
         data.anchor_page(pages.quote_anchor(claim.id, i), pages.source_page(ev.source))
         for i, ev in enumerate(claim.evidence)
     )
-    clashes = []
-    for c in data.by_claim.get(claim.id, []):
-        number = data.number(c)
-        clashes.append((number, data.anchor_page(pages.contradiction_anchor(number))))
+    # the line that links its clashes, as the page has it (their anchors, parts and the other claims)
+    clashes = pages.claim_clashes_line(data, pages.claim_page(claim.id), claim.id)
     return _digest(
         (
             "claim",
@@ -219,7 +217,7 @@ def claim_page_key(fp: Fingerprints, claim: Claim) -> str:
             tuple((other, fp.claim(other)) for other in related),
             tuple(fp.dispute_view(d, claim.id) for d in pages.claim_disputes(data, claim.id)),
             quotes,
-            tuple(clashes),
+            clashes,
         )
     )
 
@@ -250,16 +248,14 @@ def picture_key(fp: Fingerprints, claim_id: str) -> str:
 
 def source_page_key(fp: Fingerprints, source: Source) -> str:
     """Everything a source's page shows (kb.site.pages.source_markdown)."""
-    from kb.site import pages
 
     data = fp.data
     quoted = tuple((cid, index, fp.claim(cid)) for cid, index in data.quoted.get(source.id, []))
     shared = fp.shared_with(source.id)
     clashes = []
     for c in data.by_source.get(source.id, []):
-        number = data.number(c)
-        anchor_page = data.anchor_page(pages.contradiction_anchor(number))
-        clashes.append((number, anchor_page, fp.clash(c)))
+        anchor = data.anchor(c)
+        clashes.append((anchor, data.anchor_page(anchor), fp.clash(c)))
     return _digest(("source", fp.site, source.id, fp.text(source.id), quoted, shared, tuple(clashes)))
 
 

@@ -21,6 +21,7 @@ Layout of the generated docs folder::
 from __future__ import annotations
 
 import functools
+import hashlib
 import posixpath
 import re
 from collections import defaultdict
@@ -109,8 +110,40 @@ def quote_anchor(claim_id: str, index: int) -> str:
     return f"q-{safe_id(claim_id)}-{index}"
 
 
-def contradiction_anchor(number: int) -> str:
-    return f"c-{number}"
+# the longest anchor made of a clash's claim ids; a longer one is made of a digest
+MAX_ANCHOR = 120
+
+
+def _plain_id(value: str) -> bool:
+    """An id that can stand in an anchor as it is and be read back from it: letters, digits and ``._-``,
+    starting with a letter or digit, never ending with ``-`` nor holding ``--`` (the separator)."""
+    return (
+        bool(value)
+        and value[0].isascii()
+        and value[0].isalnum()
+        and safe_id(value) == value
+        and "--" not in value
+        and not value.endswith("-")
+    )
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def clash_anchor(kind: str, claim_a: str, claim_b: str) -> str:
+    """The id of a clash on the Disagreements page, made of what identifies it alone (so it stays the same
+    whatever else is edited): ``c-<claim>`` for a claim sources take both sides of, ``c-<a>--<b>`` for two
+    contradicting claims (the lower id first). Plain ids never hold ``--`` so the two forms cannot meet;
+    odd or long ids give ``c--<digest>`` instead, which no plain form starts with."""
+    ids = (claim_a,) if kind == OPPOSED else tuple(sorted((claim_a, claim_b)))
+    plain = "c-" + "--".join(ids)
+    if all(_plain_id(i) for i in ids) and len(plain) <= MAX_ANCHOR:
+        return plain
+    digest = hashlib.blake2b(repr((kind, ids)).encode("utf-8", "surrogatepass"), digest_size=10).hexdigest()
+    return f"c--{digest}"
+
+
+def contradiction_anchor(c: Contradiction) -> str:
+    """The id of the clash's section on the Disagreements page (:func:`clash_anchor`)."""
+    return clash_anchor(c.kind, c.claim_a, c.claim_b)
 
 
 def pair_anchor(a: str, b: str) -> str:
@@ -239,7 +272,8 @@ class SiteData:
     # (page, anchor) -> the part of a page cut into parts that holds the anchor, where not the page itself
     moved: dict[tuple[str, str], str] = field(default_factory=dict)
     _positions: dict[str, dict[str, list[int]]] = field(default_factory=dict)
-    numbers: dict[int, int] = field(default_factory=dict)  # id(contradiction) -> its number
+    anchors: dict[int, str] = field(default_factory=dict)  # id(contradiction) -> its anchor
+    ordered: list[Contradiction] = field(default_factory=list)  # the clashes by dispute, then by anchor
     by_claim: dict[str, list[Contradiction]] = field(default_factory=dict)
     by_source: dict[str, list[Contradiction]] = field(default_factory=dict)
     # (source, other source) -> (claims they agree on, claim pairs they clash on), pairs sharing something
@@ -247,9 +281,25 @@ class SiteData:
     quoted: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # source -> (claim, index)
 
     def __post_init__(self) -> None:
-        self.numbers = {id(c): n for n, c in enumerate(self.contradictions, 1)}
-        by_claim, by_source = defaultdict(list), defaultdict(list)
+        taken: set[str] = set()
         for c in self.contradictions:
+            anchor = contradiction_anchor(c)
+            if anchor in taken:  # never from kb.contradictions (a claim is in one dispute), but be sure:
+                # no anchor clash_anchor makes holds "---"
+                anchor = next(
+                    f"{anchor}---{n}" for n in range(2, len(taken) + 3) if f"{anchor}---{n}" not in taken
+                )
+            taken.add(anchor)
+            self.anchors[id(c)] = anchor
+        # a claim's or source's clashes in an order that an edit elsewhere does not change: by dispute (the
+        # disputes are sorted by topic and id), then by anchor (made of the claims' ids)
+        dispute_order = {d.id: i for i, d in enumerate(self.weights.disputes)}
+        last = len(dispute_order)
+        self.ordered = sorted(
+            self.contradictions, key=lambda c: (dispute_order.get(c.dispute, last), self.anchor(c))
+        )
+        by_claim, by_source = defaultdict(list), defaultdict(list)
+        for c in self.ordered:
             for claim in dict.fromkeys((c.claim_a, c.claim_b)):
                 by_claim[claim].append(c)
             for source in dict.fromkeys(c.sources):
@@ -271,8 +321,10 @@ class SiteData:
                 self.shared[(source_a, source_b)] = counts
                 self.shared[(source_b, source_a)] = counts
 
-    def number(self, contradiction: Contradiction) -> int:
-        return self.numbers[id(contradiction)]
+    def anchor(self, contradiction: Contradiction) -> str:
+        """The id of the clash's section on the Disagreements page: made of its claims' ids alone
+        (:func:`clash_anchor`), so that it does not move when another claim is edited."""
+        return self.anchors[id(contradiction)]
 
     def positions_of(self, d: Dispute) -> dict[str, list[int]]:
         """Claim -> its positions in the dispute, indexed once per dispute."""
@@ -746,7 +798,7 @@ def _clash_items(data: SiteData, here: str, clashes: list[Contradiction]) -> str
     """A numbered list (raw HTML) of disagreements, each linked to its place on the side-by-side page."""
     items = []
     for c in clashes:
-        anchor = contradiction_anchor(data.number(c))
+        anchor = data.anchor(c)
         side_by_side = _a(data, here, data.anchor_page(anchor), "side by side", anchor)
         items.append(f"<li>{_sides_summary(data, here, c)} ({side_by_side})</li>")
     return "<ol>\n" + "\n".join(items) + "\n</ol>\n"
@@ -934,13 +986,9 @@ def claim_markdown(data: SiteData, claim: Claim) -> str:
     note = _weighting_note(data, here)
     if note:
         out.append(note + ".\n")
-    clashes = data.by_claim.get(claim.id, [])
+    clashes = claim_clashes_line(data, here, claim.id)
     if clashes:
-        numbers = ", ".join(
-            f"[{data.number(c)}]({data.anchor_link(here, contradiction_anchor(data.number(c)))})"
-            for c in clashes
-        )
-        out.append(f"Sources clash over this claim: see the clashes {numbers}, side by side.\n")
+        out.append(clashes)
 
     out.append("## Neighbourhood in the graph\n")
     out.append(
@@ -948,6 +996,24 @@ def claim_markdown(data: SiteData, claim: Claim) -> str:
         f"({link(here, graph_picture(claim.id))}){{: .kb-graph }}\n"
     )
     return "\n".join(out)
+
+
+def claim_clashes_line(data: SiteData, here: str, claim_id: str) -> str:
+    """Where sources clash over a claim, each clash linked to its place on the Disagreements page by what it
+    is (never by its place among the others), or '' for a claim no sources clash over."""
+    clashes = data.by_claim.get(claim_id, [])
+    if not clashes:
+        return ""
+    statements = data.kb.claims
+    items = []
+    for c in clashes:
+        if c.kind == OPPOSED:
+            text = "for and against it"
+        else:
+            other = c.claim_b if c.claim_a == claim_id else c.claim_a
+            text = f"it against \u201c{md(statements[other].statement)}\u201d"
+        items.append(f"[{text}]({data.anchor_link(here, data.anchor(c))})")
+    return f"Sources clash over this claim, side by side: {'; '.join(items)}.\n"
 
 
 def claims_index(data: SiteData) -> str:
@@ -1358,17 +1424,20 @@ def _versus_table(data: SiteData, here: str, c: Contradiction) -> str:
     return '<div class="kb-versus">\n' + _html_table(("", "side A", "side B"), rows) + "</div>\n"
 
 
-def _clash_heading(data: SiteData, c: Contradiction) -> str:
+def clash_title(data: SiteData, c: Contradiction) -> str:
+    """What a clash is about, in Markdown: for and against a claim, or one claim against the other."""
     statement = data.kb.claims
     if c.kind == OPPOSED:
-        title = f"For and against \u201c{md(statement[c.claim_a].statement)}\u201d"
-    else:
-        title = (
-            f"\u201c{md(statement[c.claim_a].statement)}\u201d against"
-            f" \u201c{md(statement[c.claim_b].statement)}\u201d"
-        )
-    number = data.number(c)
-    return f"### {number}. {title} {{: #{contradiction_anchor(number)} }}\n"
+        return f"For and against \u201c{md(statement[c.claim_a].statement)}\u201d"
+    return (
+        f"\u201c{md(statement[c.claim_a].statement)}\u201d against"
+        f" \u201c{md(statement[c.claim_b].statement)}\u201d"
+    )
+
+
+def _clash_heading(data: SiteData, c: Contradiction) -> str:
+    title = clash_title(data, c)
+    return f"### {title} {{: #{data.anchor(c)} }}\n"
 
 
 def clash_section(data: SiteData, here: str, c: Contradiction) -> str:
@@ -1437,7 +1506,7 @@ def pairs_section(data: SiteData, here: str) -> str:
         f"({link(here, AGREEMENT)})).\n"
     )
     clashes: dict[tuple[str, str], list[Contradiction]] = defaultdict(list)
-    for c in data.contradictions:
+    for c in data.ordered:
         for pair in sorted(c.pairs()):
             clashes[pair].append(c)
     for a, b in pairs:
@@ -1445,7 +1514,7 @@ def pairs_section(data: SiteData, here: str) -> str:
         out.append(f"### {title_a} and {title_b} {{: #{pair_anchor(a, b)} }}\n")
         theirs = clashes.get((a, b), [])
         if theirs:
-            listed = ", ".join(f"[{data.number(c)}](#{contradiction_anchor(data.number(c))})" for c in theirs)
+            listed = "; ".join(f"[{clash_title(data, c)}](#{data.anchor(c)})" for c in theirs)
             out.append(f"They clash {len(theirs)} {'time' if len(theirs) == 1 else 'times'}: {listed}.\n")
         else:
             out.append("They do not clash.\n")
