@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from kb.load import load
-from kb.site import build, incremental, pages, paging, searchpages
+from kb.site import build, incremental, pages, searchpages
 from kb.weigh import compute
 
 REPO = Path(__file__).resolve().parent.parent
@@ -216,9 +216,11 @@ def test_the_search_index_lists_the_parts_of_kept_pages(tmp_path: Path) -> None:
             entries.add(name, text)
         results.append(build.search_files(kb, weights, False, entries, {}))
     kept_parts = [
-        paging.part_path(pages.source_page(sid), 2)
+        name
         for sid in kb.sources
-        if files[pages.source_page(sid)] is None and paging.part_path(pages.source_page(sid), 2) in files
+        if files[pages.source_page(sid)] is None
+        for name in files
+        if name.startswith(pages.source_page(sid)[: -len(".md")] + "-")
     ]
     assert kept_parts and all(files[name] for name in kept_parts)
     assert results[0] == results[1]
@@ -245,7 +247,9 @@ def test_a_statement_edit_rewrites_only_the_parts_of_long_pages_that_show_it(tmp
     after = _docs(cache)
     assert sorted(after) == sorted(before)
     long = [
-        name for name in before if re.fullmatch(r"(contradictions|report|claims|agreement)(-\d+)?\.md", name)
+        name
+        for name in before
+        if re.fullmatch(r"(contradictions|report|claims|agreement)(-[0-9a-f]{8}(-\d+)?)?\.md", name)
     ]
     changed = [name for name in long if before[name] != after[name]]
     showing = [name for name in long if "Edited " in after[name]]
@@ -253,3 +257,91 @@ def test_a_statement_edit_rewrites_only_the_parts_of_long_pages_that_show_it(tmp
     # the first part of a page holds the index of its parts, whose labels may quote the statement
     assert set(changed) - set(showing) <= {"contradictions.md", "report.md", "claims.md", "agreement.md"}
     assert len(changed) <= len(long) // 4, (len(changed), len(long))
+
+
+def test_clash_anchors_and_links_stay_put_when_an_edit_renumbers_the_clashes(tmp_path: Path) -> None:
+    """A clash's anchor is made of its claims' ids, and claim and source pages link to it by what it is: an
+    edit that adds or removes a clash earlier in the list (which renumbered every later one, and with it
+    every page linking to one) leaves the other clashes' anchors, links and claim pages as they were."""
+    root = tmp_path / "kb"
+    synth_kb.write(root, 150, 15, 300, 6, dense=True)
+
+    def data() -> pages.SiteData:
+        kb, problems = load(root)
+        assert kb is not None, problems[:3]
+        return pages.site_data(kb, compute(kb))
+
+    before = data()
+    for path in _claim_files(root):  # the first claim whose edit adds or removes a clash before others
+        saved = path.read_bytes()
+        claim = _read(path)
+        claim["evidence"][0]["stance"] = (
+            "opposes" if claim["evidence"][0]["stance"] == "supports" else "supports"
+        )
+        _write(path, claim)
+        after = data()
+        old = [before.anchor(c) for c in before.contradictions]
+        new = [after.anchor(c) for c in after.contradictions]
+        if set(old) != set(new) and old[-1] == new[-1]:
+            break
+        path.write_bytes(saved)
+    else:
+        pytest.fail("no edit adds or removes a clash")
+    edited = path.stem
+    moved = [a for a in set(old) & set(new) if old.index(a) != new.index(a)]
+    assert moved  # numbered, these clashes had new numbers
+    for anchor in moved:
+        assert anchor.startswith("c-") and anchor[2:].split("--")[0] in before.kb.claims
+    # every page linking to a clash that did not change links to it as before; claim pages that show
+    # nothing that changed are the same Markdown
+    same_pages = 0
+    for cid in before.kb.claims:
+        if cid == edited or not any(a in moved for a in map(before.anchor, before.by_claim.get(cid, []))):
+            continue
+        here = pages.claim_page(cid)
+        if {before.anchor(c) for c in before.by_claim[cid]} == {after.anchor(c) for c in after.by_claim[cid]}:
+            assert pages.claim_clashes_line(before, here, cid) == pages.claim_clashes_line(after, here, cid)
+        same_pages += pages.claim_markdown(before, before.kb.claims[cid]) == pages.claim_markdown(
+            after, after.kb.claims[cid]
+        )
+    assert same_pages  # the clashes they link to had new numbers, their pages are the same
+    before_sections = pages.contradictions_page(before)
+    after_sections = pages.contradictions_page(after)
+    for anchor in moved:
+        assert f"{{: #{anchor} }}" in before_sections and f"{{: #{anchor} }}" in after_sections
+    assert not re.search(r"^### \d+\. ", after_sections, re.MULTILINE)  # no running numbers in headings
+
+
+@pytest.mark.parametrize(
+    ("kind", "a", "b"),
+    [
+        ("opposed", "x", "x"),
+        ("contradicting", "x", "y"),
+        ("contradicting", "y", "x"),
+        ("opposed", "x--y", "x--y"),
+        ("opposed", "x-", "x-"),
+        ("contradicting", "x.y", "z"),
+        ("contradicting", "a" * 200, "b"),
+        ("opposed", "weird id/é", "weird id/é"),
+    ],
+)
+def test_a_clash_anchor_is_a_valid_id_made_of_its_claims_alone(kind: str, a: str, b: str) -> None:
+    from kb.contradictions import CONTRADICTING_CLAIMS, OPPOSED
+
+    real = OPPOSED if kind == "opposed" else CONTRADICTING_CLAIMS
+    anchor = pages.clash_anchor(real, a, b)
+    assert anchor == pages.clash_anchor(real, b, a)  # the pair in either order
+    assert re.fullmatch(r"c-[A-Za-z0-9._-]+", anchor) and len(anchor) <= pages.MAX_ANCHOR
+    # two different clashes never share an anchor, whatever their ids
+    others = [
+        (OPPOSED, i, i) for i in ("x", "y", "x--y", "x-", "x.y", "z", "a" * 200, "weird id/é", "x--y--z")
+    ] + [
+        (CONTRADICTING_CLAIMS, i, j)
+        for i, j in (("x", "y"), ("x", "y--z"), ("x--y", "z"), ("x.y", "z"), ("a" * 200, "b"), ("x-", "y"))
+    ]
+    for other in others:
+        if other[0] == real and sorted(other[1:]) == sorted((a, b)):
+            continue
+        if other[0] == OPPOSED and real == OPPOSED and other[1] == a:
+            continue
+        assert pages.clash_anchor(*other) != anchor, other

@@ -11,7 +11,8 @@ Layout of the generated docs folder::
     claims.md, claims/<id>.md
     sources.md, sources/<id>.md
     topics.md, topics/<slug>.md
-    contradictions.md        each dispute (#d-...), its clashes side by side (#c-N), pair by pair (#p-...)
+    contradictions.md        each dispute (#d-...), its clashes side by side (#c-<claim>, #c-<a>--<b>),
+                             pair by pair (#p-...)
     agreement.md             source against source, with a heat map whose cells link to the pairs
     report.md                the consensus report (kb.report), full width, claim ids linked
     assets/kb/graphs/<claim>.svg, assets/kb/agreement.svg
@@ -55,7 +56,7 @@ GRAPHS = "assets/kb/graphs"
 HEATMAP = "assets/kb/agreement.svg"
 
 # The most Markdown a generated page holds, in bytes: a longer page (the disagreements, the report, the
-# agreement table, the claim index of a large base...) is cut into numbered parts (kb.site.paging).
+# agreement table, the claim index of a large base...) is cut into parts (kb.site.paging).
 PAGE_LIMIT = 500_000
 CONTRADICTIONS_JSON = "data/contradictions.json"
 # How many characters of a topic's verdict the topics page shows (the topic's page has its disputes).
@@ -336,6 +337,10 @@ class SiteData:
             self._positions[d.id] = found = dict(found)
         return found
 
+    def part_href(self, here: str, there: str) -> str:
+        """A raw HTML link from one part of a page to another (kb.site.paging)."""
+        return html_link(here, there, self.directory_urls)
+
     def anchor_page(self, anchor: str, page: str = CONTRADICTIONS) -> str:
         """The docs file an anchor of ``page`` is on: the page, or the part of it that holds the anchor when
         the page is cut into parts. The disputes (``#d-``), clashes (``#c-``) and pairs of sources (``#p-``)
@@ -463,17 +468,23 @@ def generate(
     kb = data.kb
     fp = incremental.Fingerprints(data) if reuse is not None else None
 
-    def put(page: str, text: str) -> paging.Split:
-        """A page, cut into parts if it is over the limit; where its anchors went is kept for the links."""
+    def cut(page: str, text: str) -> paging.Split:
+        """A page cut into parts if it is over the limit; where its anchors went is kept for the links."""
         # the cuts of the page's last text: only the stretch that changed is cut again (kb.site.paging)
         memo = reuse.split_memo(page, fp.site) if reuse is not None and fp is not None else None
-        split = paging.split(page, text, data.page_limit, memo)
+        split = paging.split(page, text, data.page_limit, memo, data.part_href)
+        data.moved.update(((page, anchor), part) for anchor, part in split.anchors.items())
+        return split
+
+    def give(page: str, split: paging.Split) -> paging.Split:
         if reuse is not None and fp is not None and split.memo is not None:
             reuse.record_split(page, fp.site, split.memo)
-        data.moved.update(((page, anchor), part) for anchor, part in split.anchors.items())
         for part, part_text in split.parts.items():
             sink(part, part_text)
         return split
+
+    def put(page: str, text: str) -> paging.Split:
+        return give(page, cut(page, text))
 
     def put_keyed(page: str, key: Callable[[], str], make: Callable[[], str], listed: bool = False) -> None:
         """A page made by ``make`` unless ``reuse`` has it under the key ``key()`` makes; a kept page's
@@ -512,7 +523,8 @@ def generate(
 
     # The Disagreements page first: every other page links into it, wherever its anchors are. Source pages
     # before claim pages, which link to their quotes.
-    put(CONTRADICTIONS, contradictions_page(data))
+    disagreements = contradictions_page(data)
+    disagreements_split = cut(CONTRADICTIONS, disagreements)
     for source in kb.sources.values():
         put_keyed(
             source_page(source.id),
@@ -520,6 +532,16 @@ def generate(
             lambda source=source: source_markdown(data, source),
         )
         advance(1)
+    # The Disagreements page links to the quotes too: where a source's page is cut into parts, its text is
+    # made again with the quotes' parts, and kept if its own anchors stay where the pages made since have
+    # them (else as it was, its links to those quotes leading to the source's first part)
+    if any(page.startswith("sources/") for page, _ in data.moved):
+        again = contradictions_page(data)
+        if again != disagreements:
+            split_again = paging.split(CONTRADICTIONS, again, data.page_limit, None, data.part_href)
+            if split_again.anchors == disagreements_split.anchors:
+                disagreements_split = split_again
+    give(CONTRADICTIONS, disagreements_split)
     put(HOME, home_page(data))
     put(CLAIMS, claims_index(data))
     put(SOURCES, sources_index(data))

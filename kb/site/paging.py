@@ -1,8 +1,10 @@
-"""Long generated pages cut into numbered parts, so that no page of the site holds more than a limit.
+"""Long generated pages cut into parts, so that no page of the site holds more than a limit.
 
 A page over the limit becomes its first part (the page itself, whose links from elsewhere keep working)
-and sibling files ``<stem>-2.md``, ``<stem>-3.md``...: in the same folder, so every relative link in
-the text stays right wherever it lands. A part starts where the Markdown allows it: at a heading, a list
+and sibling files ``<stem>-<key>.md``: in the same folder, so every relative link in the text stays right
+wherever it lands. A part's key is a digest of the line it starts with, and no part says where it stands
+among the others ("part k of n"): a part that appears or goes earlier on the page changes no later part
+nor any link into one. A part starts where the Markdown allows it: at a heading, a list
 item, a table row or after a blank line, never inside an HTML block that is not Markdown. A part that
 starts inside a section repeats the section's headings ("(continued)", without their ids), a table's
 header and the ``<div markdown="1">`` boxes around it, and closes those boxes at its end. Every part
@@ -57,9 +59,38 @@ MINIMUM_SHARE = 32
 _HASH_RANGE = 1 << 64
 
 
-def part_path(page: str, number: int) -> str:
-    """The docs file of part ``number`` of ``page`` (part 1 is the page itself)."""
-    return page if number == 1 else f"{page[: -len('.md')]}-{number}.md"
+def part_path(page: str, key: str) -> str:
+    """The docs file of the part of ``page`` named ``key`` (the first part is the page itself)."""
+    return f"{page[: -len('.md')]}-{key}.md"
+
+
+def _part_paths(page: str, body: str, starts: list[_Start]) -> list[str]:
+    """The docs files of the parts: the page itself, then each later part named after the line it starts
+    with (its links and ids, or its text and first link or id) and what it repeats there (a digest), never
+    after its place among the parts, so that a part that
+    appears or goes before it does not rename it (nor every link into it); a name already taken (parts
+    starting alike) gets ``-2``, ``-3``... in order."""
+    paths = [page]
+    taken: set[str] = {page}
+    for k, start in enumerate(starts[1:], 1):
+        end = body.find("\n", start.offset)
+        line = body[start.offset : end if end >= 0 else len(body)]
+        # by what the line links to and the ids it defines, where it has any (a statement edited in it does
+        # not rename the part, nor the parts beside it that link to it), else by its text and the first
+        # link or id of the part (a part often starts with a line such as '<div class="kb-versus">')
+        marks = "\t".join(_marks(line))
+        if not marks:
+            first = _MARKS.search(body, start.offset, _part_end(starts, k, len(body)))
+            marks = f"{line}\n{first.group(0) if first else ''}"
+        key = hashlib.blake2b(f"{start.opening}\n{marks}".encode("utf-8", "surrogatepass"), digest_size=4)
+        path = part_path(page, key.hexdigest())
+        n = 1
+        while path in taken:
+            n += 1
+            path = part_path(page, f"{key.hexdigest()}-{n}")
+        taken.add(path)
+        paths.append(path)
+    return paths
 
 
 @dataclass
@@ -89,7 +120,7 @@ def _front_matter(text: str) -> tuple[str, str]:
 
 
 def _retitle(front: str, suffix: str) -> str:
-    """The front matter with `` (part k of n)`` after the title (a JSON string, kept one)."""
+    """The front matter with ``suffix`` after the title (a JSON string, kept one)."""
     out = []
     for line in front.split("\n"):
         if line.startswith("title: "):
@@ -490,12 +521,25 @@ def _plan(
     return _cuts(lines, starts, budgets, seen, since, resync)
 
 
-def split(page: str, text: str, limit: int, memo: Any = None) -> Split:
+def _html_href(here: str, there: str) -> str:
+    """A raw HTML link from one part to another (siblings) as the generator without directory URLs has it."""
+    return posixpath.basename(there)[: -len(".md")] + ".html"
+
+
+def split(
+    page: str,
+    text: str,
+    limit: int,
+    memo: Any = None,
+    html_href: Callable[[str, str], str] = _html_href,
+) -> Split:
     """``text`` as one part if it fits in ``limit`` bytes, else as parts of at most about ``limit`` bytes
     (a stretch of Markdown that cannot be cut, such as one big picture, may make a part bigger).
 
     ``memo``: the ``memo`` of the split of an earlier text of the page: the parts of the text that did not
-    change are not cut again (the same parts as without it)."""
+    change are not cut again (the same parts as without it). ``html_href(here, there)``: the href of a raw
+    HTML link from part ``here`` to part ``there`` (the generator rewrites Markdown links to ``.md`` files,
+    not raw HTML)."""
     if len(text.encode("utf-8")) <= limit:
         return Split({page: text})
     front, body = _front_matter(text)
@@ -517,7 +561,7 @@ def split(page: str, text: str, limit: int, memo: Any = None) -> Split:
         return Split({page: text}, memo=new_memo)
 
     n = len(starts)
-    paths = [part_path(page, k) for k in range(1, n + 1)]
+    paths = _part_paths(page, body, starts)
     first_line = next((line for line in _lines_from(body, 0) if line.strip()), "")
     heading1 = first_line if first_line.startswith("# ") else ""
     bodies: list[str] = []
@@ -544,7 +588,8 @@ def split(page: str, text: str, limit: int, memo: Any = None) -> Split:
     del body
 
     def nav(k: int) -> str:
-        items = [f"Part {k + 1} of {n}"]
+        # no "part k of n": a part that appears or goes before this one would change every later part
+        items: list[str] = []
         if k:
             items.append(f"[\u2190 previous]({posixpath.basename(paths[k - 1])})")
         if k + 1 < n:
@@ -561,6 +606,8 @@ def split(page: str, text: str, limit: int, memo: Any = None) -> Split:
             target = anchors.get(m.group(2), paths[0])
             if target == here:
                 return m.group(0)
+            if m.group(1) == 'href="':
+                return f"{m.group(1)}{html_href(here, target)}#{m.group(2)}"
             return f"{m.group(1)}{posixpath.basename(target)}#{m.group(2)}"
 
         for same_page in _SAME_PAGE:
@@ -584,7 +631,7 @@ def split(page: str, text: str, limit: int, memo: Any = None) -> Split:
                 + nav(0)
             )
         else:
-            title = f"{heading1} (part {k + 1} of {n})\n\n" if heading1 else ""
-            out = _retitle(front, f" (part {k + 1} of {n})") + title + nav(k) + "\n" + chunk + "\n\n" + nav(k)
+            title = f"{heading1} (continued)\n\n" if heading1 else ""
+            out = _retitle(front, " (continued)") + title + nav(k) + "\n" + chunk + "\n\n" + nav(k)
         parts[here] = out
     return Split(parts, anchors, new_memo)
