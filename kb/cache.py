@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.files import FileProblem, read_bounded
-from kb.output import write_atomic
+from kb.output import write_unsynced
 
 CACHE_DIR = ".kb-cache"
 FORMAT = 3
@@ -368,4 +368,5 @@ class LoadCache:
         except UnicodeEncodeError:
             return  # text that is not UTF-8 (an escaped lone surrogate): this load goes uncached
         with contextlib.suppress(OSError):
-            write_atomic(self.file, seal(data))
+            # not synced: a file lost in a crash or cut short does not verify and is made again
+            write_unsynced(self.file, seal(data))

@@ -392,3 +392,14 @@ def test_errors_in_a_claim_known_by_its_stat_keep_their_positions(kb_copy: Path,
     _, kept = load(kb_copy)  # less-protein.yaml, which supports the removed claim, by its stat
     assert [str(p) for p in kept] == [str(p) for p in fresh]
     assert any(str(p).startswith("claims/diet/less-protein.yaml:13:") for p in kept)
+
+
+def test_a_cache_cut_short_is_ignored_and_made_again(kb_copy: Path) -> None:
+    # the load cache is written without waiting for the disk: a crash may leave it cut short
+    first, _ = load(kb_copy)
+    file = kb_copy / CACHE_DIR / "parsed.json"
+    whole = file.read_bytes()
+    file.write_bytes(whole[: len(whole) // 2])
+    second, _ = load(kb_copy)
+    assert second.model_dump() == first.model_dump()
+    assert unseal(file.read_bytes()) is not None, "written whole again"
