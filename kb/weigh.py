@@ -30,7 +30,6 @@ Pure functions over a loaded knowledge base; ``site/docs/weighting.md`` (the sit
 
 from __future__ import annotations
 
-import heapq
 import re
 from collections import defaultdict
 from collections.abc import Callable
@@ -654,31 +653,31 @@ def _relation_effects(
     attackers: dict[str, list[str]],
     shared: dict[tuple[str, str], tuple[str, ...]],
 ) -> tuple[RelationEffect, ...]:
-    sup = {b: passed[(cid, b, "supports")] for b in supporters.get(cid, ())}
-    att = {b: passed[(cid, b, "contradicts")] for b in attackers.get(cid, ())}
-    va, vs = strongest(list(att.values())), strongest(list(sup.values()))
+    sup_ids = supporters.get(cid, ())
+    att_ids = attackers.get(cid, ())
+    if not sup_ids and not att_ids:
+        return ()
+    sup = [passed[(cid, b, "supports")] for b in sup_ids]
+    att = [passed[(cid, b, "contradicts")] for b in att_ids]
+    va = max(att) if att else 0.0
+    vs = max(sup) if sup else 0.0
     full = combine(base, va, vs)
-
-    def without_each(values: dict[str, float]) -> dict[str, float]:
-        # a side's value without one of its relations: the strongest of the others, which is the
-        # runner-up for the strongest and the strongest for every other one (O(k), not O(k^2))
-        if len(values) < 2:  # most sides: none, or one relation, whose side without it is empty
-            return dict.fromkeys(values, 0.0)
-        top_two = heapq.nlargest(2, values.items(), key=lambda kv: (kv[1], kv[0]))
-        runner_up = top_two[1][1] if len(top_two) > 1 else 0.0
-        return {k: runner_up if k == top_two[0][0] else top_two[0][1] for k in values}
-
-    sup_without, att_without = without_each(sup), without_each(att)
-    effects = [
-        RelationEffect(b, "supports", v, full - combine(base, va, sup_without[b]), shared.get((b, cid), ()))
-        for b, v in sup.items()
-    ]
-    effects += [
-        RelationEffect(
-            b, "contradicts", v, full - combine(base, att_without[b], vs), shared.get((b, cid), ())
-        )
-        for b, v in att.items()
-    ]
+    effects = []
+    for ids, values, kind in ((sup_ids, sup, "supports"), (att_ids, att, "contradicts")):
+        if len(values) < 2:
+            # no relation or one: the side without it is empty
+            without = [0.0] * len(values)
+        else:
+            # the strongest of the others: the runner-up for the strongest (ties: the larger id),
+            # the strongest for every other one
+            top = max(range(len(values)), key=lambda i: (values[i], ids[i]))
+            best = values[top]
+            runner_up = max(values[i] for i in range(len(values)) if i != top)
+            without = [best] * len(values)
+            without[top] = runner_up
+        for b, v, rest in zip(ids, values, without, strict=True):
+            changed = combine(base, va, rest) if kind == "supports" else combine(base, rest, vs)
+            effects.append(RelationEffect(b, kind, v, full - changed, shared.get((b, cid), ())))
     return tuple(effects)
 
 

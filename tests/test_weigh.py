@@ -626,3 +626,44 @@ def test_side_scores_is_noisy_or_of_each_sources_strongest_item(items: list[tupl
     )
     assert weigh.side_scores(items) == expected
     assert weigh.side_scores(tuple(items)) == expected
+
+
+def test_relation_effects_are_the_strength_without_each_relation_to_the_bit() -> None:
+    # a claim's effect of each relation: its strength minus its strength without that one relation
+    # (the others held), worked out here one relation at a time; values drawn from a few so that
+    # ties between relations are common
+    rng = random.Random(7)
+    for _ in range(400):
+        cid = "c"
+        sup_ids = sorted(rng.sample([f"s{i}" for i in range(6)], rng.randint(0, 4)))
+        att_ids = sorted(rng.sample([f"a{i}" for i in range(6)], rng.randint(0, 4)))
+        pool = [0.0, 0.1, 0.25, 0.25, 0.4, rng.random() * 0.5]
+        passed = {(cid, b, "supports"): rng.choice(pool) for b in sup_ids}
+        passed |= {(cid, b, "contradicts"): rng.choice(pool) for b in att_ids}
+        shared = {(b, cid): ("src",) for b in sup_ids + att_ids if rng.random() < 0.3}
+        base = rng.choice([0.0, 0.5, 1.0, rng.random()])
+        effects = weigh._relation_effects(cid, base, passed, {cid: sup_ids}, {cid: att_ids}, shared)
+
+        def strength(sup: list[str], att: list[str], base=base, passed=passed) -> float:
+            return weigh.combine(
+                base,
+                max((passed[("c", b, "contradicts")] for b in att), default=0.0),
+                max((passed[("c", b, "supports")] for b in sup), default=0.0),
+            )
+
+        full = strength(sup_ids, att_ids)
+        expected = [
+            weigh.RelationEffect(
+                b, "supports", passed[(cid, b, "supports")],
+                full - strength([x for x in sup_ids if x != b], att_ids), shared.get((b, cid), ()),
+            )
+            for b in sup_ids
+        ] + [
+            weigh.RelationEffect(
+                b, "contradicts", passed[(cid, b, "contradicts")],
+                full - strength(sup_ids, [x for x in att_ids if x != b]), shared.get((b, cid), ()),
+            )
+            for b in att_ids
+        ]  # fmt: skip
+        assert list(effects) == expected
+        assert [e.effect.hex() for e in effects] == [e.effect.hex() for e in expected]
