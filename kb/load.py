@@ -612,28 +612,25 @@ def _read_claims(
         if not _check_id(col, file) or not _unique_id(col, file, first_path, "claim"):
             continue
         rel, stem = file.rel, file.stem
-        # the file's stat, before its bytes are read: if it is the one kept, the file is as it was
+        # the file's stat, before its bytes are read: if it is the one kept, the file is as it was and
+        # is not read; its bytes are read again only for the position of an error about a reference
         stat_now = vouched_stat(file.path, now_ns)
-        if stat_now is not None:
-            kept = get_claim_by_stat(rel, stat_now)
-            claim = _claim_of_record(kept[0], stem, rel) if kept is not None else None
-            if claim is not None:
-                # its bytes are read again only for the position of an error about a reference
-                where[stem] = yamlfile.Located(None, reread=functools.partial(_reread, file.path, root))
-                claims[stem] = claim
-                for line, c, message in kept[1]:
-                    add(rel, line, c, message, "warning")
-                continue
-        raw = _read_raw(col, file)
-        if raw is None:
-            continue
-        key = digest(raw)
-        kept = get_claim(rel, key, stat_now)
+        kept = get_claim_by_stat(rel, stat_now) if stat_now is not None else None
         claim = _claim_of_record(kept[0], stem, rel) if kept is not None else None
         if claim is not None:
-            # validated before with these bytes at this path: the same claim and warnings again
+            located = yamlfile.Located(None, reread=functools.partial(_reread, file.path, root))
+        else:
+            raw = _read_raw(col, file)
+            if raw is None:
+                continue
+            key = digest(raw)
+            kept = get_claim(rel, key, stat_now)
+            claim = _claim_of_record(kept[0], stem, rel) if kept is not None else None
             # positions are needed only for an error about a reference: from the bytes, parsed then
-            where[stem] = yamlfile.Located(None, raw=raw)
+            located = yamlfile.Located(None, raw=raw)
+        if claim is not None:
+            # validated before with these bytes at this path: the same claim and warnings again
+            where[stem] = located
             claims[stem] = claim
             for line, c, message in kept[1]:
                 add(rel, line, c, message, "warning")

@@ -659,8 +659,7 @@ def _relation_effects(
         return ()
     sup = [passed[(cid, b, "supports")] for b in sup_ids]
     att = [passed[(cid, b, "contradicts")] for b in att_ids]
-    va = max(att) if att else 0.0
-    vs = max(sup) if sup else 0.0
+    va, vs = strongest(att), strongest(sup)
     full = combine(base, va, vs)
     effects = []
     for ids, values, kind in ((sup_ids, sup, "supports"), (att_ids, att, "contradicts")):
