@@ -3,6 +3,8 @@ change, holds the same bytes as a docs folder generated from scratch."""
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import random
 import re
 import sys
@@ -13,7 +15,7 @@ import yaml
 
 from kb.load import load
 from kb.site import build, incremental, pages, searchpages
-from kb.weigh import compute
+from kb.weigh import Weights, compute
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
@@ -198,6 +200,57 @@ def test_a_build_keeps_the_pages_whose_inputs_did_not_change(tmp_path: Path) -> 
     (cache / incremental.MANIFEST).unlink()
     fourth = _generate(root, cache, frozenset(), pages.PAGE_LIMIT)
     assert all(v is not None for v in fourth.values())
+
+
+def _nudged(weights: Weights, steps: int = 1) -> Weights:
+    """The weights with every strength and relation effect moved ``steps`` units in the last place: what
+    an edit elsewhere does to them (they are a fixed point, iterated), without changing what is shown."""
+
+    def nudge(value: float) -> float:
+        for _ in range(steps):
+            value = math.nextafter(value, math.inf)
+        return value
+
+    for w in weights.claims.values():
+        w.strength = nudge(w.strength)
+        for r in w.relations:
+            r.effect = nudge(r.effect)
+    disputes = tuple(
+        dataclasses.replace(
+            d, positions=tuple(dataclasses.replace(p, strength=nudge(p.strength)) for p in d.positions)
+        )
+        for d in weights.disputes
+    )
+    return dataclasses.replace(weights, disputes=disputes)
+
+
+def test_strengths_moved_in_their_last_bits_keep_every_page(tmp_path: Path) -> None:
+    """Pages are keyed on the strengths as shown: after an edit, most strengths in a knowledge base move in
+    their last bits and show the same, and their pages are not made again. A strength that shows
+    differently makes its pages again, and the folder is the one a cold generation makes."""
+    root = tmp_path / "kb"
+    synth_kb.write(root, 60, 6, 120, 4, dense=True)
+    kb, _ = load(root)
+    assert kb is not None
+    cache = tmp_path / "cache"
+    _generate_into(cache, pages.site_data(kb, compute(kb)))
+    weights = _nudged(compute(kb), steps=3)
+    computed = compute(kb).claims
+    assert all(w.strength != computed[cid].strength for cid, w in weights.claims.items())
+    files = _generate_into(cache, pages.site_data(kb, weights))
+    keyed = {pages.claim_page(cid) for cid in kb.claims} | {pages.graph_picture(cid) for cid in kb.claims}
+    keyed |= {pages.source_page(sid) for sid in kb.sources}
+    assert keyed <= set(files)
+    assert [name for name in sorted(keyed) if files[name] is not None] == []
+
+    # one claim now shows a different strength: its page and every page that shows it are made again
+    changed = sorted(kb.claims)[0]
+    weights.claims[changed].strength = 0.01 if weights.claims[changed].strength > 0.5 else 0.99
+    files = _generate_into(cache, pages.site_data(kb, weights))
+    assert files[pages.claim_page(changed)] is not None and files[pages.graph_picture(changed)] is not None
+    made = {name for name in keyed if files[name] is not None}
+    assert len(made) < len(keyed) // 2
+    assert _docs(cache) == pages.generate_all(pages.site_data(kb, weights))
 
 
 def test_the_search_index_lists_the_parts_of_kept_pages(tmp_path: Path) -> None:

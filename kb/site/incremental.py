@@ -2,13 +2,13 @@
 
 Each page of a claim, source or topic (and each claim's picture) is a pure function of part of the
 weighed knowledge base. A build computes a fingerprint of every claim it needs (what its file says,
-its computed weight, the places of its quotes) and one of the site as a whole (kb's code, the site's
-settings, kb.yaml but its disputes, every source's metadata and reliability), then a key for each of
-those pages from the fingerprints of everything the page shows: a claim page, its claim, the claims
-it is related to, what it shows of its disputes (the question, the verdict and the positions it
-lists), its clashes, and the parts of long pages its links lead into. The keys, each page's docs
-files and the anchors on parts after the first are kept in a manifest beside the docs folder (in the
-render cache's folder, kb.site.rendercache.cache_folder).
+its weight as the pages show it, the places of its quotes) and one of the site as a whole (kb's
+code, the site's settings, kb.yaml but its disputes, every source's metadata and reliability), then
+a key for each of those pages from the fingerprints of everything the page shows: a claim page, its
+claim, the claims it is related to, what it shows of its disputes (the question, the verdict and the
+positions it lists), its clashes, and the parts of long pages its links lead into. The keys, each
+page's docs files and the anchors on parts after the first are kept in a manifest beside the docs
+folder (in the render cache's folder, kb.site.rendercache.cache_folder).
 
 On the next build a page whose key is unchanged, and whose docs files are still there with the size
 and modification time the manifest recorded, is not generated again: its docs files are left as they
@@ -38,9 +38,10 @@ from kb import disputes as dispute_views
 
 if TYPE_CHECKING:
     from kb.contradictions import Contradiction
-    from kb.disputes import Dispute
+    from kb.disputes import Dispute, Position
     from kb.model import Claim, Source
     from kb.site.pages import SiteData
+    from kb.weigh import ClaimWeight
 
 MANIFEST = "pages.json"
 FORMAT = 1
@@ -127,7 +128,7 @@ class Fingerprints:
                     evidence,
                     tuple(claim.supports),
                     tuple(claim.contradicts),
-                    repr(data.weights.claims[claim_id]),
+                    weight_as_shown(data.weights.claims[claim_id]),
                 )
             )
         return found
@@ -145,7 +146,9 @@ class Fingerprints:
         """The clash as computed and its two claims."""
         found = self._clashes.get(id(c))
         if found is None:
-            found = self._clashes[id(c)] = _digest((repr(c), self.claim(c.claim_a), self.claim(c.claim_b)))
+            found = self._clashes[id(c)] = _digest(
+                (clash_as_shown(c), self.claim(c.claim_a), self.claim(c.claim_b))
+            )
         return found
 
     def text(self, source_id: str) -> str:
@@ -192,8 +195,65 @@ class Fingerprints:
         if found is None:
             position = d.positions[index]
             statement = self.data.kb.claims[position.claim].statement
-            found = self._positions[key] = _digest((repr(position), statement))
+            found = self._positions[key] = _digest((position_as_shown(position), statement))
         return found
+
+
+# What the pages show of the weights. The strengths are a fixed point, iterated: an edit anywhere moves
+# most of them in their last bits, so a key takes a strength (and a relation's effect) as the pages
+# show it, and a page is made again only when what it shows changes. What only the claim's own file
+# and its sources move (its evidence's weights, its base) is taken as computed.
+
+
+def weight_as_shown(w: ClaimWeight) -> tuple:
+    """A claim's weight as its page, the pages that list it and the pictures show it."""
+    from kb.site import pages
+
+    return (
+        w.id,
+        w.consensus,
+        pages.strength_as_shown(w.strength),
+        tuple((r.claim, r.type, f"{r.effect:+.3f}", r.shared_sources) for r in w.relations),
+        w.explanation,
+        repr((w.base, w.support, w.opposition, w.evidence)),
+        (w.sources_for, w.sources_against, w.voices_for, w.voices_against),
+    )
+
+
+def position_as_shown(p: Position) -> tuple:
+    """A dispute's position as a page shows it (kb.site.pages.positions_list)."""
+    from kb.site import pages
+
+    return (
+        p.claim,
+        p.statement,
+        p.answer,
+        pages.strength_as_shown(p.strength),
+        p.consensus,
+        p.sources_for,
+        p.sources_against,
+        p.voices_for,
+        p.voices_against,
+    )
+
+
+def clash_as_shown(c: Contradiction) -> tuple:
+    """A clash as a page shows it: its sides as computed (their evidence's weights), its strengths as
+    shown."""
+    from kb.site import pages
+
+    return (
+        c.kind,
+        c.claim_a,
+        c.claim_b,
+        repr((c.sides_a, c.sides_b)),
+        c.dispute,
+        pages.strength_as_shown(c.strength_a),
+        pages.strength_as_shown(c.strength_b),
+        c.better_supported,
+        c.voices_a,
+        c.voices_b,
+    )
 
 
 def claim_page_key(fp: Fingerprints, claim: Claim) -> str:

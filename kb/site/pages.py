@@ -245,8 +245,15 @@ def _html_table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
     return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>\n"
 
 
+def strength_as_shown(strength: float) -> str:
+    """All that a page or picture makes of a strength is read off its two decimals (kb.weigh.shown): its
+    number, its words, its bar, its colour. A page's key takes this, not the float, whose last bits
+    move with an edit anywhere in the knowledge base."""
+    return _num(strength)
+
+
 def strength_bar(strength: float) -> str:
-    percent = round(max(0.0, min(1.0, strength)) * 100)
+    percent = round(max(0.0, min(1.0, shown(strength))) * 100)
     return (
         f'<span class="kb-strength" title="strength {_num(strength)} of 1">'
         f'<span class="kb-strength__bar" style="width: {percent}%"></span></span>'

@@ -15,7 +15,7 @@ import networkx as nx
 
 from kb.graph import claim_node
 from kb.model import KnowledgeBase
-from kb.weigh import Weights
+from kb.weigh import Weights, shown
 
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 SUPPORTS = "#2e7d32"
@@ -178,8 +178,9 @@ def neighbourhood_svg(kb: KnowledgeBase, weights: Weights, graph: nx.MultiDiGrap
     def claim_box(key: str, x: float, y: float) -> _Node:
         cid = graph.nodes[key]["id"]
         w = weights.claims[cid]
-        sub = f"{w.strength:.2f} \u00b7 {w.consensus}"
-        return _Node(key, wrap_label(kb.claims[cid].statement, 32), sub, strength_colour(w.strength), x, y)
+        strength = shown(w.strength)  # as every page shows it, and its colour read off that
+        sub = f"{strength:.2f} \u00b7 {w.consensus}"
+        return _Node(key, wrap_label(kb.claims[cid].statement, 32), sub, strength_colour(strength), x, y)
 
     left_keys = sorted(evidence)
     right_keys = sorted(relations)
