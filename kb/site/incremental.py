@@ -102,6 +102,7 @@ class Fingerprints:
             )
         )
         self._claims: dict[str, str] = {}
+        self._listed: dict[str, str] = {}
         self._texts: dict[str, str] = {}
         self._clashes: dict[int, str] = {}
         self._heads: dict[str, str] = {}
@@ -110,8 +111,19 @@ class Fingerprints:
         self.agreement: str | None = None  # agreement_key's, asked for the page and for its heat map
 
     def claim(self, claim_id: str) -> str:
-        """What the claim's file says, its weight as computed, where its quotes are in their sources."""
+        """What the claim's file says, where its quotes are in their sources, and its weight as its own
+        page shows it (kb.site.pages.claim_markdown: with how it came about)."""
         found = self._claims.get(claim_id)
+        if found is None:
+            found = self._claims[claim_id] = _digest(
+                (self.listed(claim_id), weight_as_shown(self.data.weights.claims[claim_id]))
+            )
+        return found
+
+    def listed(self, claim_id: str) -> str:
+        """What the claim's file says, where its quotes are in their sources, and its weight as the pages
+        that list or draw it show it (its strength, consensus and backers, never how it came about)."""
+        found = self._listed.get(claim_id)
         if found is None:
             data = self.data
             claim: Claim = data.kb.claims[claim_id]
@@ -119,7 +131,7 @@ class Fingerprints:
                 (e.source, e.stance, e.kind, e.quote, e.speaker, repr(data.kb.quote_spans.get((claim_id, i))))
                 for i, e in enumerate(claim.evidence)
             )
-            found = self._claims[claim_id] = _digest(
+            found = self._listed[claim_id] = _digest(
                 (
                     claim_id,
                     claim.statement,
@@ -128,7 +140,7 @@ class Fingerprints:
                     evidence,
                     tuple(claim.supports),
                     tuple(claim.contradicts),
-                    weight_as_shown(data.weights.claims[claim_id]),
+                    weight_as_listed(data.weights.claims[claim_id]),
                 )
             )
         return found
@@ -147,7 +159,7 @@ class Fingerprints:
         found = self._clashes.get(id(c))
         if found is None:
             found = self._clashes[id(c)] = _digest(
-                (clash_as_shown(c), self.claim(c.claim_a), self.claim(c.claim_b))
+                (clash_as_shown(c), self.listed(c.claim_a), self.listed(c.claim_b))
             )
         return found
 
@@ -167,10 +179,13 @@ class Fingerprints:
         data = self.data
         where = data.positions_of(d) if this_claim else None
         shown = pages.shown_positions(d, this_claim, pages.SHORT_POSITIONS, where)
-        return (self._dispute_head(d), tuple((i, self._position(d, i)) for i in shown))
+        # the positions by what they show, not by their places among the dispute's (an edit elsewhere
+        # moves a claim up or down a dispute of hundreds: the places of all between change)
+        leader = d.verdict.leader
+        return (self._dispute_head(d), tuple((self._position(d, i), i == leader) for i in shown))
 
     def _dispute_head(self, d: Dispute) -> str:
-        """A dispute's question, verdict, number of positions and where its section is."""
+        """A dispute's question, verdict as shown, number of positions and where its section is."""
         found = self._heads.get(d.id)
         if found is None:
             anchor = dispute_views.anchor(d)
@@ -179,7 +194,8 @@ class Fingerprints:
                     d.id,
                     d.question,
                     d.kind,
-                    repr(d.verdict),
+                    d.verdict.label,
+                    d.verdict.hinges_on,
                     d.summary(),
                     len(d.positions),
                     anchor,
@@ -205,18 +221,26 @@ class Fingerprints:
 # and its sources move (its evidence's weights, its base) is taken as computed.
 
 
-def weight_as_shown(w: ClaimWeight) -> tuple:
-    """A claim's weight as its page, the pages that list it and the pictures show it."""
+def weight_as_listed(w: ClaimWeight) -> tuple:
+    """A claim's weight as the pages that list it (topics, sources, related claims) and the pictures
+    show it: its strength, consensus and backers, and its evidence's weights."""
     from kb.site import pages
 
     return (
         w.id,
         w.consensus,
         pages.strength_as_shown(w.strength),
+        repr(w.evidence),
+        (w.sources_for, w.sources_against, w.voices_for, w.voices_against),
+    )
+
+
+def weight_as_shown(w: ClaimWeight) -> tuple:
+    """What a claim's own page shows of its weight beyond ``weight_as_listed``: how it came about."""
+    return (
         tuple((r.claim, r.type, f"{r.effect:+.3f}", r.shared_sources) for r in w.relations),
         w.explanation,
-        repr((w.base, w.support, w.opposition, w.evidence)),
-        (w.sources_for, w.sources_against, w.voices_for, w.voices_against),
+        repr((w.base, w.support, w.opposition)),
     )
 
 
@@ -274,7 +298,7 @@ def claim_page_key(fp: Fingerprints, claim: Claim) -> str:
             "claim",
             fp.site,
             fp.claim(claim.id),
-            tuple((other, fp.claim(other)) for other in related),
+            tuple((other, fp.listed(other)) for other in related),
             tuple(fp.dispute_view(d, claim.id) for d in pages.claim_disputes(data, claim.id)),
             quotes,
             clashes,
@@ -300,8 +324,8 @@ def picture_key(fp: Fingerprints, claim_id: str) -> str:
         (
             "picture",
             fp.site,
-            fp.claim(claim_id),
-            tuple((other, fp.claim(other)) for other in neighbours if other in claims),
+            fp.listed(claim_id),
+            tuple((other, fp.listed(other)) for other in neighbours if other in claims),
         )
     )
 
@@ -310,7 +334,7 @@ def source_page_key(fp: Fingerprints, source: Source) -> str:
     """Everything a source's page shows (kb.site.pages.source_markdown)."""
 
     data = fp.data
-    quoted = tuple((cid, index, fp.claim(cid)) for cid, index in data.quoted.get(source.id, []))
+    quoted = tuple((cid, index, fp.listed(cid)) for cid, index in data.quoted.get(source.id, []))
     shared = fp.shared_with(source.id)
     clashes = []
     for c in data.by_source.get(source.id, []):
@@ -331,7 +355,7 @@ def topic_page_key(fp: Fingerprints, topic: str) -> str:
             fp.site,
             repr(summary),
             tuple(fp.dispute_view(d, None) for d in pages.topic_disputes(data, topic)),
-            tuple(fp.claim(claim_id) for claim_id in summary.claims),
+            tuple(fp.listed(claim_id) for claim_id in summary.claims),
         )
     )
 
