@@ -256,7 +256,7 @@ def test_strengths_moved_in_their_last_bits_keep_every_page(tmp_path: Path) -> N
 def test_a_stance_flip_makes_again_only_the_claim_pages_and_pictures_it_changes(tmp_path: Path) -> None:
     """One quote's stance flipped moves the strengths of many claims in their last bits and the edited
     claim up or down its disputes; the claim pages and pictures made again are those whose text changes
-    (before, with keys on the floats and on the positions' places, 290 of these 300 claims' pages)."""
+    (before, with keys on the floats and on the positions' places, 291 of these 300 claims' pages)."""
     root = tmp_path / "kb"
     synth_kb.write(root, 300, 15, 600, 3, dense=True)
     cache = tmp_path / "cache"
