@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import itertools
 import json
 import math
 import os
@@ -333,30 +334,17 @@ def measure_build(root: Path, out: Path, repeat: int, identity: bool, browser: b
     claims = sorted((root / "claims").rglob("*.yaml"))
     changed = claims[len(claims) // 2]
     original = changed.read_text()
-    runs = []
-    for round_ in range(repeat):  # each round changes the statement again, so every build has work
-        changed.write_text(original.replace("statement: ", f"statement: Changed {round_} ", 1))
-        runs.append(run_child(argv))
-    runs.sort()
-    figures["build after one change"] = {
-        "s": runs[len(runs) // 2][0],
-        "mb": max(r[1] for r in runs),
-        "rc": max(r[2] for r in runs),
-    }
+    rounds = itertools.count()
+
+    def change_statement() -> None:  # each round changes the statement again, so every build has work
+        changed.write_text(original.replace("statement: ", f"statement: Changed {next(rounds)} ", 1))
+
+    figures["build after one change"] = median_run(argv, repeat, change_statement)
     print(f"  build after one change: {figures['build after one change']['s']:.1f} s", file=sys.stderr)
     # a changed stance moves the strengths of many claims (most in their last bits, some as shown)
     edit, restore = claim_editor(root)
     try:
-        runs = []
-        for _ in range(repeat):
-            edit()
-            runs.append(run_child(argv))
-        runs.sort()
-        figures[STANCE_FLIP] = {
-            "s": runs[len(runs) // 2][0],
-            "mb": max(r[1] for r in runs),
-            "rc": max(r[2] for r in runs),
-        }
+        figures[STANCE_FLIP] = median_run(argv, repeat, edit)
         print(f"  {STANCE_FLIP}: {figures[STANCE_FLIP]['s']:.1f} s", file=sys.stderr)
         if identity:  # the same input built cold must give the same bytes
             fresh = out / "site-cold"  # another output folder: its own, empty render cache
