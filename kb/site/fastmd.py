@@ -84,7 +84,8 @@ _QUOTE_LINE = re.compile(r"^[ ]{0,3}>", re.MULTILINE)
 _TABLE_SEPARATOR = re.compile(r"\|(?: *:?-+:? *\|)+$")
 _SETEXT = re.compile(r"^[ ]{0,3}(?:=+|-+)[ ]*$", re.MULTILINE)
 _MARKDOWN_DIV = re.compile(r'<div((?: [a-z]+="[^"<>&`\\]*")*) markdown="1">$')
-_ATTRIBUTE = re.compile(r' ([a-z]+)="([^"]*)"')
+_ATTRIBUTE = re.compile(r' ([a-zA-Z][a-zA-Z0-9:-]*)="([^"]*)"')
+_ANCHOR_ATTRIBUTE = re.compile(r'(?i) (?:id|name)="')
 _HEADING_MARK = re.compile("\x01(\\d+)\x01")
 _ORDERED_ITEM = re.compile(r"(\d+)\. (\S.*)$")
 # Python-Markdown's pattern of a horizontal rule (blockprocessors.HRProcessor), at a line's start
@@ -109,7 +110,7 @@ class Converted:
     html: str
     toc_tokens: list[dict[str, Any]]
     title: str | None  # the text of the first heading, if the page starts with a level-1 heading
-    anchor_ids: set[str]  # the ids the HTML defines outside raw HTML
+    anchor_ids: set[str]  # the ids (and names of <a>) the page defines: MkDocs checks links to them
 
 
 @dataclass
@@ -197,6 +198,21 @@ class _Page:
     urls: list[str] = field(default_factory=list)
     ids: set[str] = field(default_factory=set)
     headings: list[_Heading] = field(default_factory=list)
+    # what MkDocs' HTML parser finds in the page's tags (all of them, written in Markdown or raw)
+    tag_anchors: set[str] = field(default_factory=set)
+
+    def anchors_in(self, tags: str) -> None:
+        """The ids (and names of <a>) that tags define, as MkDocs' parser reads them."""
+        if not _ANCHOR_ATTRIBUTE.search(tags):
+            return
+        for tag in _TAG.finditer(tags):
+            name = tag.group(1)
+            if name is None:
+                continue
+            for attribute, value in _ATTRIBUTE.findall(tag.group(2)):
+                attribute = attribute.lower()
+                if attribute == "id" or (attribute == "name" and name == "a"):
+                    self.tag_anchors.add(html_module.unescape(value))
 
     # -- inline ---------------------------------------------------------------------------------
 
@@ -245,7 +261,8 @@ class _Page:
                 out.append(self.text(text[pos:at]))
             if char == "`":
                 code = _CODE.match(text, at)
-                if code is None or code.group(1).strip() != code.group(1):
+                # (MkDocs' parser would find a tag in code, and its anchor)
+                if code is None or code.group(1).strip() != code.group(1) or "<" in code.group(1):
                     raise _Unsure("a code span kb does not write")
                 out.append(f"<code>{self.dialect.escape_code(code.group(1))}</code>")
                 pos = code.end()
@@ -260,6 +277,8 @@ class _Page:
                 image, label, target = link.groups()
                 pos = link.end()
                 if image:
+                    if "<" in label:
+                        raise _Unsure("a tag in an image's text")
                     attrs = {"alt": self.unescape(label), "src": target}
                     extra = _INLINE_ATTRS.match(text, pos)
                     if extra is not None:
@@ -277,6 +296,7 @@ class _Page:
                 if (tag.group(1) or tag.group(3)) in self.dialect.block_level:
                     raise _Unsure("a block-level tag inside a paragraph")
                 out.append(tag.group(0))
+                self.anchors_in(tag.group(0))
                 pos = tag.end()
             elif char == "&":
                 entity = _ENTITY.match(text, at)
@@ -363,6 +383,9 @@ class _Page:
             text = text[: found.start()].rstrip("#").rstrip()
             if text.endswith("\\"):
                 raise _Unsure("an escape before a heading's attributes")
+        if "\\>" in text:
+            # the table of contents shows an escaped '>' unescaped
+            raise _Unsure("an escaped '>' in a heading")
         inner = self.inline(text)
         if "<img" in inner:
             raise _Unsure("an image in a heading (MkDocs' title takes its text)")
@@ -506,8 +529,9 @@ def _raw_block_end(lines: list[str], start: int, stop: int) -> int:
 
 
 def _raw_block_end_by_tags(lines: list[str], start: int, stop: int) -> int:
-    """``_raw_block_end`` for any block: its tags followed one by one."""
-    depth = 0
+    """``_raw_block_end`` for any block: its tags followed one by one, as the parser does (an end
+    tag closes every element opened since its own)."""
+    open_elements: list[str] = []
     for index in range(start, stop):
         line = lines[index]
         if not line.strip():
@@ -528,17 +552,17 @@ def _raw_block_end_by_tags(lines: list[str], start: int, stop: int) -> int:
             if opened and _RAW_TEXT.match(tag.group(0)):
                 raise _Unsure("a raw-text element")
             if opened and opened not in _VOID and not tag.group(0).endswith("/>"):
-                depth += 1
+                open_elements.append(opened)
             elif closed:
-                depth -= 1
-                if depth < 0:
+                if closed not in open_elements:
                     raise _Unsure("an end tag that closes nothing")
-                if depth == 0 and line[tag.end() :].strip():
+                del open_elements[len(open_elements) - 1 - open_elements[::-1].index(closed) :]
+                if not open_elements and line[tag.end() :].strip():
                     raise _Unsure("text after the end of raw HTML")
+            elif not open_elements:
+                raise _Unsure("raw HTML that starts with an empty element")
             pos = tag.end()
-            if depth == 0 and (opened is None or opened in _VOID):
-                break
-        if depth == 0:
+        if not open_elements:
             if index + 1 < stop and lines[index + 1].strip():
                 raise _Unsure("raw HTML followed by text on the next line")
             return index + 1
@@ -567,6 +591,9 @@ def _blocks(page: _Page, lines: list[str], index: int, stop: int) -> str:
             attrs = "".join(
                 f' {name}="{value}"' for name, value in sorted(_ATTRIBUTE.findall(opening.group(1)))
             )
+            page.anchors_in(first)
+            # the div is an element of the page, its id one the headings' ids must not take
+            page.ids.update(value for name, value in _ATTRIBUTE.findall(opening.group(1)) if name == "id")
             inner = _blocks(page, lines, index + 1, close)
             if not inner:
                 raise _Unsure("an empty div of Markdown")
@@ -578,7 +605,9 @@ def _blocks(page: _Page, lines: list[str], index: int, stop: int) -> str:
         if tag and tag.group(1).lower() in dialect.block_level:
             end = _raw_block_end(lines, index, stop)
             # Python-Markdown leaves a blank line after raw HTML
-            blocks.append("\n".join(lines[index:end]) + "\n")
+            raw = "\n".join(lines[index:end])
+            page.anchors_in(raw)
+            blocks.append(raw + "\n")
             last_tag = "p"
             index = end
             continue
@@ -678,7 +707,9 @@ def _convert(markdown: str, dialect: Dialect, link: Callable[[str], str]) -> Con
         title = dialect.strip_tags(_with_targets(page.headings[0].inner, page.urls, dialect))
     from markdown.extensions.toc import nest_toc_tokens
 
-    return Converted(html=document, toc_tokens=nest_toc_tokens(tokens), title=title, anchor_ids=page.ids)
+    return Converted(
+        html=document, toc_tokens=nest_toc_tokens(tokens), title=title, anchor_ids=page.ids | page.tag_anchors
+    )
 
 
 def _with_targets(inner: str, urls: list[str], dialect: Dialect) -> str:
