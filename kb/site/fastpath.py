@@ -91,9 +91,40 @@ def _dialect(config: Any) -> fastmd.Dialect | None:
     return _dialects[key]
 
 
+def converted_by_kb(page: Any, config: Any, files: Any) -> bool:
+    """Converts the page as ``Page.render`` would, with kb's own converter (kb.site.fastmd), if that
+    can: returns whether it did (if not, the page is as it was)."""
+    try:
+        from mkdocs.structure import pages as mkdocs_pages
+        from mkdocs.structure.toc import get_toc
+    except ImportError:
+        return False
+    relative_paths = getattr(mkdocs_pages, "_RelativePathTreeprocessor", None)
+    if (
+        relative_paths is None
+        or not hasattr(relative_paths, "path_to_url")
+        or not hasattr(mkdocs_pages, "log")
+    ):
+        return False
+    dialect = _dialect(config)
+    if dialect is None or page.markdown is None:
+        return False
+    relative = relative_paths(page.file, files, config)
+    converted = fastmd.convert(page.markdown, dialect, relative.path_to_url)
+    if converted is None:
+        return False
+    page.content = converted.html
+    page.toc = get_toc(converted.toc_tokens)
+    page._title_from_render = converted.title
+    page.present_anchor_ids = converted.anchor_ids
+    if mkdocs_pages.log.getEffectiveLevel() > logging.DEBUG:
+        page.links_to_anchors = relative.links_to_anchors
+    return True
+
+
 @contextlib.contextmanager
 def applied() -> Iterator[None]:
-    """Both shortcuts installed in MkDocs for the duration of the block."""
+    """The three shortcuts installed in MkDocs for the duration of the block."""
     try:
         from mkdocs.structure import pages as mkdocs_pages
         from mkdocs.structure.toc import get_toc
@@ -101,12 +132,9 @@ def applied() -> Iterator[None]:
         yield
         return
     preprocessor = getattr(mkdocs_pages, "_RawHTMLPreprocessor", None)
-    relative_paths = getattr(mkdocs_pages, "_RelativePathTreeprocessor", None)
     page_class = getattr(mkdocs_pages, "Page", None)
     if (
         preprocessor is None
-        or relative_paths is None
-        or not hasattr(relative_paths, "path_to_url")
         or page_class is None
         or _tag_patterns() is None
         or not hasattr(mkdocs_pages, "log")
@@ -125,7 +153,7 @@ def applied() -> Iterator[None]:
         return lines
 
     def render_page(self: Any, config: Any, files: Any) -> None:
-        if _converted_here(self, config, files):
+        if converted_by_kb(self, config, files):
             return
         if self.__dict__.get(NOT_CONVERTED) and self.markdown == "":
             # what converting empty Markdown gives (Python-Markdown returns "" for it at once)
@@ -137,23 +165,6 @@ def applied() -> Iterator[None]:
                 self.links_to_anchors = {}
             return
         render(self, config, files)
-
-    def _converted_here(page: Any, config: Any, files: Any) -> bool:
-        """Whether kb's own converter gave the page what Python-Markdown would (kb.site.fastmd)."""
-        dialect = _dialect(config)
-        if dialect is None or page.markdown is None:
-            return False
-        relative = relative_paths(page.file, files, config)
-        converted = fastmd.convert(page.markdown, dialect, relative.path_to_url)
-        if converted is None:
-            return False
-        page.content = converted.html
-        page.toc = get_toc(converted.toc_tokens)
-        page._title_from_render = converted.title
-        page.present_anchor_ids = converted.anchor_ids
-        if mkdocs_pages.log.getEffectiveLevel() > logging.DEBUG:
-            page.links_to_anchors = relative.links_to_anchors
-        return True
 
     preprocessor.run = run
     page_class.render = render_page

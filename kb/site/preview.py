@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.model import KnowledgeBase
+from kb.site import fastpath
 from kb.site.rendercache import write_unsynced
 from kb.weigh import Weights
 
@@ -297,7 +298,8 @@ def _render(site: _Site, page_path: str, markdown: str) -> tuple[str, bytes] | N
     page.markdown, page.meta = meta.get_data(markdown)
     config._current_page = page
     try:
-        page.render(config, site.files)
+        if not fastpath.converted_by_kb(page, config, site.files):
+            page.render(config, site.files)
         page.active = True
         context = get_context(site.nav, site.files, config, page)
         template = site.env.get_template(page.meta.get("template", "main.html"))
