@@ -87,7 +87,7 @@ _MARKDOWN_DIV = re.compile(r'<div((?: [a-z]+="[^"<>&`\\]*")*) markdown="1">$')
 _ATTRIBUTE = re.compile(r' ([a-zA-Z][a-zA-Z0-9:-]*)="([^"]*)"')
 _ANCHOR_ATTRIBUTE = re.compile(r'(?i) (?:id|name)="')
 _HEADING_MARK = re.compile("\x01(\\d+)\x01")
-_ORDERED_ITEM = re.compile(r"(\d+)\. (\S.*)$")
+_ORDERED_ITEM = re.compile(r"\d+\. (\S.*)$")
 # Python-Markdown's pattern of a horizontal rule (blockprocessors.HRProcessor), at a line's start
 _RULE = re.compile(
     r"\n[ ]{0,3}(?=(?P<atomicgroup>(-+[ ]{0,2}){3,}|(_+[ ]{0,2}){3,}|(\*+[ ]{0,2}){3,}))"
@@ -126,6 +126,7 @@ class Dialect:
     escape_code: Callable[[str], str]
     heading: re.Pattern[str]  # Python-Markdown's own pattern of a heading
     strip_tags: Callable[[str], str]
+    nest_toc_tokens: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 
     @classmethod
     def of(cls, extensions: list[Any], configs: dict[str, Any]) -> Dialect | None:
@@ -167,10 +168,11 @@ class Dialect:
             getattr(serializers, "_escape_attrib_html", None),
             getattr(toc, "unique", None),
             getattr(toc, "strip_tags", None),
+            getattr(toc, "nest_toc_tokens", None),
         )
         if any(part is None for part in needed):
             return None
-        escape_text, escape_attribute, unique, strip_tags = needed
+        escape_text, escape_attribute, unique, strip_tags, nest_toc_tokens = needed
         return cls(
             escaped=frozenset(md.ESCAPED_CHARS),
             block_level=frozenset(md.block_level_elements),
@@ -181,6 +183,7 @@ class Dialect:
             escape_code=util.code_escape,
             heading=md.parser.blockprocessors["hashheader"].RE,
             strip_tags=strip_tags,
+            nest_toc_tokens=nest_toc_tokens,
         )
 
 
@@ -221,10 +224,6 @@ class _Page:
         self.urls.append(url)
         return f"\x00{len(self.urls) - 1}\x00"
 
-    def text(self, text: str) -> str:
-        """Plain text (no escapes in it: ``inline`` takes them one by one), escaped for HTML."""
-        return self.dialect.escape_text(text)
-
     def unescape(self, text: str) -> str:
         """An image's text, for its alt attribute: escaped characters as themselves."""
         escaped = self.dialect.escaped
@@ -247,7 +246,7 @@ class _Page:
         while pos < length:
             m = search(text, pos)
             if m is None:
-                out.append(self.text(text[pos:]))
+                out.append(self.dialect.escape_text(text[pos:]))
                 break
             at = m.start()
             char = text[at]
@@ -258,7 +257,7 @@ class _Page:
                 pos = at + (2 if escaped else 1)
                 continue
             if at > pos:
-                out.append(self.text(text[pos:at]))
+                out.append(self.dialect.escape_text(text[pos:at]))
             if char == "`":
                 code = _CODE.match(text, at)
                 # (MkDocs' parser would find a tag in code, and its anchor)
@@ -330,14 +329,17 @@ class _Page:
                 raise _Unsure(f"an unescaped {char!r}")
         return "".join(out)
 
+    def attributes(self, attrs: dict[str, str]) -> str:
+        """Attributes as Python-Markdown writes them: in sorted order, escaped."""
+        escape = self.dialect.escape_attribute
+        return "".join(f' {name}="{escape(attrs[name])}"' for name in sorted(attrs))
+
     def element(self, tag: str, attrs: dict[str, str], inner: str | None) -> str:
-        """An element as Python-Markdown writes it: attributes in sorted order."""
-        parts = []
-        for name in sorted(attrs):
-            value = attrs[name]
-            value = self.url(value) if name in ("href", "src") else self.dialect.escape_attribute(value)
-            parts.append(f' {name}="{value}"')
-        opening = f"<{tag}{''.join(parts)}"
+        """An inline element; its link target becomes a marker (which escaping leaves as it is)."""
+        marked = {
+            name: self.url(value) if name in ("href", "src") else value for name, value in attrs.items()
+        }
+        opening = f"<{tag}{self.attributes(marked)}"
         return f"{opening} />" if inner is None else f"{opening}>{inner}</{tag}>"
 
     def assign(self, attrs: dict[str, str], spec: str) -> None:
@@ -364,10 +366,7 @@ class _Page:
         text = block.lstrip()
         if _QUOTE_LINE.search(text) or _SETEXT.search(text):
             raise _Unsure("a line that starts a block inside a paragraph")
-        parts = []
-        for name in sorted(attrs):
-            parts.append(f' {name}="{self.dialect.escape_attribute(attrs[name])}"')
-        return f"<p{''.join(parts)}>{self.inline(text)}</p>"
+        return f"<p{self.attributes(attrs)}>{self.inline(text)}</p>"
 
     def heading(self, line: str) -> int:
         m = self.dialect.heading.match(line)
@@ -401,7 +400,7 @@ class _Page:
             m = (_ORDERED_ITEM if ordered else _LIST_ITEM).match(line)
             if m is None or line != line.rstrip():
                 raise _Unsure("a list kb does not write")
-            content = m.group(m.lastindex or 1)
+            content = m.group(1)
             # an item's text is read as blocks: it must be a paragraph's
             if _block_start(content, self.dialect) or not content.strip("-*_ "):
                 raise _Unsure("a list item holding more than text")
@@ -588,16 +587,15 @@ def _blocks(page: _Page, lines: list[str], index: int, stop: int) -> str:
                 close += 1
             if close == stop or lines[close - 1] or lines[index + 1]:
                 raise _Unsure("a div of Markdown kb does not write")
-            attrs = "".join(
-                f' {name}="{value}"' for name, value in sorted(_ATTRIBUTE.findall(opening.group(1)))
-            )
+            div_attrs = dict(_ATTRIBUTE.findall(opening.group(1)))
             page.anchors_in(first)
             # the div is an element of the page, its id one the headings' ids must not take
-            page.ids.update(value for name, value in _ATTRIBUTE.findall(opening.group(1)) if name == "id")
+            if "id" in div_attrs:
+                page.ids.add(div_attrs["id"])
             inner = _blocks(page, lines, index + 1, close)
             if not inner:
                 raise _Unsure("an empty div of Markdown")
-            blocks.append(f"<div{attrs}>\n{inner}\n</div>")
+            blocks.append(f"<div{page.attributes(div_attrs)}>\n{inner}\n</div>")
             last_tag = "div"
             index = close + 1
             continue
@@ -685,15 +683,16 @@ def _convert(markdown: str, dialect: Dialect, link: Callable[[str], str]) -> Con
             heading.attrs["id"] = dialect.unique(
                 dialect.slugify(html_module.unescape(name), "-"), used, counters
             )
-        page.ids.add(heading.attrs["id"])
         anchor = heading.attrs["id"]
-        token = {"level": heading.level, "id": anchor, "name": name, "html": shown, "data-toc-label": ""}
-        tokens.append(token)
-        page.urls[heading.permalink] = "#" + heading.attrs["id"]
+        page.ids.add(anchor)
+        tokens.append(
+            {"level": heading.level, "id": anchor, "name": name, "html": shown, "data-toc-label": ""}
+        )
+        page.urls[heading.permalink] = "#" + anchor
         permalink = (
             f'<a class="headerlink" href="\x00{heading.permalink}\x00" title="Permanent link">&para;</a>'
         )
-        attrs = "".join(f' {k}="{dialect.escape_attribute(heading.attrs[k])}"' for k in sorted(heading.attrs))
+        attrs = page.attributes(heading.attrs)
         rendered.append(f"<h{heading.level}{attrs}>{heading.inner}{permalink}</h{heading.level}>")
 
     document = _HEADING_MARK.sub(lambda m: rendered[int(m.group(1))], body)
@@ -702,13 +701,13 @@ def _convert(markdown: str, dialect: Dialect, link: Callable[[str], str]) -> Con
         document = _LINK_MARK.sub(
             lambda m: dialect.escape_attribute(link(targets[int(m.group(1))])), document
         )
-    title = None
-    if body.startswith("\x01") and page.headings[0].level == 1:
-        title = dialect.strip_tags(_with_targets(page.headings[0].inner, page.urls, dialect))
-    from markdown.extensions.toc import nest_toc_tokens
-
+    # MkDocs' title: the text of the first heading, if the page starts with one of level 1
+    title = tokens[0]["name"] if body.startswith("\x01") and page.headings[0].level == 1 else None
     return Converted(
-        html=document, toc_tokens=nest_toc_tokens(tokens), title=title, anchor_ids=page.ids | page.tag_anchors
+        html=document,
+        toc_tokens=dialect.nest_toc_tokens(tokens),
+        title=title,
+        anchor_ids=page.ids | page.tag_anchors,
     )
 
 
