@@ -121,3 +121,77 @@ def test_mkdocs_is_left_as_it_was() -> None:
         assert Page.render is not render
     assert _RawHTMLPreprocessor.run is run
     assert Page.render is render
+
+
+@pytest.mark.parametrize("directory_urls", [False, True])
+def test_links_resolved_once_per_folder_give_what_mkdocs_gives_every_time(
+    tmp_path: Path, directory_urls: bool
+) -> None:
+    """Pages of one folder share the links they resolve (fastpath's memo): every page still gets the
+    same URLs, the same links to anchors to check, and the same warnings, as many times as MkDocs gives
+    them, for links to missing and to excluded pages too."""
+    import logging
+
+    from mkdocs.structure.files import InclusionLevel
+
+    docs, site = tmp_path / "docs", tmp_path / "site"
+    links = (
+        "[s](../sources/s.md#q-1) [s again](../sources/s.md#q-2) [plain](../sources/s.md) "
+        "[gone](../sources/gone.md#q) [draft](../drafts/d.md) [sibling](b.md#top) [home](../index.md) "
+        "[web](https://example.org/x.md) [up](../../out.md) [odd](../sources/s.md?x=1)"
+    )
+    pages = {
+        "index.md": "# Home\n\n[a](claims/a.md#top) [s](sources/s.md)\n",
+        "claims/a.md": f"# A {{: #top }}\n\n{links}\n",
+        "claims/b.md": f"# B {{: #top }}\n\n{links}\n",
+        "sources/s.md": '# S\n\n<span id="q-1">one</span>\n\n[a](../claims/a.md#top)\n',
+        "drafts/d.md": "# Draft\n\n[s](../sources/s.md#q-1)\n",
+    }
+    for name, text in pages.items():
+        (docs / name).parent.mkdir(parents=True, exist_ok=True)
+        (docs / name).write_text(text)
+    config = MkDocsConfig()
+    config.load_dict({"site_name": "x", "docs_dir": str(docs), "site_dir": str(site)})
+    config.load_dict({"use_directory_urls": directory_urls})
+    extensions = [{"toc": {"permalink": True}}, "tables", "fenced_code", "attr_list", "md_in_html"]
+    config.load_dict({"markdown_extensions": extensions})
+    assert config.validate() == ([], [])
+    assert fastpath._dialect(config) is not None
+
+    def rendered(fast: bool) -> list[tuple]:
+        def file(name: str) -> File:
+            excluded = name.startswith("drafts/")
+            level = InclusionLevel.EXCLUDED if excluded else InclusionLevel.UNDEFINED
+            return File(name, str(docs), str(site), directory_urls, inclusion=level)
+
+        files = Files([file(name) for name in pages])
+        records: list[str] = []
+        handler = logging.Handler(logging.DEBUG)
+        handler.emit = lambda record: records.append(f"{record.levelname} {record.getMessage()}")  # type: ignore[method-assign]
+        logger = logging.getLogger("mkdocs")
+        level = logger.level
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)  # links to excluded pages are reported at INFO
+        out = []
+        try:
+            for f in files.documentation_pages():
+                page = Page(None, f, config)
+                page.read_source(config)
+                if fast:
+                    assert fastpath.converted_by_kb(page, config, files), f.src_uri
+                else:
+                    page.render(config, files)
+                out.append((f.src_uri, _fields(page), list(records)))
+                records.clear()
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+        return out
+
+    slow, fast = rendered(False), rendered(True)
+    assert fast == slow
+    warned = [w for _, _, warnings in slow for w in warnings]
+    assert sum("gone.md" in w for w in warned) == 2  # once for each page that has the link
+    assert any("excluded" in w for w in warned)
+    a_page = next(fields for name, fields, _ in fast if name == "claims/a.md")
+    assert a_page[-1]["sources/s.md"] == {"q-1": "../sources/s.md#q-1", "q-2": "../sources/s.md#q-2"}
