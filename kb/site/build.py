@@ -40,7 +40,7 @@ from kb.errors import KbError, UsageError
 from kb.files import FileProblem, inside, read_bounded, walk
 from kb.load import MAX_TEXT_BYTES
 from kb.model import KnowledgeBase
-from kb.site import fastpath, incremental, keep, pages, rendercache, searchpages
+from kb.site import fastpath, incremental, keep, navmemo, pages, rendercache, searchpages
 from kb.site.text import attr
 from kb.weigh import Weights, compute
 
@@ -749,6 +749,7 @@ def fill_cache_in_parallel(
                 mkdocs_config.plugins[rendercache.PLUGIN_NAME] = plugin
                 mkdocs_config.plugins["kb-site-fixes"] = _site_fixes_plugin(mkdocs_config.site_name)
                 mkdocs_config.plugins["kb-release"] = _release_plugin(scratch)
+                mkdocs_config.plugins[navmemo.PLUGIN_NAME] = navmemo.make_plugin()
                 mkdocs_config.plugins.on_startup(command="build", dirty=False)
                 with fastpath.applied():
                     build(mkdocs_config)
@@ -807,6 +808,7 @@ def render(
             )
         mkdocs_config.plugins["kb-site-fixes"] = _site_fixes_plugin(mkdocs_config.site_name)
         mkdocs_config.plugins["kb-release"] = _release_plugin(cache)
+        mkdocs_config.plugins[navmemo.PLUGIN_NAME] = navmemo.make_plugin()
         mkdocs_config.plugins.on_startup(command="build", dirty=dirty)
         build_log.addFilter(quiet)
         try:
