@@ -176,12 +176,12 @@ def test_a_file_the_writing_thread_cannot_write_fails_the_build(tmp_path: Path) 
     assert [t.name for t in threading.enumerate() if t.name == "kb-docs-writer"] == []
 
 
-def test_the_data_file_and_search_analysis_made_ahead_by_a_child_are_those_made_here(
+def test_the_report_data_files_and_search_analysis_made_ahead_by_a_child_are_those_made_here(
     tmp_path, monkeypatch
 ) -> None:
-    """A build hands data/kb.json and the search index's analysis of the claims to a forked child
-    (site_build.Ahead) while it makes the pages: the site is the same bytes as when no child can start
-    (it makes them itself), and the child's results are what is used."""
+    """A build hands the report's Markdown, data/kb.json and the search index's analysis of the claims to
+    a forked child (site_build.Ahead) while it makes the pages: the site is the same bytes as when no
+    child can start (it makes them itself), and the child's results are what is used."""
     from kb import forked
     from kb.load import load_valid
     from tests.site_helpers import digest_tree
@@ -204,9 +204,10 @@ def test_the_data_file_and_search_analysis_made_ahead_by_a_child_are_those_made_
     monkeypatch.setattr(site_build.Ahead, "search_data", search_used)
     monkeypatch.setattr(forked, "can_fork", lambda: True)
     site_build.build_site(kb, tmp_path / "ahead")
-    assert used == ["data/kb.json: True", "data/contradictions.json: True", "search: True"]
+    made = ["report-markdown: True", "data/kb.json: True", "data/contradictions.json: True", "search: True"]
+    assert used == made
     used.clear()
     monkeypatch.setattr(forked, "start", lambda work: lambda: None)  # the child fails
     site_build.build_site(kb, tmp_path / "here")
-    assert used == ["data/kb.json: False", "data/contradictions.json: False", "search: False"]
+    assert used == [entry.replace("True", "False") for entry in made]
     assert digest_tree(tmp_path / "ahead") == digest_tree(tmp_path / "here")

@@ -28,7 +28,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -431,22 +431,26 @@ def search_files(
 
 class Ahead:
     """Work of a build that needs only the weighed knowledge base, done by a forked child on the second
-    processor while this process makes the pages: the data files ``data/kb.json`` and
-    ``data/contradictions.json`` and the search index's analysis of the claims (kb.search.build_data).
+    processor while this process makes the pages: the consensus report's Markdown, the data files
+    ``data/kb.json`` and ``data/contradictions.json`` and the search index's analysis of the claims
+    (kb.search.build_data).
     Its results are the same as this process would make (the child is a copy of it); when the child
     cannot start or fails, this process makes them itself.
     ``close`` waits for the child (call it also when the build fails)."""
 
     DATA = "data/kb.json"
 
-    def __init__(self, kb: KnowledgeBase, weights: Weights) -> None:
-        from kb import search
+    def __init__(self, kb: KnowledgeBase, weights: Weights, handwritten: Iterable[str] = ()) -> None:
+        from kb import contradictions, search
         from kb.export import to_json
 
         def work() -> dict[str, Any]:
+            found = contradictions.find_contradictions(kb, weights)
+            matrix = contradictions.agreement_matrix(kb, weights, found)
             return {
+                pages.REPORT_MARKDOWN: pages.report_markdown(kb, weights, found, matrix, handwritten),
                 self.DATA: to_json(kb, weights),
-                pages.CONTRADICTIONS_JSON: pages.contradictions_json(kb, weights),
+                pages.CONTRADICTIONS_JSON: pages.contradictions_json(kb, weights, found, matrix),
                 "search": search.build_data(kb, weights, details=False),
             }
 
@@ -889,7 +893,7 @@ def _build(
             # while the others are made nor while MkDocs renders them (the rendering processes are
             # forked from this one, each with a copy of what it holds)
             # started before the docs folder's writing thread: a process with threads is not forked
-            ahead = Ahead(kb, weights) if parallel else None
+            ahead = Ahead(kb, weights, handwritten) if parallel else None
             docs_folder = DocsFolder(docs, background=True)
             try:
                 # the pages the last build made from the same inputs are kept (kb.site.incremental)

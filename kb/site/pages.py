@@ -51,6 +51,8 @@ TOPICS = "topics.md"
 CONTRADICTIONS = "contradictions.md"
 AGREEMENT = "agreement.md"
 REPORT = "report.md"
+# what ``generate`` asks a child that made it ahead for: the report's Markdown (``report_markdown``)
+REPORT_MARKDOWN = "report-markdown"
 WEIGHTING = "weighting.md"  # hand-written: the weighting model, linked when the site has it
 GRAPHS = "assets/kb/graphs"
 HEATMAP = "assets/kb/agreement.svg"
@@ -273,7 +275,8 @@ class SiteData:
     graph: nx.MultiDiGraph
     contradictions: list[Contradiction]
     matrix: AgreementMatrix
-    report_md: str  # the consensus report (kb.report) in Markdown
+    # the consensus report (kb.report) in Markdown as the site shows it; None: made when first asked for
+    report_md: str | None
     handwritten: frozenset[str] = frozenset()
     directory_urls: bool = False
     page_limit: int = PAGE_LIMIT
@@ -422,30 +425,40 @@ def site_data(
 ) -> SiteData:
     """What the pages are made from; a page over ``page_limit`` bytes (default ``PAGE_LIMIT``) is cut into
     parts."""
-    from kb import report
-
     handwritten = frozenset(handwritten)
     found = disagreement.find_contradictions(kb, weights)
     matrix = disagreement.agreement_matrix(kb, weights, found)
-    weighting_link = link(REPORT, WEIGHTING) if WEIGHTING in handwritten else None
-    # the site's copy of the report links every claim id to the claim's page
-    report_md = report.to_markdown(
-        kb,
-        weights,
-        report.build(kb, weights, found, matrix),
-        weighting_link,
-        claim_link=lambda claim_id: link(REPORT, claim_page(claim_id)),
-    )
     return SiteData(
         kb=kb,
         weights=weights,
         graph=build_graph(kb),
         contradictions=found,
         matrix=matrix,
-        report_md=report_md,
+        report_md=None,
         handwritten=handwritten,
         directory_urls=directory_urls,
         page_limit=PAGE_LIMIT if page_limit is None else page_limit,
+    )
+
+
+def report_markdown(
+    kb: KnowledgeBase,
+    weights: Weights,
+    contradictions: list[Contradiction],
+    matrix: AgreementMatrix,
+    handwritten: Iterable[str],
+) -> str:
+    """The consensus report (kb.report) in Markdown as the site's report page holds it: every claim id
+    links to the claim's page."""
+    from kb import report
+
+    weighting_link = link(REPORT, WEIGHTING) if WEIGHTING in handwritten else None
+    return report.to_markdown(
+        kb,
+        weights,
+        report.build(kb, weights, contradictions, matrix),
+        weighting_link,
+        claim_link=lambda claim_id: link(REPORT, claim_page(claim_id)),
     )
 
 
@@ -559,6 +572,8 @@ def generate(
         lambda: agreement_page(data),
         listed=True,
     )
+    if data.report_md is None:
+        data.report_md = made(REPORT_MARKDOWN) if made is not None else None
     put(REPORT, report_page(data))
     for claim in kb.claims.values():
         put_keyed(
@@ -587,10 +602,17 @@ def generate(
         sink(f"schema/{name}", text)
 
 
-def contradictions_json(kb: KnowledgeBase, weights: Weights) -> str:
-    """data/contradictions.json as ``generate`` writes it, from the weighed knowledge base alone."""
-    found = disagreement.find_contradictions(kb, weights)
-    matrix = disagreement.agreement_matrix(kb, weights, found)
+def contradictions_json(
+    kb: KnowledgeBase,
+    weights: Weights,
+    found: list[Contradiction] | None = None,
+    matrix: AgreementMatrix | None = None,
+) -> str:
+    """data/contradictions.json as ``generate`` writes it, from the weighed knowledge base alone (and its
+    clashes and agreement matrix, where already found)."""
+    if found is None or matrix is None:
+        found = disagreement.find_contradictions(kb, weights)
+        matrix = disagreement.agreement_matrix(kb, weights, found)
     return pretty_json(disagreement.to_dict(kb, found, matrix)) + "\n"
 
 
@@ -1603,4 +1625,8 @@ def report_page(data: SiteData) -> str:
     width: no navigation or table of contents beside it, and its wide tables scroll inside the page."""
     # the report repeats every claim and quote: in search it would crowd out the claim pages themselves
     title = front_matter_title("Consensus report", searchable=False, hide=("navigation", "toc"))
+    if data.report_md is None:
+        data.report_md = report_markdown(
+            data.kb, data.weights, data.contradictions, data.matrix, data.handwritten
+        )
     return title + '<div class="kb-report" markdown="1">\n\n' + data.report_md + "\n</div>\n"
