@@ -176,14 +176,19 @@ def test_a_file_the_writing_thread_cannot_write_fails_the_build(tmp_path: Path) 
     assert [t.name for t in threading.enumerate() if t.name == "kb-docs-writer"] == []
 
 
+@pytest.mark.parametrize("limit", [None, 6_000])
 def test_the_report_data_files_and_search_analysis_made_ahead_by_a_child_are_those_made_here(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, limit
 ) -> None:
-    """A build hands the report's Markdown, data/kb.json and the search index's analysis of the claims to
-    a forked child (site_build.Ahead) while it makes the pages: the site is the same bytes as when no
-    child can start (it makes them itself), and the child's results are what is used."""
+    """A build hands the report page (cut into parts), data/kb.json and the search index's analysis of
+    the claims to a forked child (site_build.Ahead) while it makes the pages: the site is the same bytes
+    as when no child can start (it makes them itself), and the child's results are what is used."""
     from kb import forked
     from kb.load import load_valid
+    from kb.site import pages
+
+    if limit is not None:  # the report (and other long pages) cut into parts
+        monkeypatch.setattr(pages, "PAGE_LIMIT", limit)
     from tests.site_helpers import digest_tree
 
     kb = load_valid(copy_fixture(tmp_path))
@@ -204,10 +209,12 @@ def test_the_report_data_files_and_search_analysis_made_ahead_by_a_child_are_tho
     monkeypatch.setattr(site_build.Ahead, "search_data", search_used)
     monkeypatch.setattr(forked, "can_fork", lambda: True)
     site_build.build_site(kb, tmp_path / "ahead")
-    made = ["report-markdown: True", "data/kb.json: True", "data/contradictions.json: True", "search: True"]
+    made = ["report-split: True", "data/kb.json: True", "data/contradictions.json: True", "search: True"]
     assert used == made
     used.clear()
     monkeypatch.setattr(forked, "start", lambda work: lambda: None)  # the child fails
     site_build.build_site(kb, tmp_path / "here")
     assert used == [entry.replace("True", "False") for entry in made]
     assert digest_tree(tmp_path / "ahead") == digest_tree(tmp_path / "here")
+    parts = list((tmp_path / "ahead").glob("report-*.html"))
+    assert len(parts) > 2 if limit else not parts

@@ -440,7 +440,14 @@ class Ahead:
 
     DATA = "data/kb.json"
 
-    def __init__(self, kb: KnowledgeBase, weights: Weights, handwritten: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        weights: Weights,
+        handwritten: Iterable[str] = (),
+        directory_urls: bool = False,
+        report_memo: Any = None,
+    ) -> None:
         from kb import contradictions, search
         from kb.export import to_json
 
@@ -448,7 +455,9 @@ class Ahead:
             found = contradictions.find_contradictions(kb, weights)
             matrix = contradictions.agreement_matrix(kb, weights, found)
             return {
-                pages.REPORT_MARKDOWN: pages.report_markdown(kb, weights, found, matrix, handwritten),
+                pages.REPORT_SPLIT: pages.report_split(
+                    kb, weights, found, matrix, handwritten, directory_urls, report_memo
+                ),
                 self.DATA: to_json(kb, weights),
                 pages.CONTRADICTIONS_JSON: pages.contradictions_json(kb, weights, found, matrix),
                 "search": search.build_data(kb, weights, details=False),
@@ -464,10 +473,10 @@ class Ahead:
             self._result = result if isinstance(result, dict) else {}
         return self._result
 
-    def file(self, path: str) -> str | None:
-        """The text of a data file made ahead, once (it is let go), or None."""
-        found = self.close().pop(path, None)
-        return found if isinstance(found, str) else None
+    def file(self, path: str) -> Any:
+        """What was made ahead under ``path`` (a data file's text, the report's parts), once (it is let
+        go), or None."""
+        return self.close().pop(path, None)
 
     def search_data(self) -> dict[str, Any] | None:
         found = self.close().pop("search", None)
@@ -892,12 +901,18 @@ def _build(
             # each generated file is written as it is made: no page's text stays in memory, neither
             # while the others are made nor while MkDocs renders them (the rendering processes are
             # forked from this one, each with a copy of what it holds)
+            # the pages the last build made from the same inputs are kept (kb.site.incremental)
+            reuse = incremental.Reuse.open(cache)
             # started before the docs folder's writing thread: a process with threads is not forked
-            ahead = Ahead(kb, weights, handwritten) if parallel else None
+            ahead = None
+            if parallel:
+                site = incremental.site_fingerprint(
+                    kb, weights, directory_urls, handwritten, pages.PAGE_LIMIT
+                )
+                memo = reuse.split_memo(pages.REPORT, site)
+                ahead = Ahead(kb, weights, handwritten, directory_urls, memo)
             docs_folder = DocsFolder(docs, background=True)
             try:
-                # the pages the last build made from the same inputs are kept (kb.site.incremental)
-                reuse = incremental.Reuse.open(cache)
                 generated = generated_files(
                     kb, weights, handwritten, directory_urls, docs_folder.put, progress, reuse,
                     seen=preview.start(directory_urls, handwritten) if preview is not None else None,

@@ -37,11 +37,13 @@ from kb import __version__
 from kb import disputes as dispute_views
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from kb.contradictions import Contradiction
     from kb.disputes import Dispute, Position
-    from kb.model import Claim, Source
+    from kb.model import Claim, KnowledgeBase, Source
     from kb.site.pages import SiteData
-    from kb.weigh import ClaimWeight
+    from kb.weigh import ClaimWeight, Weights
 
 MANIFEST = "pages.json"
 FORMAT = 1
@@ -80,26 +82,35 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def site_fingerprint(
+    kb: KnowledgeBase, weights: Weights, directory_urls: bool, handwritten: Iterable[str], page_limit: int
+) -> str:
+    """The fingerprint of the site as a whole: kb's code, the site's settings, kb.yaml but its disputes,
+    every source's metadata and reliability."""
+    from kb.site import pages
+
+    config = kb.config.model_dump(mode="json", exclude={"disputes"})
+    sources = [(s.id, repr(s), repr(weights.reliability.get(s.id))) for s in kb.sources.values()]
+    return _digest(
+        (
+            code_fingerprint(),
+            directory_urls,
+            pages.WEIGHTING in handwritten,
+            page_limit,
+            json.dumps(config, sort_keys=True),
+            repr(weights.settings),
+            sources,
+        )
+    )
+
+
 class Fingerprints:
     """Fingerprints of the site as a whole and of each claim, computed once each and on demand."""
 
     def __init__(self, data: SiteData) -> None:
-        from kb.site import pages
-
         self.data = data
-        kb = data.kb
-        config = kb.config.model_dump(mode="json", exclude={"disputes"})
-        sources = [(s.id, repr(s), repr(data.weights.reliability.get(s.id))) for s in kb.sources.values()]
-        self.site = _digest(
-            (
-                code_fingerprint(),
-                data.directory_urls,
-                pages.WEIGHTING in data.handwritten,
-                data.page_limit,
-                json.dumps(config, sort_keys=True),
-                repr(data.weights.settings),
-                sources,
-            )
+        self.site = site_fingerprint(
+            data.kb, data.weights, data.directory_urls, data.handwritten, data.page_limit
         )
         self._claims: dict[str, str] = {}
         self._listed: dict[str, str] = {}

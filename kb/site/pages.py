@@ -28,6 +28,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import networkx as nx
 
@@ -51,8 +52,8 @@ TOPICS = "topics.md"
 CONTRADICTIONS = "contradictions.md"
 AGREEMENT = "agreement.md"
 REPORT = "report.md"
-# what ``generate`` asks a child that made it ahead for: the report's Markdown (``report_markdown``)
-REPORT_MARKDOWN = "report-markdown"
+# what ``generate`` asks a child that made it ahead for: the report page cut into parts (``report_split``)
+REPORT_SPLIT = "report-split"
 WEIGHTING = "weighting.md"  # hand-written: the weighting model, linked when the site has it
 GRAPHS = "assets/kb/graphs"
 HEATMAP = "assets/kb/agreement.svg"
@@ -472,7 +473,7 @@ def generate(
     sink: Sink,
     advance: Callable[[int], None] = lambda _: None,
     reuse: incremental.Reuse | None = None,
-    made: Callable[[str], str | None] | None = None,
+    made: Callable[[str], Any] | None = None,
 ) -> None:
     """Every generated file of the docs folder, each given to ``sink(path, text)`` as soon as it is made
     (nothing here keeps a page once it is given); ``advance(1)`` after each claim, source, topic.
@@ -572,9 +573,12 @@ def generate(
         lambda: agreement_page(data),
         listed=True,
     )
-    if data.report_md is None:
-        data.report_md = made(REPORT_MARKDOWN) if made is not None else None
-    put(REPORT, report_page(data))
+    report = made(REPORT_SPLIT) if made is not None else None
+    if isinstance(report, paging.Split):  # as ``put`` cuts it: the same text, limit and links
+        data.moved.update(((REPORT, anchor), part) for anchor, part in report.anchors.items())
+        give(REPORT, report)
+    else:
+        put(REPORT, report_page(data))
     for claim in kb.claims.values():
         put_keyed(
             claim_page(claim.id),
@@ -592,10 +596,10 @@ def generate(
         advance(1)
     put_file(HEATMAP, lambda: incremental.agreement_key(fp), lambda: data.heatmap[0])  # type: ignore[arg-type]
     kb_json = made("data/kb.json") if made is not None else None
-    sink("data/kb.json", kb_json if kb_json is not None else to_json(kb, data.weights))
+    sink("data/kb.json", kb_json if isinstance(kb_json, str) else to_json(kb, data.weights))
     # the bytes the standard library makes with an indent, ten times faster (kb.export.pretty_json)
     clashes_json = made(CONTRADICTIONS_JSON) if made is not None else None
-    if clashes_json is None:
+    if not isinstance(clashes_json, str):
         clashes_json = pretty_json(disagreement.to_dict(kb, data.contradictions, data.matrix)) + "\n"
     sink(CONTRADICTIONS_JSON, clashes_json)
     for name, text in schemas.schemas().items():
@@ -1624,9 +1628,31 @@ def report_page(data: SiteData) -> str:
     """kb.report's Markdown (which escapes the knowledge base's text itself) with the page's title, full
     width: no navigation or table of contents beside it, and its wide tables scroll inside the page."""
     # the report repeats every claim and quote: in search it would crowd out the claim pages themselves
-    title = front_matter_title("Consensus report", searchable=False, hide=("navigation", "toc"))
     if data.report_md is None:
         data.report_md = report_markdown(
             data.kb, data.weights, data.contradictions, data.matrix, data.handwritten
         )
-    return title + '<div class="kb-report" markdown="1">\n\n' + data.report_md + "\n</div>\n"
+    return report_page_text(data.report_md)
+
+
+def report_page_text(report_md: str) -> str:
+    """The report page around the report's Markdown."""
+    title = front_matter_title("Consensus report", searchable=False, hide=("navigation", "toc"))
+    return title + '<div class="kb-report" markdown="1">\n\n' + report_md + "\n</div>\n"
+
+
+def report_split(
+    kb: KnowledgeBase,
+    weights: Weights,
+    contradictions: list[Contradiction],
+    matrix: AgreementMatrix,
+    handwritten: Iterable[str],
+    directory_urls: bool,
+    memo: Any = None,
+) -> paging.Split:
+    """The report page cut into parts as ``generate`` cuts it at the default limit, from the weighed
+    knowledge base alone (``memo``: that of the page's last split, kb.site.paging.split)."""
+    text = report_page_text(report_markdown(kb, weights, contradictions, matrix, handwritten))
+    return paging.split(
+        REPORT, text, PAGE_LIMIT, memo, lambda here, there: html_link(here, there, directory_urls)
+    )
