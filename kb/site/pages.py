@@ -573,12 +573,6 @@ def generate(
         lambda: agreement_page(data),
         listed=True,
     )
-    report = made(REPORT_SPLIT) if made is not None else None
-    if isinstance(report, paging.Split):  # as ``put`` cuts it: the same text, limit and links
-        data.moved.update(((REPORT, anchor), part) for anchor, part in report.anchors.items())
-        give(REPORT, report)
-    else:
-        put(REPORT, report_page(data))
     for claim in kb.claims.values():
         put_keyed(
             claim_page(claim.id),
@@ -594,6 +588,14 @@ def generate(
             lambda topic=topic: topic_markdown(data, topic),
         )
         advance(1)
+    # the report last of the pages: a child may be making it meanwhile (no page links into its parts; of
+    # the pages listed in search, it still comes after the others, as it always has)
+    report = made(REPORT_SPLIT) if made is not None else None
+    if isinstance(report, paging.Split):  # as ``put`` cuts it: the same text, limit and links
+        data.moved.update(((REPORT, anchor), part) for anchor, part in report.anchors.items())
+        give(REPORT, report)
+    else:
+        put(REPORT, report_page(data))
     put_file(HEATMAP, lambda: incremental.agreement_key(fp), lambda: data.heatmap[0])  # type: ignore[arg-type]
     kb_json = made("data/kb.json") if made is not None else None
     sink("data/kb.json", kb_json if isinstance(kb_json, str) else to_json(kb, data.weights))
