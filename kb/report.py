@@ -398,7 +398,11 @@ def md(text: str) -> str:
     if _MD_AS_IS.search(text) is None:
         return text
     line = " ".join(text.split())
-    return line.translate(_MD_ESCAPES) if _MD_SPECIAL.search(line) else line
+    if _MD_SPECIAL.search(line) is None:
+        return line
+    escaped = line.translate(_MD_ESCAPES)
+    # as kb.site.text escapes it: "]:" could make a line that starts with a link a reference definition
+    return escaped.replace("\\]:", "\\]&#58;") if "]:" in escaped else escaped
 
 
 def _md_table(frame: Table, raw: tuple[str, ...] = (), ref: Callable[[str], str] = md) -> str:

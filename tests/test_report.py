@@ -332,6 +332,20 @@ def test_md_escapes_markup_first_and_html_second(text: str) -> None:
     assert report.md(text) == expected
 
 
+@pytest.mark.parametrize("escape", [report.md, "kb.site.text.md"])
+@pytest.mark.parametrize("statement", ["ratio [3]:1", "a]:b", "[x]:y", "a ]: b", "]:"])
+def test_a_link_to_text_with_bracket_colon_is_kept(escape, statement: str) -> None:
+    """A line that is a link whose text holds "]:" with no space after it would read as the definition
+    of a reference (and vanish from the page) if the colon were left as it is."""
+    if isinstance(escape, str):
+        from kb.site import text
+
+        escape = text.md
+    page = markdown.markdown(f"- [{escape(statement)}](x.md)\n\n[{escape(statement)}](y.md)\n")
+    links = re.findall(r'<a href="([xy])\.md">(.*?)</a>', page)
+    assert [(target, html.unescape(shown)) for target, shown in links] == [("x", statement), ("y", statement)]
+
+
 _CELL = st.text(alphabet=st.sampled_from(list("ab \t\n\\`*_|&<~\xa6\xa0\u2028\u201c\x00")), max_size=12)
 
 

@@ -5,7 +5,9 @@ as ``<img src=x onerror=...>`` or ``[click](javascript:...)`` must be neutralise
 the characters Python-Markdown reads as inline syntax anywhere (`` \ ` * _ { } [ ] # | ``)
 are backslash-escaped, so are the markers that start a block at the start of a line
 (``-``, ``+``, the dot of ``1.``), and ``&``, ``<``, ``>`` and ``=`` (which can underline a
-heading but cannot be backslash-escaped) become entities, which Markdown leaves alone.
+heading but cannot be backslash-escaped) become entities, which Markdown leaves alone, as does
+a colon after ``]`` (a line that starts with a link whose text holds ``]:`` would otherwise read as
+the definition of a reference, and vanish).
 Other punctuation needs nothing: with ``[`` escaped, ``(`` and ``!`` cannot start a link or
 an image. Only characters Markdown can escape are escaped, so no
 stray backslash is ever shown, and the site's Markdown extensions are chosen so that no
@@ -38,7 +40,10 @@ def _escape(text: str) -> str:
     escaped = _LINE_START.sub(
         lambda m: m.group(1) + ("\\" + m.group(2) if m.group(2) else m.group(3) + "\\."), escaped
     )
-    return html.escape(escaped, quote=False).replace("=", "&#61;")
+    escaped = html.escape(escaped, quote=False).replace("=", "&#61;")
+    # "]:" would let a line that starts with a link to the text read as a reference definition (the
+    # line then vanishes): the colon as an entity ends that reading
+    return escaped.replace("\\]:", "\\]&#58;") if "]:" in escaped else escaped
 
 
 # A long page shows the same statements and titles many times: each is escaped once (typed: 1, True differ).
