@@ -421,3 +421,19 @@ def test_a_clash_anchor_is_a_valid_id_made_of_its_claims_alone(kind: str, a: str
         if other[0] == OPPOSED and real == OPPOSED and other[1] == a:
             continue
         assert pages.clash_anchor(*other) != anchor, other
+
+
+def test_key_digests_tell_apart_what_a_page_could_show_differently() -> None:
+    """Values that print differently get different digests, records by their repr, texts orjson
+    refuses (a lone surrogate) included; the same value, the same digest."""
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class Record:
+        value: float
+
+    values = [(1,), (1.0,), (True,), (None,), ("None",), ("1",), (Record(0.1),), (Record(0.1 + 1e-16),),
+              ("a\udc80",), ("a",), (("a", "b"),), (("a",), "b")]  # fmt: skip
+    digests = [incremental._digest(v) for v in values]
+    assert len(set(digests)) == len(values)
+    assert digests == [incremental._digest(v) for v in values]
