@@ -483,8 +483,8 @@ def generate(
     it is in the docs folder), but for a page's later parts, whose text is read back (the search index
     lists them as pages).
 
-    ``made(path)``, if given, is the text of a data file made ahead (by kb.site.build's forked child), or
-    None: then it is made here.
+    ``made(path)``, if given, is what kb.site.build's forked child made ahead: the text of a data file, or
+    (``REPORT_SPLIT``) the report page cut into parts; None: it is made here.
     """
     kb = data.kb
     fp = incremental.Fingerprints(data) if reuse is not None else None
@@ -591,7 +591,7 @@ def generate(
     # the report last of the pages: a child may be making it meanwhile (no page links into its parts; of
     # the pages listed in search, it still comes after the others, as it always has)
     report = made(REPORT_SPLIT) if made is not None else None
-    if isinstance(report, paging.Split):  # as ``put`` cuts it: the same text, limit and links
+    if isinstance(report, paging.Split) and data.page_limit == PAGE_LIMIT:  # as ``put`` would cut it
         data.moved.update(((REPORT, anchor), part) for anchor, part in report.anchors.items())
         give(REPORT, report)
     else:
