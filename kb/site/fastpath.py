@@ -102,7 +102,14 @@ _resolved: weakref.WeakKeyDictionary[Any, dict[tuple[str, str, str], tuple[str, 
 )
 
 
-def _resolver(relative: Any, file: Any, files: Any, config: Any) -> Callable[[str], str]:
+def url_folder(url: str) -> str:
+    """The folder ``mkdocs.utils.get_relative_url`` makes links relative to for a page at ``url``: the
+    URL without its last part when that has a dot (a file), else the whole URL (a directory URL)."""
+    folder, _, name = url.rpartition("/")
+    return folder if "." in name else url
+
+
+def _resolver(relative: Any, file: Any, files: Any) -> Callable[[str], str]:
     """MkDocs' ``path_to_url`` for the page, remembering what a plain link to a page from the same
     folder resolved to when it gave no warning. The pages of one folder link to the same pages over
     and over (at 1,000 dense claims a cold build resolved 39,500 links, about 7 % of its time in one
@@ -118,9 +125,7 @@ def _resolver(relative: Any, file: Any, files: Any, config: Any) -> Callable[[st
     if file.inclusion.is_excluded():
         return resolve
     source_folder = posixpath.dirname(file.src_uri)
-    # get_relative_url drops the last part of the page's URL when it has a dot (a file)
-    folder, _, name = file.url.rpartition("/")
-    url_folder = folder if "." in name else file.url
+    relative_to = url_folder(file.url)
     links_to_anchors = relative.links_to_anchors
 
     def path_to_url(url: str) -> str:
@@ -128,7 +133,7 @@ def _resolver(relative: Any, file: Any, files: Any, config: Any) -> Callable[[st
         if plain is None:
             return resolve(url)
         path, anchor = plain.groups()
-        key = (source_folder, url_folder, path)
+        key = (source_folder, relative_to, path)
         found = memo.get(key)
         if found is None:
             target_uri = posixpath.normpath(posixpath.join(source_folder, path).lstrip("/"))
@@ -170,7 +175,7 @@ def converted_by_kb(page: Any, config: Any, files: Any) -> bool:
     if dialect is None or page.markdown is None:
         return False
     relative = relative_paths(page.file, files, config)
-    converted = fastmd.convert(page.markdown, dialect, _resolver(relative, page.file, files, config))
+    converted = fastmd.convert(page.markdown, dialect, _resolver(relative, page.file, files))
     if converted is None:
         return False
     page.content = converted.html

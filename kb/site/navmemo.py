@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from kb.site import fastpath
+
 PLUGIN_NAME = "kb-nav-memo"
 _TEMPLATE = "partials/nav.html"
 _ORIGINAL = "kb-theme-original"
@@ -43,8 +45,7 @@ def folder_key(page: Any, nav: Any) -> str | None:
     navigation or while any item of it is active."""
     if page is None or nav is None or page in nav.pages or _active(nav.items):
         return None
-    folder, _, name = page.url.rpartition("/")
-    return folder if "." in name else page.url
+    return fastpath.url_folder(page.url)
 
 
 def applies(config: Any) -> bool:

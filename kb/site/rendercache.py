@@ -98,25 +98,21 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _json(value: Any, *, sort_keys: bool = False) -> bytes:
+def _json(value: Any, *, sort_keys: bool = False, mark: bytes = b"") -> bytes:
     """``value`` as JSON by orjson: at 10,000 claims the pages' keys and entries are 360 MB of text,
-    which the standard library took about 10 s of a cold build's time to write. ``TypeError`` for
-    what orjson refuses (a lone surrogate in a text)."""
+    which the standard library took about 10 s of a cold build's time to write. What orjson refuses
+    (a lone surrogate in a text) is written by the standard library, escaped, after ``mark``."""
     option = orjson.OPT_NON_STR_KEYS | (orjson.OPT_SORT_KEYS if sort_keys else 0)
-    return orjson.dumps(value, default=_plain, option=option)
-
-
-def _ascii_json(value: Any, *, sort_keys: bool = False) -> bytes:
-    """What orjson refuses, by the standard library (escaped, so any text can be written)."""
-    return json.dumps(value, sort_keys=sort_keys, separators=(",", ":"), default=_plain).encode("ascii")
+    try:
+        return orjson.dumps(value, default=_plain, option=option)
+    except TypeError:
+        text = json.dumps(value, sort_keys=sort_keys, separators=(",", ":"), default=_plain)
+        return mark + text.encode("ascii")
 
 
 def _digest(*parts: Any) -> str:
-    try:
-        data = _json(parts, sort_keys=True)
-    except TypeError:
-        data = b"\0" + _ascii_json(parts, sort_keys=True)  # marked: never the same as orjson's
-    return hashlib.sha256(data).hexdigest()
+    # marked: the standard library's writing is never the same bytes as orjson's
+    return hashlib.sha256(_json(parts, sort_keys=True, mark=b"\0")).hexdigest()
 
 
 def _package_version(name: str) -> str:
@@ -427,11 +423,7 @@ def make_plugin(
         def _write(self, key: str, entry: dict[str, Any]) -> bool:
             """Whether the entry was stored (a cache that cannot be written only costs time)."""
             try:
-                try:
-                    data = _json(entry)
-                except TypeError:
-                    data = _ascii_json(entry)
-                write_unsynced(self._path(key), seal(data))
+                write_unsynced(self._path(key), seal(_json(entry)))
             except OSError:
                 return False
             return True
