@@ -218,3 +218,15 @@ def test_the_report_data_files_and_search_analysis_made_ahead_by_a_child_are_tho
     assert digest_tree(tmp_path / "ahead") == digest_tree(tmp_path / "here")
     parts = list((tmp_path / "ahead").glob("report-*.html"))
     assert len(parts) > 2 if limit else not parts
+
+
+def test_render_workers_are_used_only_when_many_pages_and_a_good_share_changed(monkeypatch) -> None:
+    monkeypatch.setattr(site_build.forked, "processors", lambda: 2)
+    config = type("Config", (), {"plugins": {site_build.rendercache.PLUGIN_NAME: None}})()
+    workers = site_build.render_workers
+    assert workers(config, 12_290, 12_290) == 2  # a cold build
+    assert workers(config, 2_000, 12_290) == 2  # a ninth of the site and more
+    assert workers(config, 218, 12_290) == 1  # a stance flip at 10,000 claims: each worker's pass costs more
+    assert workers(config, 199, 300) == 1  # too few pages to fork for
+    config.plugins["search"] = None  # a plugin that reads every page: the render cache is off
+    assert workers(config, 12_290, 12_290) == 1

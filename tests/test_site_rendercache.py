@@ -144,9 +144,9 @@ def test_the_cache_is_beside_the_site_and_keeps_only_what_the_last_build_used(
 def test_pages_rendered_by_several_processes_are_the_single_process_build(
     kb: Path, tmp_path: Path, monkeypatch
 ) -> None:
-    monkeypatch.setattr(site_build, "render_workers", lambda config, changed: 1)
+    monkeypatch.setattr(site_build, "render_workers", lambda config, changed, total: 1)
     single_out, single_err = _build(kb, tmp_path / "single")
-    monkeypatch.setattr(site_build, "render_workers", lambda config, changed: 2)
+    monkeypatch.setattr(site_build, "render_workers", lambda config, changed, total: 2)
     filled = []
     fill = site_build.fill_cache_in_parallel
     monkeypatch.setattr(
