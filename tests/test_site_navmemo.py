@@ -24,7 +24,7 @@ def _build(kb: Path, out: Path) -> None:
 @pytest.mark.parametrize("directory_urls", [False, True])
 def test_pages_get_the_navigation_the_theme_gives(tmp_path: Path, monkeypatch, directory_urls: bool) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    monkeypatch.setattr(site_build, "render_workers", lambda config, changed, total: 1)  # one process: counted
+    monkeypatch.setattr(site_build, "render_workers", lambda *_: 1)  # one process: counted
     kb = copy_fixture(tmp_path)
     config = re.sub(r"(?m)^use_directory_urls: .*$", f"use_directory_urls: {str(directory_urls).lower()}",
                     PACKAGE_CONFIG.read_text())  # fmt: skip
