@@ -63,6 +63,8 @@ def test_every_topic_source_and_other_page_has_an_entry_but_no_claim_page() -> N
     assert not any(url.startswith("claims/") for url in urls)
     assert urls["weighting.html"] == ("How strengths are computed", "page")  # hand-written
     assert urls["contradictions.html"][1] == "page"
+    # the report says it is not for search (its front matter), and it is not: it repeats every claim
+    assert not any(url.startswith("report") for url in urls)
     assert all(len(summary) <= searchpages.MAX_SUMMARY for _, _, summary, _ in entries)
     # pages come first, then topics, then sources
     kinds = [kind for *_, kind in entries]
@@ -127,3 +129,16 @@ def test_front_matter_is_read_line_by_line_not_loaded_as_yaml() -> None:
     page = f"---\n{bomb}title: 'It''s a page'\nsearch:\n  exclude: true\n---\n\nSome words.\n"
     assert searchpages.title_and_summary(page, "f") == ("It's a page", "Some words.")
     assert searchpages.excluded_from_search(page)
+
+
+def test_a_generated_page_cut_into_parts_and_excluded_from_search_is_left_out_whole() -> None:
+    kb = load_valid(REPO)
+    weights = compute(kb)
+    data = pages.site_data(kb, weights, page_limit=6_000)
+    files = pages.generate_all(data)
+    parts = [name for name in files if name.startswith("report")]
+    assert len(parts) > 2  # the report is cut into parts, each with the front matter
+    assert all(searchpages.excluded_from_search(files[name]) for name in parts)
+    urls = [url for _, url, _, _ in searchpages.page_entries(kb, weights, files, {}, False)]
+    assert not any(url.startswith("report") for url in urls)
+    assert any(url.startswith("contradictions-") for url in urls)  # other pages' parts are listed

@@ -140,6 +140,8 @@ class Entries:
     def _entry(self, name: str, text: str) -> list[str] | None:
         if not name.endswith(".md") or name in self.topics or name in self.sources or name in self.claims:
             return None
+        if excluded_from_search(text):  # the consensus report and its parts, a private hand-written page
+            return None
         fallback = name.rsplit("/", 1)[-1][: -len(".md")].replace("-", " ")
         title, summary = title_and_summary(text, fallback)
         return [title, pages.page_url(name, self.directory_urls), summary, "page"]
@@ -162,10 +164,7 @@ class Entries:
         hand-written pages' text by path."""
         out = list(self.generated)
         for name in sorted(handwritten):
-            text = handwritten[name]
-            if excluded_from_search(text):
-                continue
-            entry = self._entry(name, text)
+            entry = self._entry(name, handwritten[name])
             if entry is not None:
                 out.append(entry)
         counts: dict[str, int] = {}
