@@ -437,3 +437,30 @@ def test_key_digests_tell_apart_what_a_page_could_show_differently() -> None:
     digests = [incremental._digest(v) for v in values]
     assert len(set(digests)) == len(values)
     assert digests == [incremental._digest(v) for v in values]
+
+
+def test_records_are_written_with_every_field_as_their_repr_has_it() -> None:
+    """kb.site.incremental.records writes what a record's repr shows, without the dataclass machinery:
+    every field (one added later too), floats to the last bit, and the class."""
+    from dataclasses import dataclass, fields
+
+    from kb.weigh import EvidenceWeight
+
+    @dataclass(frozen=True)
+    class One:
+        value: float
+
+    @dataclass(frozen=True)
+    class Other:
+        value: float
+
+    weight = EvidenceWeight(
+        "c", 0, "s", "supports", 0.3, "author", 0.5, "study", 0.6, 1.0, 0.5, (("s", "supports", 0.3),)
+    )
+    text = incremental.records([weight])
+    for f in fields(EvidenceWeight):
+        assert repr(getattr(weight, f.name)) in text
+    variants = [One(0.1), One(0.1 + 1e-16), Other(0.1), One(1), One(1.0)]
+    assert len({incremental.records([v]) for v in variants}) == len(variants)
+    assert incremental.records([]) != incremental.records([One(0.1)])
+    assert incremental.records([One(0.1)]) == incremental.records([One(0.1)])
