@@ -18,7 +18,7 @@ import kb._blas  # noqa: F401  (first of kb: numpy reads its setting when it loa
 from kb import __version__, progress
 from kb.errors import InvalidKnowledgeBase, KbError, Problem, UsageError
 from kb.gcpause import paused_gc
-from kb.output import write_all, write_atomic, write_output
+from kb.output import Data, write_all, write_atomic, write_output
 from kb.vocabulary import EVIDENCE_KINDS, SOURCE_KINDS, STANCES
 
 # The largest --limit accepted (more than any knowledge base holds; SQLite takes 64-bit numbers only).
@@ -92,9 +92,18 @@ def batch(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def write_or_print(text: str | bytes, output: Path | None) -> None:
+def write_or_print(text: Data, output: Path | None) -> None:
     if output is None or str(output) == "-":
-        click.echo(text, nl=False)
+        stream = getattr(sys.stdout, "buffer", None)
+        if isinstance(text, list) and stream is not None:  # pieces, one after another (kb.output)
+            sys.stdout.flush()
+            for piece in text:
+                stream.write(piece)
+            stream.flush()
+        elif isinstance(text, list):
+            click.echo(b"".join(text), nl=False)
+        else:
+            click.echo(text, nl=False)
     else:
         write_output(output, text)
         click.echo(f"wrote {output}", err=True)
@@ -177,7 +186,7 @@ def export(kb_dir: Path, fmt: str, output: Path | None) -> None:
             click.echo(f"wrote {path}", err=True)
         return
     render = {
-        "json": exports.to_json_bytes,
+        "json": exports.to_json_pieces,
         "graphml": exports.to_graphml,
         "claimreview": exports.to_claimreview_bytes,
     }
@@ -521,7 +530,7 @@ def report_command(kb_dir: Path, fmt: str, output: Path | None) -> None:
         raise UsageError(f"-o {output}: is a folder; give a file name")
     kb = load_valid(kb_dir)
     # rendered in full before anything is written, so a failure leaves an existing FILE as it was
-    write_or_print(report.render_bytes(kb, resultcache.compute(kb), fmt), output)
+    write_or_print(report.render_pieces(kb, resultcache.compute(kb), fmt), output)
 
 
 @cli.command("contradictions")
@@ -551,7 +560,7 @@ def contradictions_command(kb_dir: Path, source_id: str | None, as_json: bool) -
     if source_id is not None:
         found = [c for c in found if source_id in c.sources]
     if as_json:
-        click.echo(contradictions.to_json_bytes(kb, found, matrix, weights.disputes, source_id), nl=False)
+        write_or_print(contradictions.to_json_pieces(kb, found, matrix, weights.disputes, source_id), None)
         return
     width = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 100
     text = contradictions.render_text(

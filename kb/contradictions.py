@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from kb import forked
 from kb.model import KnowledgeBase
+from kb.output import Pieces
 from kb.weigh import Voice, Weights, _r, shown
 
 if TYPE_CHECKING:
@@ -361,20 +362,21 @@ def _clash_dicts(kb: KnowledgeBase, contradictions: list[Contradiction]) -> list
     return [contradiction_to_dict(kb, c, memo) for c in contradictions]
 
 
-def to_json_bytes(
+def to_json_pieces(
     kb: KnowledgeBase,
     contradictions: list[Contradiction],
     matrix: AgreementMatrix,
     disputes: tuple = (),
     source: str | None = None,
-) -> bytes:
-    """What kb contradictions --json prints: ``source`` and :func:`to_dict`, as JSON; the clashes
-    of a long list written by two processes (:func:`kb.export.json_bytes_in_two`), the same bytes."""
-    from kb.export import json_bytes_in_two, pretty_json_bytes
+) -> Pieces:
+    """What kb contradictions --json prints: ``source`` and :func:`to_dict`, as JSON in pieces
+    (kb.output); the clashes of a long list written by two processes
+    (:func:`kb.export.json_pieces_in_two`), the same bytes."""
+    from kb.export import json_pieces_in_two, pretty_json_bytes
 
     costs = [1.0] * len(contradictions)
     if len(costs) >= PARALLEL_CLASHES_COST:
-        document = json_bytes_in_two(
+        document = json_pieces_in_two(
             {"source": source, **to_dict(kb, contradictions, matrix, disputes, with_contradictions=False)},
             "contradictions",
             lambda start, stop: _clash_dicts(kb, contradictions[start:stop]),
@@ -383,7 +385,18 @@ def to_json_bytes(
         )
         if document is not None:
             return document
-    return pretty_json_bytes({"source": source, **to_dict(kb, contradictions, matrix, disputes)})
+    return [pretty_json_bytes({"source": source, **to_dict(kb, contradictions, matrix, disputes)})]
+
+
+def to_json_bytes(
+    kb: KnowledgeBase,
+    contradictions: list[Contradiction],
+    matrix: AgreementMatrix,
+    disputes: tuple = (),
+    source: str | None = None,
+) -> bytes:
+    """:func:`to_json_pieces` joined."""
+    return b"".join(to_json_pieces(kb, contradictions, matrix, disputes, source))
 
 
 def printable(text: str) -> str:

@@ -12,6 +12,7 @@ from kb import __version__, forked
 from kb.disputes import dispute_to_dict
 from kb.errors import KbError
 from kb.model import KnowledgeBase
+from kb.output import Pieces
 from kb.weigh import Weights, _r
 
 
@@ -168,17 +169,19 @@ def to_json(kb: KnowledgeBase, weights: Weights) -> str:
 PARALLEL_CLAIMS_COST = 6000
 
 
-def json_bytes_in_two(
+def json_pieces_in_two(
     data: dict[str, Any],
     key: str,
     items: Callable[[int, int], list[Any]],
     costs: list[float],
     minimum: float,
-) -> bytes | None:
+) -> Pieces | None:
     """:func:`pretty_json_bytes` of ``data`` with ``data[key]`` (an empty list in ``data``) being
     ``items(0, n)``, ``n = len(costs)``: the items written in two processes (:func:`kb.forked.in_two`),
     each share laid out as in the whole document and put in the place of the empty list. The same
-    bytes; None where orjson is missing or refuses a value (then the caller writes it whole).
+    bytes, as pieces to write one after the other (kb.output): at 100,000 claims each share is hundreds
+    of megabytes, and neither is copied into a whole. None where orjson is missing or refuses a value
+    (then the caller writes it whole).
 
     The empty list is found as a line of JSON's own layout (a key at the top level, after a line
     break), which no text of the knowledge base can make: line breaks and quotes inside strings
@@ -189,30 +192,40 @@ def json_bytes_in_two(
         return None
     empty = b'\n  "' + key.encode() + b'": [],\n'
     opening = b'{\n  "c": [\n'
+    closing = b"\n  ]\n}"
 
     def laid_out(start: int, stop: int) -> list[bytes]:
-        # the items as they lie in a list under a key of the top-level object: each indented by
-        # four spaces, separated by ",\n", without the brackets
-        wrapped = orjson.dumps({"c": items(start, stop)}, option=orjson.OPT_INDENT_2)
-        return [wrapped[len(opening) : -len(b"\n  ]\n}")]] if wrapped.startswith(opening) else []
+        # the items as they lie in a list under a key of the top-level object (each indented by four
+        # spaces, separated by ",\n"), inside the brackets that are cut off below, through a view
+        return [orjson.dumps({"c": items(start, stop)}, option=orjson.OPT_INDENT_2)]
 
+    if not costs:  # an empty list is written "[]", not as a list of items
+        return None
     try:
         document = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
         if data.get(key) != [] or document.count(empty) != 1:
             return None
-        pieces = forked.in_two(laid_out, costs, minimum)
+        shares = forked.in_two(laid_out, costs, minimum)
     except TypeError:  # e.g. an integer beyond 64 bits
         return None
+    if not all(share.startswith(opening) and share.endswith(closing) for share in shares):
+        return None  # a share that is not the items' list as orjson lays it out (an empty one)
     head, _, tail = document.partition(empty)
-    return b"".join([head, b'\n  "', key.encode(), b'": [\n', b",\n".join(pieces), b"\n  ],\n", tail])
+    pieces: Pieces = [head, b'\n  "' + key.encode() + b'": [\n']
+    for k, share in enumerate(shares):
+        if k:
+            pieces.append(b",\n")
+        pieces.append(memoryview(share)[len(opening) : -len(closing)])
+    pieces += [b"\n  ],\n", tail]
+    return pieces
 
 
-def to_json_bytes(kb: KnowledgeBase, weights: Weights) -> bytes:
-    """:func:`to_json` as UTF-8 bytes, as kb export writes it; on a large base the claims' entries
-    are written by two processes (:func:`json_bytes_in_two`)."""
+def to_json_pieces(kb: KnowledgeBase, weights: Weights) -> Pieces:
+    """:func:`to_json` as UTF-8 pieces (kb.output), as kb export writes it; on a large base the claims'
+    entries are written by two processes (:func:`json_pieces_in_two`)."""
     costs = [2.0 + len(c.evidence) for c in kb.claims.values()]
     if sum(costs) >= PARALLEL_CLAIMS_COST:
-        document = json_bytes_in_two(
+        document = json_pieces_in_two(
             _to_dict(kb, weights, with_claims=False),
             "claims",
             lambda start, stop: _claim_dicts(kb, weights, start, stop),
@@ -221,7 +234,12 @@ def to_json_bytes(kb: KnowledgeBase, weights: Weights) -> bytes:
         )
         if document is not None:
             return document
-    return pretty_json_bytes(to_dict(kb, weights))
+    return [pretty_json_bytes(to_dict(kb, weights))]
+
+
+def to_json_bytes(kb: KnowledgeBase, weights: Weights) -> bytes:
+    """:func:`to_json` as UTF-8 bytes (:func:`to_json_pieces` joined)."""
+    return b"".join(to_json_pieces(kb, weights))
 
 
 # --- exports for other tools: GraphML (Gephi, Cytoscape), CSV tables, schema.org ClaimReview ---

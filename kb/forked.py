@@ -52,28 +52,32 @@ def start(work: Callable[[], Any]) -> Callable[[], Any | None]:
         code = 1
         try:
             os.close(read_end)
-            data = memoryview(pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL))
-            while data:
-                data = data[os.write(write_end, data) :]
+            result = work()
+            # written to the pipe as it is pickled: a result of hundreds of megabytes (kb report's
+            # JSON at 100,000 claims) is not copied whole into a pickle first
+            with os.fdopen(write_end, "wb") as pipe:
+                pickle.dump(result, pipe, protocol=pickle.HIGHEST_PROTOCOL)
             code = 0
         finally:
             os._exit(code)
     os.close(write_end)
 
     def wait() -> Any | None:
-        chunks = []
+        result = None
         try:
             with os.fdopen(read_end, "rb") as pipe:
-                while chunk := pipe.read(1 << 20):
-                    chunks.append(chunk)
+                # unpickled as it is read: no copy of the whole answer beside the result
+                try:
+                    result = pickle.load(pipe)
+                except Exception:  # anything wrong with the child's answer: the caller does its share
+                    result = None
+                while pipe.read(1 << 20):  # what is left (a child cut short): read, so it can end
+                    result = None
         finally:
             _, status = os.waitpid(pid, 0)
         if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
             return None
-        try:
-            return pickle.loads(b"".join(chunks))
-        except Exception:  # anything wrong with the child's answer: the caller does its share
-            return None
+        return result
 
     return wait
 

@@ -8,20 +8,36 @@ import stat
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 from kb.errors import KbError
+
+# An output given as buffers written one after another: a large document laid out in parts (kb.export's
+# JSON written by two processes) is written without a copy of it whole, which at 100,000 claims is
+# hundreds of megabytes.
+Pieces = list[bytes | memoryview]
+Data = str | bytes | Pieces
 
 
 def _bytes(data: str | bytes) -> bytes:
     return data.encode("utf-8") if isinstance(data, str) else data
 
 
-def _temporary(path: Path, payload: bytes) -> str:
+def write_data(handle: BinaryIO, data: Data) -> None:
+    """``data`` written to a binary file: text as UTF-8, pieces one after another."""
+    if isinstance(data, list):
+        for piece in data:
+            handle.write(piece)
+    else:
+        handle.write(_bytes(data))
+
+
+def _temporary(path: Path, payload: Data) -> str:
     """``payload`` in a new temporary file beside ``path``, synced; its name."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+            write_data(handle, payload)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)
@@ -31,7 +47,7 @@ def _temporary(path: Path, payload: bytes) -> str:
     return tmp
 
 
-def write_atomic(path: Path | str, data: str | bytes) -> None:
+def write_atomic(path: Path | str, data: Data) -> None:
     """Write to a temporary file beside ``path``, then rename it over ``path``.
 
     A reader sees the old file or the new one, never a half-written one, and a
@@ -56,7 +72,7 @@ def write_unsynced(path: Path, data: bytes) -> None:
         raise
 
 
-def write_all(files: Mapping[Path, str | bytes]) -> None:
+def write_all(files: Mapping[Path, Data]) -> None:
     """Write several files all or none: every one goes to a temporary file first, and only when
     all of them are written (a full disk, a folder without permission...) are they renamed into place.
     """
@@ -68,7 +84,7 @@ def write_all(files: Mapping[Path, str | bytes]) -> None:
             for folder in reversed(missing):
                 folder.mkdir(exist_ok=True)
                 made.append(folder)
-            done.append((_temporary(path, _bytes(data)), path))
+            done.append((_temporary(path, data), path))
         for tmp, path in done:
             os.replace(tmp, path)
     except BaseException:
@@ -90,7 +106,7 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def write_output(path: Path, data: str | bytes) -> None:
+def write_output(path: Path, data: Data) -> None:
     """Write a file the user named on the command line (``-o FILE``), meaning what they named.
 
     A link is written through: its target is replaced atomically and the link stays a link. A
@@ -105,7 +121,7 @@ def write_output(path: Path, data: str | bytes) -> None:
             mode = None  # a new file (or a link to one that does not exist yet)
         if mode is not None and (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)):
             with open(path, "wb") as handle:
-                handle.write(_bytes(data))
+                write_data(handle, data)
             return
         if mode is not None and not stat.S_ISREG(mode):
             raise KbError(f"cannot write {path}: it is {_kind(mode)}; give a file name")

@@ -39,8 +39,9 @@ from kb.contradictions import (
     strongest_sides,
 )
 from kb.disputes import Dispute, dispute_to_dict
-from kb.export import json_bytes_in_two, pretty_json, pretty_json_bytes
+from kb.export import json_pieces_in_two, pretty_json, pretty_json_bytes
 from kb.model import KnowledgeBase
+from kb.output import Pieces
 from kb.weigh import Weights, _r, shown, strength_words
 
 FORMATS: tuple[str, ...] = ("md", "csv", "json", "html")
@@ -802,17 +803,23 @@ def render(
     return renderers[fmt]()
 
 
-def render_bytes(kb: KnowledgeBase, weights: Weights, fmt: str = "md") -> bytes:
-    """:func:`render` as UTF-8 bytes; JSON is written straight to bytes (no copy of it as text)."""
+def render_pieces(kb: KnowledgeBase, weights: Weights, fmt: str = "md") -> Pieces:
+    """:func:`render` as UTF-8 pieces (kb.output); JSON is written straight to bytes, by two processes
+    on a large base (no copy of it as text, nor whole)."""
     if fmt == "json":
         report = build(kb, weights)
         topics = report.topics
-        document = json_bytes_in_two(
+        document = json_pieces_in_two(
             _to_dict(kb, weights, report, with_topics=False),
             "topics",
             lambda start, stop: _topic_dicts(kb, topics[start:stop]),
             [_topic_cost(section) for section in topics],
             PARALLEL_TOPICS_COST,
         )
-        return document if document is not None else pretty_json_bytes(to_dict(kb, weights, report))
-    return render(kb, weights, fmt, parallel=True).encode("utf-8")
+        return document if document is not None else [pretty_json_bytes(to_dict(kb, weights, report))]
+    return [render(kb, weights, fmt, parallel=True).encode("utf-8")]
+
+
+def render_bytes(kb: KnowledgeBase, weights: Weights, fmt: str = "md") -> bytes:
+    """:func:`render_pieces` joined."""
+    return b"".join(render_pieces(kb, weights, fmt))

@@ -52,6 +52,15 @@ def test_in_two_concatenates_both_shares_in_order(forks) -> None:
 
 
 @needs_fork
+def test_a_large_answer_comes_back_whole_and_one_cut_short_as_none() -> None:
+    big = bytes(range(256)) * 40_000  # 10 MB: many times what a pipe holds
+    assert forked.start(lambda: [big, "after"])() == [big, "after"]
+    # the child pickles straight into the pipe: here it has sent the large part when it fails (a
+    # lambda does not pickle); the parent reads what came, and gives None, without hanging
+    assert forked.start(lambda: [big, lambda: None])() is None
+
+
+@needs_fork
 def test_in_two_does_the_childs_share_itself_when_the_child_fails(forks) -> None:
     pid = os.getpid()
 
@@ -111,3 +120,33 @@ def test_contradictions_in_two_are_the_same_bytes(shipped, forks, monkeypatch, s
     assert shared_text == text
     assert contradictions.to_json_bytes(kb, found, matrix, weights.disputes, source) == data
     assert len(forks) == 2
+
+
+@needs_fork
+@pytest.mark.parametrize(
+    "command",
+    [["export", "--format", "json"], ["report", "--format", "json"], ["contradictions", "--json"]],
+)
+def test_the_cli_writes_the_pieces_of_a_shared_json_as_one_document(
+    shipped, forks, monkeypatch, tmp_path, command: list[str]
+) -> None:
+    """The commands write JSON laid out in two processes piece by piece (kb.output), to a file and to
+    standard output: the same bytes as written whole."""
+    from click.testing import CliRunner
+
+    from kb.cli import cli
+
+    runner = CliRunner()
+    whole = runner.invoke(cli, [*command, "--kb", str(REPO)])
+    assert whole.exit_code == 0, whole.output
+    for module, name in ((export, "PARALLEL_CLAIMS_COST"), (report, "PARALLEL_TOPICS_COST"),
+                         (contradictions, "PARALLEL_CLASHES_COST")):  # fmt: skip
+        monkeypatch.setattr(module, name, 0)
+    before = len(forks)
+    shared = runner.invoke(cli, [*command, "--kb", str(REPO)])
+    assert shared.exit_code == 0 and shared.stdout_bytes == whole.stdout_bytes
+    assert len(forks) > before  # the shared run forked
+    if command[0] != "contradictions":  # the one without -o
+        out = tmp_path / "out.json"
+        written = runner.invoke(cli, [*command, "--kb", str(REPO), "-o", str(out)])
+        assert written.exit_code == 0 and out.read_bytes() == whole.stdout_bytes
