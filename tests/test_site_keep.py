@@ -51,7 +51,10 @@ def kb(tmp_path: Path, monkeypatch) -> Path:
         "# Notes of the coach\n\nSee [the missing page](missing.md), [a section](more.md#section-two),"
         " [the claims](claims.md#no-such-anchor) and [a claim](claims/deficit-alone-decides.md).\n"
     )
-    (docs / "more.md").write_text("# More\n\n## Section two\n\nText.\n")
+    # links to its own anchors, one there and one not: the missing one is warned about in every build
+    (docs / "more.md").write_text(
+        "# More\n\n## Section two\n\nText, [back up](#more) and [down](#no-such-section).\n"
+    )
     return base
 
 
@@ -119,6 +122,7 @@ def test_a_rebuild_after_a_change_is_the_cold_build(kb: Path, tmp_path: Path, ch
     out = tmp_path / "out"
     _, first_err = _built(kb, out)
     assert "missing.md" in first_err and "no-such-anchor" in first_err and "section-two" not in first_err
+    assert "no-such-section" in first_err and "#more" not in first_err
     _built(kb, out)  # the first build that finds a previous site and its record
     before = digest_tree(out)
     inodes = _inodes(out)
