@@ -611,6 +611,7 @@ def _load_or_exit(kb_dir: Path):
     help="The folder for the site (default: KB/build/site); replaced whole, only once the build succeeded.",
 )
 @reports_errors
+@batch
 def build(kb_dir: Path, out: Path | None) -> None:
     """Validate, then build the static site (Material for MkDocs)."""
     from kb.site import build as site_build

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import json
 import logging
 import os
@@ -765,6 +766,9 @@ def fill_cache_in_parallel(
         pid = os.fork()
         if pid == 0:  # the worker: never returns into the caller's code
             code = 1
+            # kb build pauses the cycle collector (kb.cli.batch); a worker renders thousands of pages
+            # with MkDocs, whose objects may form cycles: it collects them, as a build always has
+            gc.enable()
             try:
                 mkdocs_config.site_dir = str(scratch / str(number))
                 plugin = rendercache.make_plugin(cache / "html", share=(number, workers))
