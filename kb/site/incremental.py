@@ -83,7 +83,6 @@ def _digest(value: Any) -> str:
 
 
 @functools.cache
-@functools.cache
 def _fields_of(cls: type) -> Callable[[Any], tuple]:
     names = [f.name for f in dataclasses.fields(cls)]
     if len(names) == 1:  # attrgetter gives a lone field's value, not a tuple
@@ -98,6 +97,7 @@ def records(items: Iterable[Any]) -> str:
     return repr(tuple((type(r).__name__, _fields_of(type(r))(r)) for r in items))
 
 
+@functools.cache
 def code_fingerprint() -> str:
     """kb's version and the text of every one of its modules: new code changes every key."""
     digest = hashlib.blake2b(__version__.encode(), digest_size=16)
