@@ -978,17 +978,3 @@ def _build(
         written=written,
         removed=removed,
     )
-
-
-def build_site_timed(root: Path, out: Path) -> dict[str, float]:
-    """Figures for scripts/bench.py: a full build of the knowledge base at ``root``."""
-    from kb.load import load_valid
-
-    kb = load_valid(root)
-    result = build_site(kb, out)
-    return {
-        "site_full_build_s": result.seconds_total,
-        "site_generation_share": result.seconds_generating / result.seconds_total,
-        "site_pages_per_s": result.pages / result.seconds_total,
-        "site_pages": float(result.pages),
-    }
