@@ -41,7 +41,8 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     return repr(text[:limit]) + f"... ({len(text):,} characters)"
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular one is, for messages: "a folder", "a named pipe (FIFO)"..."""
     if stat.S_ISFIFO(mode):
         return "a named pipe (FIFO)"
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
@@ -117,7 +118,8 @@ def read_bounded(path: Path | str, limit: int, root: Path | None = None) -> byte
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise FileProblem(f"is {_kind(info.st_mode)}, not a regular file; kb reads regular files only")
+            kind = file_kind(info.st_mode)
+            raise FileProblem(f"is {kind}, not a regular file; kb reads regular files only")
         if info.st_size > limit:
             raise FileProblem(too_large(limit))
         chunks: list[bytes] = []
@@ -200,7 +202,7 @@ def walk_names(folder: str, root: Path) -> tuple[list[str], list[Unreadable]]:
                 problems.append(Unreadable(path, message))
             else:
                 problems.append(
-                    Unreadable(path, f"is {_kind(mode)}; a knowledge base holds regular files only")
+                    Unreadable(path, f"is {file_kind(mode)}; a knowledge base holds regular files only")
                 )
     problems.sort(key=lambda u: _slashed(str(u.path)))
     if os.sep == "/":

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from kb.errors import KbError
+from kb.files import file_kind
 
 # An output given as buffers written one after another: a large document laid out in parts (kb.export's
 # JSON written by two processes) is written without a copy of it whole, which at 100,000 claims is
@@ -96,16 +97,6 @@ def write_all(files: Mapping[Path, Data]) -> None:
         raise
 
 
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    return "not a regular file"
-
-
 def write_output(path: Path, data: Data) -> None:
     """Write a file the user named on the command line (``-o FILE``), meaning what they named.
 
@@ -124,7 +115,7 @@ def write_output(path: Path, data: Data) -> None:
                 write_data(handle, data)
             return
         if mode is not None and not stat.S_ISREG(mode):
-            raise KbError(f"cannot write {path}: it is {_kind(mode)}; give a file name")
+            raise KbError(f"cannot write {path}: it is {file_kind(mode)}; give a file name")
         write_atomic(path.resolve() if path.is_symlink() else path, data)
     except OSError as exc:  # a folder that cannot be made, no permission, a full disk...
         raise KbError(f"cannot write {path}: {exc.strerror or exc}") from exc
