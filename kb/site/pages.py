@@ -602,7 +602,7 @@ def generate(
     # the bytes the standard library makes with an indent, ten times faster (kb.export.pretty_json)
     clashes_json = made(CONTRADICTIONS_JSON) if made is not None else None
     if not isinstance(clashes_json, str):
-        clashes_json = pretty_json(disagreement.to_dict(kb, data.contradictions, data.matrix)) + "\n"
+        clashes_json = contradictions_json(kb, data.weights, data.contradictions, data.matrix)
     sink(CONTRADICTIONS_JSON, clashes_json)
     for name, text in schemas.schemas().items():
         sink(f"schema/{name}", text)
