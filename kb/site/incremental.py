@@ -53,19 +53,11 @@ FORMAT = 1
 
 
 def _loads(data: bytes) -> Any:
-    try:
-        import orjson
-    except ImportError:  # pragma: no cover - orjson is a dependency
-        return json.loads(data)
     return orjson.loads(data)
 
 
 def _dumps(value: Any) -> bytes:
     """The manifest as compact JSON (orjson: tens of thousands of entries at 10,000 claims)."""
-    try:
-        import orjson
-    except ImportError:  # pragma: no cover - orjson is a dependency
-        return json.dumps(value, separators=(",", ":")).encode()
     return orjson.dumps(value)
 
 
