@@ -301,7 +301,7 @@ def test_a_split_resumed_from_the_last_cuts_gives_the_parts_of_a_fresh_split(mon
     text = "\n".join(lines)
     fresh = paging.split("m.md", text, 20_000)
     assert paging.split("m.md", text, 20_000, paging.split("m.md", text, 30_000).memo).parts == fresh.parts
-    wrong = {**memo, "starts": [[*s[:5], "0" * 32] for s in memo["starts"]]}
+    wrong = {**memo, "starts": [[*s[:5], "0" * 32, *s[6:]] for s in memo["starts"]]}
     assert paging.split("m.md", text, 20_000, wrong).parts == fresh.parts
     for broken in (
         {"settings": memo["settings"], "starts": [[1, 2]]},
@@ -309,6 +309,49 @@ def test_a_split_resumed_from_the_last_cuts_gives_the_parts_of_a_fresh_split(mon
         {"settings": memo["settings"]},
     ):
         assert paging.split("m.md", text, 20_000, broken).parts == fresh.parts
+
+
+def test_edits_scattered_over_a_long_page_are_cut_again_only_around_each_change(monkeypatch) -> None:
+    """Several edits far apart (a claim whose verdicts show all over the disagreements page): the parts
+    between them are taken as they were, not scanned again, and the split is still a fresh one's."""
+    import random
+
+    rng = random.Random(11)
+    scanned = []
+    scan_lines = paging._scan_lines
+
+    def counting(lines, link_room, state):
+        for line in scan_lines(lines, link_room, state):
+            scanned.append(1)
+            yield line
+
+    monkeypatch.setattr(paging, "_scan_lines", counting)
+    lines = _mixed_page(rng, 600)
+    memo = paging.split("m.md", "\n".join(lines), 20_000).memo
+    few = 0
+    for _ in range(40):
+        for _ in range(rng.randint(2, 5)):
+            i = rng.randrange(len(lines))
+            edit = rng.randrange(4)
+            if edit == 0:
+                lines[i] += " longer" * rng.randint(1, 50)
+            elif edit == 1:
+                lines[i] = lines[i][: len(lines[i]) // 2]
+            elif edit == 2:
+                lines[i:i] = ["", f"## New {i} {{: #new-{i} }}", "", f"- a link [x](#m-{i % 600})", ""]
+            else:
+                del lines[i : i + rng.randint(1, 5)]
+        text = "\n".join(lines)
+        scanned.clear()
+        fresh = paging.split("m.md", text, 20_000)
+        from_top = len(scanned)
+        scanned.clear()
+        resumed = paging.split("m.md", text, 20_000, memo)
+        assert (resumed.parts, resumed.anchors, resumed.memo) == (fresh.parts, fresh.anchors, fresh.memo)
+        assert len(fresh.parts) > 20
+        few += len(scanned) < from_top / 3
+        memo = resumed.memo
+    assert few > 30
 
 
 def test_parts_added_before_a_part_leave_its_name_and_text_alone() -> None:

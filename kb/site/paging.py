@@ -326,6 +326,7 @@ class _Start:
     heading: str | None
     state: tuple | None
     digest: str | None = None
+    line: str | None = None  # a digest of the part's first line (once known)
 
 
 def _inner_heading(line: _Line) -> str | None:
@@ -355,8 +356,8 @@ def _cuts(
     budgets: tuple[int, float, int, int],
     seen: str = "",
     since: int = 0,
-    resync: Callable[[_Start], list[_Start] | None] | None = None,
-) -> list[_Start]:
+    resync: Callable[[_Start], tuple[list[_Start], bool] | None] | None = None,
+) -> tuple[list[_Start], bool]:
     """Where the parts start: ``starts`` (the first at the first of ``lines``), then the rest.
 
     A part ends before a line where it may end (``breakable``) when it holds at least the minimum and a
@@ -370,8 +371,10 @@ def _cuts(
     A part that would grow over its budget ends at the last place it may, as a greedy cut would; the
     next natural cut puts the parts back in step with those of the same text cut before.
 
-    ``resync``, given each part started by a natural cut, may return the rest of the starts (those of the
-    same text cut before, the text after that place being the same): the cutting ends there."""
+    ``resync``, given each part started by a natural cut, may return the starts that follow (those of the
+    same text cut before, the parts from that place on being the same text) and whether they reach the end
+    of the page: the cutting ends there, and the caller scans again from the last of them if they do not.
+    Returns the starts and whether that is needed."""
     minimum, scale, budget, first_budget = budgets
     offset = starts[-1].offset
     size = len(starts[-1].opening.encode("utf-8")) if len(starts) > 1 else 0
@@ -387,11 +390,12 @@ def _cuts(
                 since += 1
             if size >= minimum and _hash(seen, since) < gap * scale:
                 start = _start_at(line, offset, (line.state, seen, since))
-                rest = resync(start) if resync is not None else None
                 starts.append(start)
-                if rest is not None:
+                skipped = resync(start) if resync is not None else None
+                if skipped is not None:
+                    rest, finished = skipped
                     starts.extend(rest)
-                    return starts
+                    return starts, not finished
                 size = len(start.opening.encode("utf-8"))
                 last = None
             else:
@@ -416,7 +420,7 @@ def _cuts(
             if offset > start.offset and line.breakable:
                 last, run = (line, offset), line.size
         offset += len(text) + 1
-    return starts
+    return starts, False
 
 
 def _part_end(starts: list[_Start], k: int, length: int) -> int:
@@ -443,7 +447,7 @@ def _memo_starts(memo: Any, settings: list[Any]) -> tuple[list[_Start], int] | N
     try:
         length = int(memo["length"])
         starts = []
-        for offset, opening, closing, heading, state, digest in memo["starts"]:
+        for offset, opening, closing, heading, state, digest, line in memo["starts"]:
             parsed = None if state is None else _state_of(state)
             starts.append(
                 _Start(
@@ -453,6 +457,7 @@ def _memo_starts(memo: Any, settings: list[Any]) -> tuple[list[_Start], int] | N
                     None if heading is None else str(heading),
                     parsed,
                     str(digest),
+                    str(line),
                 )
             )
     except (KeyError, TypeError, ValueError):
@@ -468,18 +473,30 @@ def _memo_starts(memo: Any, settings: list[Any]) -> tuple[list[_Start], int] | N
     return starts, length
 
 
+def _first_line(body: str, offset: int) -> str:
+    end = body.find("\n", offset)
+    return _digest(body[offset : end if end >= 0 else len(body)])
+
+
 def _plan(
     body: str, link_room: int, budgets: tuple[int, float, int, int], settings: list[Any], memo: Any
 ) -> list[_Start]:
     """The starts of the parts of ``body``: cut from the top, or, with the memo of an earlier split, from the
-    last start before the first part that changed, up to a start after which the text is the same."""
+    last start before the first part that changed, skipping the stretches of parts that did not change.
+
+    A part that starts where a part of the earlier text started, in the same state of the scan, with the
+    same text and followed by the same line where the next part started by a natural cut, ends where it
+    ended: the scan would make the same choices over the same text. So wherever the scan cuts a part
+    that is one of the earlier parts, those parts are taken as they were, up to the next one whose text
+    changed, and the scan goes on from there. An edit scattered over a long page (a claim whose verdicts
+    show in disputes all over the disagreements page) is cut again only around its changes."""
     found = _memo_starts(memo, settings) if memo is not None else None
     if found is None:
-        return _cuts(
+        starts, _ = _cuts(
             _scan_lines(body.split("\n"), link_room, _START), [_Start(0, "", "", None, None)], budgets
         )
+        return starts
     old, old_length = found
-    delta = len(body) - old_length
     # the first part whose text changed (the parts before it are the same text at the same place)
     changed = 0
     while changed < len(old):
@@ -487,38 +504,67 @@ def _plan(
         if end > len(body) or _digest(body[old[changed].offset : end]) != old[changed].digest:
             break
         changed += 1
-    if changed == len(old) and delta == 0:
+    if changed == len(old) and len(body) == old_length:
         return old
-    # the first part from which every part is the same text, moved by ``delta``
-    same_from = len(old)
-    while same_from > changed:
-        k = same_from - 1
-        begin, end = old[k].offset + delta, _part_end(old, k, old_length) + delta
-        if begin < 0 or _digest(body[begin:end]) != old[k].digest:
-            break
-        same_from = k
-    resume = max((k for k in range(1, changed) if old[k].state is not None), default=0)
-    by_offset = {
-        old[k].offset + delta: k for k in range(max(same_from, 1), len(old)) if old[k].state is not None
-    }
+    # the earlier parts by where the scan stood at their start: the first part and those cut short by
+    # their budget (no state) are never taken as they were
+    by_state: dict[tuple, list[int]] = {}
+    for k in range(1, len(old)):
+        if old[k].state is not None:
+            by_state.setdefault(old[k].state, []).append(k)  # type: ignore[arg-type]
 
-    def resync(start: _Start) -> list[_Start] | None:
-        k = by_offset.get(start.offset)
-        if k is None or old[k].state != start.state:
+    def same_part(start: _Start) -> int | None:
+        """The earlier part that the part starting at ``start`` is, if it is one."""
+        for k in by_state.get(start.state, ()):  # type: ignore[arg-type]
+            size = _part_end(old, k, old_length) - old[k].offset
+            end = start.offset + size
+            if k + 1 == len(old) and end != len(body):
+                continue
+            if end <= len(body) and _digest(body[start.offset : end]) == old[k].digest:
+                return k
+        return None
+
+    def resync(start: _Start) -> tuple[list[_Start], bool] | None:
+        k = same_part(start)
+        if k is None:
             return None
-        start.digest = old[k].digest
-        return [
-            _Start(s.offset + delta, s.opening, s.closing, s.heading, s.state, s.digest) for s in old[k + 1 :]
-        ]
+        rest: list[_Start] = []
+        here = start
+        while True:
+            # ``here`` is part k as it was; the next part starts where it did if it started by a natural
+            # cut at the same line (else the scan goes on from ``here``)
+            here.digest, here.line = old[k].digest, old[k].line
+            if k + 1 == len(old):
+                return rest, True
+            after = here.offset + (old[k + 1].offset - old[k].offset)
+            following = old[k + 1]
+            if following.state is None or _first_line(body, after) != following.line:
+                if here is start:
+                    start.digest = start.line = None
+                    return None
+                here.digest = here.line = None
+                return rest, False
+            here = _Start(after, following.opening, following.closing, following.heading, following.state)
+            rest.append(here)
+            end = _part_end(old, k + 1, old_length) - old[k + 1].offset + after
+            if (k + 2 == len(old) and end != len(body)) or _digest(body[after:end]) != following.digest:
+                return rest, False  # this part changed: cut again from its start
+            k += 1
 
+    resume = max((k for k in range(1, changed) if old[k].state is not None), default=0)
     if resume == 0:
         lines = _scan_lines(body.split("\n"), link_room, _START)
-        return _cuts(lines, [_Start(0, "", "", None, None)], budgets, resync=resync)
-    scan_state, seen, since = old[resume].state  # type: ignore[misc]
-    lines = _scan_lines(_lines_from(body, old[resume].offset), link_room, scan_state)
-    again = old[resume]  # where its part ends may move (a cut forced further on): digested again
-    starts = [*old[:resume], _Start(again.offset, again.opening, again.closing, again.heading, again.state)]
-    return _cuts(lines, starts, budgets, seen, since, resync)
+        starts, again = _cuts(lines, [_Start(0, "", "", None, None)], budgets, resync=resync)
+    else:
+        at = old[resume]  # where its part ends may move (a cut forced further on): digested again
+        starts = [*old[:resume], _Start(at.offset, at.opening, at.closing, at.heading, at.state)]
+        again = True
+    while again:
+        last = starts[-1]
+        scan_state, seen, since = last.state  # type: ignore[misc]
+        lines = _scan_lines(_lines_from(body, last.offset), link_room, scan_state)
+        starts, again = _cuts(lines, starts, budgets, seen, since, resync)
+    return starts
 
 
 def _html_href(here: str, there: str) -> str:
@@ -552,10 +598,12 @@ def split(
     for k, start in enumerate(starts):
         if start.digest is None:
             start.digest = _digest(body[start.offset : _part_end(starts, k, len(body))])
+        if start.line is None:
+            start.line = _first_line(body, start.offset)
     new_memo = {
         "settings": settings,
         "length": len(body),
-        "starts": [[s.offset, s.opening, s.closing, s.heading, s.state, s.digest] for s in starts],
+        "starts": [[s.offset, s.opening, s.closing, s.heading, s.state, s.digest, s.line] for s in starts],
     }
     if len(starts) == 1:
         return Split({page: text}, memo=new_memo)
