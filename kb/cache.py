@@ -96,18 +96,23 @@ def unseal(blob: bytes) -> bytes | None:
     return data if hmac.compare_digest(head[len(_SEAL) :], _mac(data)) else None
 
 
-def read_sealed(file: Path, root: Path) -> bytes | None:
-    """The verified content of a cache file of the knowledge base at ``root``, else ``None``."""
+def read_sealed(file: Path, root: Path, begins: bytes = b"") -> bytes | None:
+    """The verified content of a cache file of the knowledge base at ``root``, else ``None``. With
+    ``begins``, content that does not begin so is ``None`` too, found before the seal is checked (a cache
+    kept for other files is passed over without reading it all)."""
     try:
-        return unseal(read_bounded(file, MAX_CACHE_BYTES, root))
+        blob = read_bounded(file, MAX_CACHE_BYTES, root)
     except FileProblem:
         return None  # no cache yet, or an unreadable one
+    if begins and not blob.startswith(begins, blob.find(b"\n") + 1):
+        return None
+    return unseal(blob)
 
 
-def read_sealed_json(file: Path, root: Path) -> Any | None:
+def read_sealed_json(file: Path, root: Path, begins: bytes = b"") -> Any | None:
     """The JSON value of a sealed cache file (:func:`read_sealed`), else ``None``: no file, one kb
     cannot vouch for, or one that is not JSON."""
-    data = read_sealed(file, root)
+    data = read_sealed(file, root, begins)
     if data is None:
         return None
     try:

@@ -199,15 +199,20 @@ def _file(kb: KnowledgeBase) -> Path:
 def cached(kb: KnowledgeBase, digest: str | None = None) -> Weights | None:
     """The weights kept for ``kb`` as it is, or None: none kept, kept for other files or another kb,
     or a file kb cannot vouch for."""
-    stored = read_sealed_json(_file(kb), Path(kb.root))
-    if not isinstance(stored, dict) or stored.get("format") != FORMAT:
-        return None
-    if stored.get("key") != (digest or key(kb)):
+    digest = digest or key(kb)
+    # kept weights begin with their format and key (``keep``): those of other files are not read further
+    stored = read_sealed_json(_file(kb), Path(kb.root), _head(digest))
+    if not isinstance(stored, dict) or stored.get("format") != FORMAT or stored.get("key") != digest:
         return None
     try:
         return decode(stored["weights"])
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
+
+
+def _head(digest: str) -> bytes:
+    """How the data of the weights kept under ``digest`` begins (orjson writes keys in their order)."""
+    return b'{"format":' + str(FORMAT).encode() + b',"key":"' + digest.encode("ascii") + b'",'
 
 
 def keep(kb: KnowledgeBase, weights: Weights, digest: str | None = None) -> None:

@@ -117,3 +117,22 @@ def test_a_tampered_cache_is_ignored(runner, base: Path, computed) -> None:
     kept.write_bytes(b"not a cache")
     assert run(runner, base, "export", "--format", "json") == expected
     assert len(computed) == 3
+
+
+def test_weights_kept_for_other_files_are_passed_over_before_their_seal_is_checked(
+    base: Path, monkeypatch
+) -> None:
+    """After an edit the kept weights miss on the key at their head: the file (megabytes at 10,000 claims)
+    is neither sealed-checked nor parsed."""
+    from kb import cache
+
+    kb = load_valid(base)
+    weights = compute(kb)
+    resultcache.keep(kb, weights)
+    unsealed: list[bytes] = []
+    real = cache.unseal
+    monkeypatch.setattr(cache, "unseal", lambda blob: unsealed.append(blob) or real(blob))
+    assert resultcache.cached(kb, "0" * 64) is None
+    assert unsealed == []
+    assert resultcache.cached(kb) == weights
+    assert len(unsealed) == 1
