@@ -335,6 +335,45 @@ def test_a_statement_edit_rewrites_only_the_parts_of_long_pages_that_show_it(tmp
     assert len(changed) <= len(long) // 4, (len(changed), len(long))
 
 
+def test_the_disagreements_page_makes_again_only_the_sections_an_edit_changes(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Each dispute's block and each clash's section on the Disagreements page is kept under a key of what it
+    shows (kb.site.incremental.Reuse.section): a build with nothing changed makes none of them again, a
+    statement edit only those that show the claim. (That the page is still a cold build's, the random
+    edits above check.)"""
+    root = tmp_path / "kb"
+    synth_kb.write(root, 60, 8, 150, 4, dense=True)
+    cache = tmp_path / "cache"
+    made: list[str] = []
+    real_clash, real_positions = pages.clash_section, pages.positions_list
+
+    def clash_section(data, here, c):
+        made.append(f"clash {c.claim_a} {c.claim_b}")
+        return real_clash(data, here, c)
+
+    def positions_list(data, here, d, *args):
+        if here == pages.CONTRADICTIONS:
+            made.append(f"dispute {d.id}")
+        return real_positions(data, here, d, *args)
+
+    monkeypatch.setattr(pages, "clash_section", clash_section)
+    monkeypatch.setattr(pages, "positions_list", positions_list)
+    _generate(root, cache, frozenset(), pages.PAGE_LIMIT)
+    every = list(made)
+    assert any(m.startswith("clash") for m in every) and any(m.startswith("dispute") for m in every)
+    made.clear()
+    _generate(root, cache, frozenset(), pages.PAGE_LIMIT)
+    assert made == []
+    path = next(p for p in _claim_files(root) if any(p.stem in m.split() for m in every))
+    claim = _read(path)
+    claim["statement"] = "Edited " + claim["statement"]
+    _write(path, claim)
+    _generate(root, cache, frozenset(), pages.PAGE_LIMIT)
+    assert made and len(made) < len(every) // 2
+    assert all(path.stem in m.split() or m.startswith("dispute") for m in made)
+
+
 def test_clash_anchors_and_links_stay_put_when_an_edit_renumbers_the_clashes(tmp_path: Path) -> None:
     """A clash's anchor is made of its claims' ids, and claim and source pages link to it by what it is: an
     edit that adds or removes a clash earlier in the list (which renumbered every later one, and with it

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from kb.weigh import ClaimWeight, Weights
 
 MANIFEST = "pages.json"
+SECTIONS = "sections.json"  # the sections of the long pages, by key (Reuse.section)
 FORMAT = 1
 
 
@@ -403,6 +404,43 @@ def topic_page_key(fp: Fingerprints, topic: str) -> str:
     )
 
 
+def dispute_block_key(fp: Fingerprints, d: Dispute) -> str:
+    """Everything a dispute's block on the Disagreements page shows (its heading, verdict and every position,
+    kb.site.pages.contradictions_page): source titles are in the site's fingerprint."""
+    verdict = d.verdict
+    # not through ``Fingerprints._dispute_head``: that says which part the block is on, unknown while
+    # the page is being made (and kept once asked)
+    return _digest(
+        (
+            "dispute block",
+            fp.site,
+            d.id,
+            d.question,
+            d.kind,
+            verdict.label,
+            verdict.hinges_on,
+            verdict.leader,
+            d.summary(),
+            dispute_views.anchor(d),
+            tuple(fp._position(d, i) for i in range(len(d.positions))),
+        )
+    )
+
+
+def clash_section_key(fp: Fingerprints, c: Contradiction) -> str:
+    """Everything a clash's section on the Disagreements page shows (kb.site.pages.clash_section): the clash
+    and its two claims, its anchor, and the parts of the source pages its quotes lead to."""
+    from kb.site import pages
+
+    data = fp.data
+    quotes = tuple(
+        data.anchor_page(pages.quote_anchor(claim_id, i), pages.source_page(ev.source))
+        for claim_id in (c.claim_a, c.claim_b)
+        for i, ev in enumerate(data.kb.claims[claim_id].evidence)
+    )
+    return _digest(("clash section", fp.site, data.anchor(c), fp.clash(c), quotes))
+
+
 def agreement_key(fp: Fingerprints) -> str:
     """Everything the agreement page and its heat map show (kb.site.pages.agreement_page, SiteData.heatmap):
     the counts of every pair of sources (the diagonal: each source's claims), their titles (in the site's
@@ -449,6 +487,9 @@ class Reuse:
         # page -> where its parts started and what was cut (kb.site.paging.split's memo), by site fingerprint
         self.previous_splits: dict[str, Any] = {}
         self.splits: dict[str, Any] = {}
+        # key -> text of a section of a long page (kb.site.pages.Keyed), from the last build and this one
+        self.previous_sections: dict[str, Any] = {}
+        self.sections: dict[str, str] = {}
 
     @classmethod
     def open(cls, cache: Path) -> Reuse:
@@ -467,6 +508,10 @@ class Reuse:
             path.unlink()
         reuse = cls(cache / "docs", previous)
         reuse.previous_splits = splits
+        with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
+            raw = _loads((cache / SECTIONS).read_bytes())
+            if raw.get("format") == FORMAT and isinstance(raw.get("sections"), dict):
+                reuse.previous_sections = raw["sections"]
         return reuse
 
     def _entry(self, page: str) -> Entry | None:
@@ -514,6 +559,15 @@ class Reuse:
     def read(self, name: str) -> str:
         return (self.docs / name).read_text(encoding="utf-8")
 
+    def section(self, key: str, make: Callable[[], str]) -> str:
+        """The section of a long page whose inputs have the key ``key``: as the last build made it, else
+        made by ``make``. A section's text is a function of its key alone (the site's fingerprint in it)."""
+        text = self.previous_sections.get(key)
+        if not isinstance(text, str):
+            text = make()
+        self.sections[key] = text
+        return text
+
     def record(self, page: str, key: str, files: list[str], anchors: dict[str, str]) -> None:
         self.entries[page] = Entry(key, files, dict(anchors))
         self.made += 1
@@ -534,6 +588,7 @@ class Reuse:
         from kb.site.rendercache import write_unsynced
 
         manifest = {"format": FORMAT, "pages": out, "splits": self.splits}
+        write_unsynced(cache / SECTIONS, _dumps({"format": FORMAT, "sections": self.sections}))
         write_unsynced(cache / MANIFEST, _dumps(manifest))
 
     def summary(self) -> str:

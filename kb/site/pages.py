@@ -542,9 +542,16 @@ def generate(
             lambda: svg.neighbourhood_svg(kb, data.weights, data.graph, claim_id),
         )
 
+    def keyed(item: Dispute | Contradiction, make: Callable[[], str]) -> str:
+        if reuse is None or fp is None:
+            return make()
+        if isinstance(item, Contradiction):
+            return reuse.section(incremental.clash_section_key(fp, item), make)
+        return reuse.section(incremental.dispute_block_key(fp, item), make)
+
     # The Disagreements page first: every other page links into it, wherever its anchors are. Source pages
     # before claim pages, which link to their quotes.
-    disagreements = contradictions_page(data)
+    disagreements = contradictions_page(data, keyed)
     disagreements_split = cut(CONTRADICTIONS, disagreements)
     for source in kb.sources.values():
         put_keyed(
@@ -557,7 +564,7 @@ def generate(
     # made again with the quotes' parts, and kept if its own anchors stay where the pages made since have
     # them (else as it was, its links to those quotes leading to the source's first part)
     if any(page.startswith("sources/") for page, _ in data.moved):
-        again = contradictions_page(data)
+        again = contradictions_page(data, keyed)
         if again != disagreements:
             split_again = paging.split(CONTRADICTIONS, again, data.page_limit, None, data.part_href)
             if split_again.anchors == disagreements_split.anchors:
@@ -1504,7 +1511,18 @@ def clash_section(data: SiteData, here: str, c: Contradiction) -> str:
     )
 
 
-def contradictions_page(data: SiteData) -> str:
+# How a page of many sections gets each: ``keyed(item, make)`` gives ``make()``, or the same text kept
+# from the last build (kb.site.incremental.Reuse.section), for a dispute's block or a clash's section.
+Keyed = Callable[["Dispute | Contradiction", Callable[[], str]], str]
+
+
+def _made(item: Dispute | Contradiction, make: Callable[[], str]) -> str:
+    return make()
+
+
+def contradictions_page(data: SiteData, keyed: Keyed = _made) -> str:
+    """The Disagreements page. ``keyed``: where each dispute's block (its verdict and positions) and each
+    clash's section comes from: made here, or kept from the last build (``generate``)."""
     here = CONTRADICTIONS
     found = data.contradictions
     disputes = data.weights.disputes
@@ -1531,19 +1549,27 @@ def contradictions_page(data: SiteData) -> str:
         out.append("")
     placed = set()
     for d in disputes:
-        out.append(f"## {md(d.question)} {{: #{dispute_views.anchor(d)} .kb-question }}\n")
-        out.append(verdict_line(data, here, d))
-        out.append(positions_list(data, here, d))
+        out.append(
+            keyed(
+                d,
+                lambda d=d: (
+                    f"## {md(d.question)} {{: #{dispute_views.anchor(d)} .kb-question }}\n\n"
+                    + verdict_line(data, here, d)
+                    + "\n"
+                    + positions_list(data, here, d)
+                ),
+            )
+        )
         clashes = by_dispute.get(d.id, [])
         if not clashes:
             out.append("No two sources' authors clash in this dispute.\n")
         for c in clashes:
-            out.append(clash_section(data, here, c))
+            out.append(keyed(c, lambda c=c: clash_section(data, here, c)))
             placed.add(id(c))
     rest = [c for c in found if id(c) not in placed]
     if rest:  # a clash outside every dispute: kb.disputes finds one for each, but show it all the same
         out.append("## Other disagreements\n")
-        out.extend(clash_section(data, here, c) for c in rest)
+        out.extend(keyed(c, lambda c=c: clash_section(data, here, c)) for c in rest)
     if not found and not disputes:
         out.append("No two sources disagree.\n")
     out.append(pairs_section(data, here))
