@@ -614,10 +614,14 @@ def _load_or_exit(kb_dir: Path):
 @batch
 def build(kb_dir: Path, out: Path | None) -> None:
     """Validate, then build the static site (Material for MkDocs)."""
+    from kb import resultcache
     from kb.site import build as site_build
 
     kb = _load_or_exit(kb_dir)
-    result = site_build.build_site(kb, out, progress=progress.terminal)
+    weights, keep_weights = resultcache.compute_unkept(kb)
+    result = site_build.build_site(
+        kb, out, weights=weights, progress=progress.terminal, keep_weights=keep_weights
+    )
     for message in result.warnings:
         click.echo(f"kb: warning: site: {message}", err=True)
     kept = f" ({result.reused} kept from the last build)" if result.reused else ""

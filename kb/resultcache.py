@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -239,3 +240,14 @@ def compute(kb: KnowledgeBase, *, disputes: bool = True) -> Weights:
     if disputes:
         keep(kb, weights, digest)
     return weights
+
+
+def compute_unkept(kb: KnowledgeBase) -> tuple[Weights, Callable[[], None] | None]:
+    """:func:`compute`, but computed weights are not kept yet: with them comes the call that keeps them,
+    for the caller to make when it has a moment (kb build: in the child that makes the data files)."""
+    digest = key(kb)
+    found = cached(kb, digest)
+    if found is not None:
+        return found, None
+    weights = compute_weights(kb)
+    return weights, functools.partial(keep, kb, weights, digest)

@@ -136,3 +136,17 @@ def test_weights_kept_for_other_files_are_passed_over_before_their_seal_is_check
     assert unsealed == []
     assert resultcache.cached(kb) == weights
     assert len(unsealed) == 1
+
+
+def test_kb_build_keeps_the_weights_for_the_commands_after_it(runner, base: Path, computed, tmp_path) -> None:
+    """kb build computes the weights once and keeps them (from its forked child, while it makes the
+    pages): the commands after it, and a build with nothing changed, take them."""
+    out = tmp_path / "site"
+    built = runner.invoke(cli, ["build", "--kb", str(base), "--out", str(out)])
+    assert built.exit_code == 0, built.output
+    assert computed == [True]
+    assert (base / ".kb-cache" / "weights.json").is_file()
+    assert run(runner, base, "export", "--format", "json") == fresh_json(base)
+    again = runner.invoke(cli, ["build", "--kb", str(base), "--out", str(out)])
+    assert again.exit_code == 0, again.output
+    assert computed == [True]

@@ -437,9 +437,12 @@ class Ahead:
     (kb.search.build_data).
     Its results are the same as this process would make (the child is a copy of it); when the child
     cannot start or fails, this process makes them itself.
+    ``also``: a last errand for the child that gives nothing back (keeping the weights for the next
+    command); ``done_also`` says whether the child did it.
     ``close`` waits for the child (call it also when the build fails)."""
 
     DATA = "data/kb.json"
+    ALSO = "also"
 
     def __init__(
         self,
@@ -448,6 +451,7 @@ class Ahead:
         handwritten: Iterable[str] = (),
         directory_urls: bool = False,
         report_memo: Any = None,
+        also: Callable[[], None] | None = None,
     ) -> None:
         from kb import contradictions, search
         from kb.export import to_json
@@ -455,7 +459,7 @@ class Ahead:
         def work() -> dict[str, Any]:
             found = contradictions.find_contradictions(kb, weights)
             matrix = contradictions.agreement_matrix(kb, weights, found)
-            return {
+            result = {
                 pages.REPORT_SPLIT: pages.report_split(
                     kb, weights, found, matrix, handwritten, directory_urls, report_memo
                 ),
@@ -463,6 +467,10 @@ class Ahead:
                 pages.CONTRADICTIONS_JSON: pages.contradictions_json(kb, weights, found, matrix),
                 "search": search.build_data(kb, weights, details=False),
             }
+            if also is not None:
+                also()
+                result[self.ALSO] = True
+            return result
 
         self._wait: Callable[[], Any] | None = forked.start(work) if forked.can_fork() else None
         self._result: dict[str, Any] = {}
@@ -482,6 +490,9 @@ class Ahead:
     def search_data(self) -> dict[str, Any] | None:
         found = self.close().pop("search", None)
         return found if isinstance(found, dict) else None
+
+    def done_also(self) -> bool:
+        return self.close().get(self.ALSO) is True
 
 
 def generated_files(
@@ -858,9 +869,13 @@ def build_site(
     progress: progress_bars.Progress = progress_bars.quiet,
     parallel: bool = True,
     preview: Any = None,
+    keep_weights: Callable[[], None] | None = None,
 ) -> BuildResult:
     """Build the site of a loaded, valid knowledge base into ``out`` (default ``<kb>/build/site``).
 
+    ``keep_weights``, if given, keeps the weights for the next command (kb.resultcache): called by the
+    forked child that makes the data files, while this process makes the pages; else once the site is
+    built.
     ``parallel=False`` renders in this process only (kb serve, whose threads must not be forked).
     ``preview`` (kb serve's kb.site.preview.Preview) takes part in the rendering as an MkDocs plugin
     that reads nothing and changes nothing: it keeps the site's configuration, files, navigation and
@@ -877,8 +892,9 @@ def build_site(
     handwritten = handwritten_pages(config)
     try:
         return _build(
-            kb, root, out, shown, config, weights, handwritten, progress, started, parallel, preview
-        )
+            kb, root, out, shown, config, weights, handwritten, progress, started, parallel, preview,
+            keep_weights,
+        )  # fmt: skip
     except OSError as exc:  # a read-only or full output folder, a missing permission...
         where = f" ({exc.filename})" if exc.filename else ""
         raise SiteBuildError(f"cannot build the site into {shown}: {exc.strerror or exc}{where}") from exc
@@ -896,6 +912,7 @@ def _build(
     started: float,
     parallel: bool = True,
     preview: Any = None,
+    keep_weights: Callable[[], None] | None = None,
 ) -> BuildResult:
     out.parent.mkdir(parents=True, exist_ok=True)
     # The generated Markdown and the rendered pages of the last build are kept beside the site, so
@@ -923,7 +940,7 @@ def _build(
                     kb, weights, directory_urls, handwritten, pages.PAGE_LIMIT
                 )
                 memo = reuse.split_memo(pages.REPORT, site)
-                ahead = Ahead(kb, weights, handwritten, directory_urls, memo)
+                ahead = Ahead(kb, weights, handwritten, directory_urls, memo, keep_weights)
             docs_folder = DocsFolder(docs, background=True)
             try:
                 generated = generated_files(
@@ -967,6 +984,8 @@ def _build(
             previous.save()
         else:  # the render cache was off (another plugin takes part): nothing is kept next time
             previous.forget()
+    if keep_weights is not None and not (ahead is not None and ahead.done_also()):
+        keep_weights()
     return BuildResult(
         out=shown,
         pages=page_count,
