@@ -503,3 +503,29 @@ def test_records_are_written_with_every_field_as_their_repr_has_it() -> None:
     assert len({incremental.records([v]) for v in variants}) == len(variants)
     assert incremental.records([]) != incremental.records([One(0.1)])
     assert incremental.records([One(0.1)]) == incremental.records([One(0.1)])
+
+
+def test_what_a_build_of_another_site_kept_is_let_go_unread(tmp_path: Path) -> None:
+    """After kb's code or the site's settings changed (another site fingerprint, in every key) nothing the
+    last build kept can serve: its pages' records are dropped and its sections are not read."""
+    cache = tmp_path / "cache"
+    (cache / "docs").mkdir(parents=True)
+    (cache / "docs" / "a.md").write_text("# A\n", encoding="utf-8")
+    reuse = incremental.Reuse.open(cache)
+    reuse.for_site("site-1")
+    reuse.record("a.md", "key-a", ["a.md"], {})
+    assert reuse.section("s", lambda: "section text") == "section text"
+    reuse.save(cache)
+
+    same = incremental.Reuse.open(cache)
+    same.for_site("site-1")
+    assert same.keep("a.md", "key-a") is not None
+    assert same.section("s", lambda: "made again") == "section text"
+    same.save(cache)
+
+    other = incremental.Reuse.open(cache)
+    assert other.previous  # read, then let go
+    other.for_site("site-2")
+    assert other.previous == {} and other.previous_sections == {}
+    assert other.keep("a.md", "key-a") is None
+    assert other.section("s", lambda: "made again") == "made again"

@@ -487,9 +487,13 @@ class Reuse:
         # page -> where its parts started and what was cut (kb.site.paging.split's memo), by site fingerprint
         self.previous_splits: dict[str, Any] = {}
         self.splits: dict[str, Any] = {}
-        # key -> text of a section of a long page (kb.site.pages.Keyed), from the last build and this one
+        # key -> text of a section of a long page (kb.site.pages.Keyed), from the last build and this one,
+        # read from the file once asked for by a build of the same site (its fingerprint: kb's code...)
         self.previous_sections: dict[str, Any] = {}
         self.sections: dict[str, str] = {}
+        self.site: str | None = None
+        self.previous_site: Any = None
+        self._sections_file: Path | None = None
 
     @classmethod
     def open(cls, cache: Path) -> Reuse:
@@ -498,20 +502,20 @@ class Reuse:
         path = cache / MANIFEST
         previous: dict[str, Any] = {}
         splits: dict[str, Any] = {}
+        site = None
         with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
             raw = _loads(path.read_bytes())
             if raw.get("format") == FORMAT and isinstance(raw.get("pages"), dict):
                 previous = raw["pages"]
+                site = raw.get("site")
                 if isinstance(raw.get("splits"), dict):
                     splits = raw["splits"]
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
         reuse = cls(cache / "docs", previous)
         reuse.previous_splits = splits
-        with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
-            raw = _loads((cache / SECTIONS).read_bytes())
-            if raw.get("format") == FORMAT and isinstance(raw.get("sections"), dict):
-                reuse.previous_sections = raw["sections"]
+        reuse.previous_site = site
+        reuse._sections_file = cache / SECTIONS
         return reuse
 
     def _entry(self, page: str) -> Entry | None:
@@ -559,6 +563,24 @@ class Reuse:
     def read(self, name: str) -> str:
         return (self.docs / name).read_text(encoding="utf-8")
 
+    def for_site(self, site: str) -> None:
+        """Say which site is built (``site``: its fingerprint, in every key). What the last build kept of
+        another (kb's code or the site's settings changed) is let go, and its sections are not read."""
+        if self.previous_site != site:
+            self.previous = {}
+        self.site = site
+        file, self._sections_file = self._sections_file, None
+        if file is None:
+            return
+        with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
+            raw = _loads(file.read_bytes())
+            if (
+                raw.get("format") == FORMAT
+                and raw.get("site") == site
+                and isinstance(raw.get("sections"), dict)
+            ):
+                self.previous_sections = raw["sections"]
+
     def section(self, key: str, make: Callable[[], str]) -> str:
         """The section of a long page whose inputs have the key ``key``: as the last build made it, else
         made by ``make``. A section's text is a function of its key alone (the site's fingerprint in it)."""
@@ -587,8 +609,9 @@ class Reuse:
                 out[page] = {"key": entry.key, "files": entry.files, "anchors": entry.anchors, "stats": stats}
         from kb.site.rendercache import write_unsynced
 
-        manifest = {"format": FORMAT, "pages": out, "splits": self.splits}
-        write_unsynced(cache / SECTIONS, _dumps({"format": FORMAT, "sections": self.sections}))
+        manifest = {"format": FORMAT, "site": self.site, "pages": out, "splits": self.splits}
+        sections = {"format": FORMAT, "site": self.site, "sections": self.sections}
+        write_unsynced(cache / SECTIONS, _dumps(sections))
         write_unsynced(cache / MANIFEST, _dumps(manifest))
 
     def summary(self) -> str:

@@ -542,6 +542,9 @@ def generate(
             lambda: svg.neighbourhood_svg(kb, data.weights, data.graph, claim_id),
         )
 
+    if reuse is not None and fp is not None:
+        reuse.for_site(fp.site)
+
     def keyed(item: Dispute | Contradiction, make: Callable[[], str]) -> str:
         if reuse is None or fp is None:
             return make()
