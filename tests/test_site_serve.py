@@ -81,9 +81,12 @@ def test_the_watcher_looks_at_every_file_a_build_reads(tmp_path: Path) -> None:
     config = site_build.config_file(kb)
     (kb / "claims/diet/notes").mkdir()
     (kb / "claims/diet/notes/draft.txt").write_text("a file in a deeper folder")
-    expected = sorted(str(p) for p in site_build.input_files(kb, config) if p.is_file())
+    folders = (kb / "claims", kb / "sources", config.parent / site_build.HANDWRITTEN)
+    every = [kb / "kb.yaml", config, *(p for folder in folders for p in folder.rglob("*"))]
+    expected = sorted(str(p) for p in every if p.is_file())
     seen = fingerprint(kb, config)
     assert [name for name, _, _ in seen] == expected
+    assert sorted(map(str, site_build.input_files(kb, config))) == expected
     path = kb / "claims/diet/notes/draft.txt"
     assert (str(path), path.stat().st_size, path.stat().st_mtime_ns) in seen
 

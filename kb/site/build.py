@@ -119,46 +119,53 @@ def read_page(path: Path) -> bytes:
         raise SiteBuildError(f"{path}: {exc.message}") from exc
 
 
-def input_files(kb_root: Path, config: Path) -> list[Path]:
-    """Every file a build reads: kb.yaml, the site configuration, claims, sources, hand-written pages."""
-    paths = [kb_root / "kb.yaml", config]
+def input_stats(kb_root: Path, config: Path) -> list[tuple[str, os.stat_result]]:
+    """Every file a build reads, with its status: kb.yaml, the site configuration, claims, sources,
+    hand-written pages. Regular files only (a link to one counts, a linked folder is not entered, as
+    with ``Path.rglob``), walked with ``os.scandir``: at 10,000 claims Path objects for every file took
+    a second of a rebuild, and kb serve looks several times a second."""
+    out: list[tuple[str, os.stat_result]] = []
+
+    def add(path: str) -> None:
+        try:
+            info = os.stat(path)
+        except OSError:
+            return
+        if stat.S_ISREG(info.st_mode):
+            out.append((path, info))
+
+    def walk(folder: str) -> None:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            return
+        for entry in entries:
+            try:
+                is_folder = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                continue
+            if is_folder:
+                walk(entry.path)
+            else:
+                add(entry.path)
+
+    add(str(kb_root / "kb.yaml"))
+    add(str(config))
     for folder in (kb_root / "claims", kb_root / "sources", config.parent / HANDWRITTEN):
-        if folder.is_dir():
-            paths.extend(p for p in folder.rglob("*") if p.is_file())
-    return paths
+        walk(str(folder))
+    return out
+
+
+def input_files(kb_root: Path, config: Path) -> list[Path]:
+    """Every file a build reads (:func:`input_stats`)."""
+    return [Path(path) for path, _ in input_stats(kb_root, config)]
 
 
 def source_date_epoch(kb_root: Path, config: Path) -> str:
     """``SOURCE_DATE_EPOCH`` if set, else the newest modification time among the inputs."""
     if os.environ.get("SOURCE_DATE_EPOCH"):
         return os.environ["SOURCE_DATE_EPOCH"]
-    newest = 0.0
-    for path in (kb_root / "kb.yaml", config):
-        with contextlib.suppress(OSError):
-            newest = max(newest, path.stat().st_mtime)
-    for folder in (kb_root / "claims", kb_root / "sources", config.parent / HANDWRITTEN):
-        newest = max(newest, _newest_file(str(folder)))
-    return str(int(newest))
-
-
-def _newest_file(folder: str) -> float:
-    """The newest modification time of the regular files under ``folder`` (those of input_files: a
-    linked folder is not entered, as with Path.rglob), walked with ``os.scandir``: at 10,000 claims
-    Path objects for every file took a second of a rebuild."""
-    newest = 0.0
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return newest
-    for entry in entries:
-        try:
-            if entry.is_dir(follow_symlinks=False):
-                newest = max(newest, _newest_file(entry.path))
-            elif entry.is_file():
-                newest = max(newest, entry.stat().st_mtime)
-        except OSError:
-            continue
-    return newest
+    return str(int(max((info.st_mtime for _, info in input_stats(kb_root, config)), default=0.0)))
 
 
 def check_out(out: Path, kb_root: Path, config: Path) -> None:

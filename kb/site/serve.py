@@ -17,7 +17,6 @@ import logging
 import os
 import shutil
 import signal
-import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -191,41 +190,10 @@ class Settle:
 
 
 def fingerprint(kb_root: Path, config: Path) -> tuple:
-    """Name, size and modification time of every file a regeneration reads (those of
-    kb.site.build.input_files), looked at with ``os.scandir``: it is taken several times a second."""
-    out: list[tuple[str, int, int]] = []
-
-    def add(path: str) -> None:
-        try:
-            info = os.stat(path)
-        except OSError:
-            return
-        if stat.S_ISREG(info.st_mode):
-            out.append((path, info.st_size, info.st_mtime_ns))
-
-    def walk(folder: str) -> None:
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            return
-        for entry in entries:
-            try:
-                is_folder = entry.is_dir(
-                    follow_symlinks=False
-                )  # as Path.rglob: a linked folder is not entered
-            except OSError:
-                continue
-            if is_folder:
-                walk(entry.path)
-            else:
-                add(entry.path)
-
-    add(str(kb_root / "kb.yaml"))
-    add(str(config))
-    for folder in (kb_root / "claims", kb_root / "sources", config.parent / site_build.HANDWRITTEN):
-        walk(str(folder))
-    out.sort()
-    return tuple(out)
+    """Name, size and modification time of every file a regeneration reads
+    (kb.site.build.input_stats): it is taken several times a second."""
+    found = site_build.input_stats(kb_root, config)
+    return tuple(sorted((path, info.st_size, info.st_mtime_ns) for path, info in found))
 
 
 class Watcher:
