@@ -257,44 +257,62 @@ def _mixed_page(rng, sections: int) -> list[str]:
     return lines
 
 
-def test_a_split_resumed_from_the_last_cuts_gives_the_parts_of_a_fresh_split(monkeypatch) -> None:
+@pytest.fixture
+def scanned(monkeypatch) -> list[int]:
+    """Grows by one for every line paging's scan looks at."""
+    seen: list[int] = []
+    scan_lines = paging._scan_lines
+
+    def counting(lines, link_room, state):
+        for line in scan_lines(lines, link_room, state):
+            seen.append(1)
+            yield line
+
+    monkeypatch.setattr(paging, "_scan_lines", counting)
+    return seen
+
+
+def _random_edit(lines: list[str], rng, sections: int, longer: int, deleted: int) -> None:
+    """One edit of a line of a page of ``_mixed_page``: longer, cut short, a section added, lines deleted
+    (up to ``deleted``), or, one time in five, none."""
+    i = rng.randrange(len(lines))
+    edit = rng.randrange(5)
+    if edit == 0:
+        lines[i] += " longer" * rng.randint(1, longer)
+    elif edit == 1:
+        lines[i] = lines[i][: len(lines[i]) // 2]
+    elif edit == 2:
+        lines[i:i] = ["", f"## New {i} {{: #new-{i} }}", "", f"- a link [x](#m-{i % sections})", ""]
+    elif edit == 3:
+        del lines[i : i + rng.randint(1, deleted)]
+
+
+def _fresh_and_resumed(text: str, memo, scanned: list[int]) -> tuple[paging.Split, float]:
+    """The split of ``text`` from the memo, checked to be a split from the top's, and the share of the
+    lines it looked at."""
+    scanned.clear()
+    fresh = paging.split("m.md", text, 20_000)
+    from_top = len(scanned)
+    scanned.clear()
+    resumed = paging.split("m.md", text, 20_000, memo)
+    assert (resumed.parts, resumed.anchors, resumed.memo) == (fresh.parts, fresh.anchors, fresh.memo)
+    return resumed, len(scanned) / from_top
+
+
+def test_a_split_resumed_from_the_last_cuts_gives_the_parts_of_a_fresh_split(scanned) -> None:
     """Given the memo of the page's last split, only the stretch that changed is cut again: the same parts,
     anchors and memo as a split from the top, whatever the edit (and fewer lines looked at)."""
     import random
 
     rng = random.Random(7)
-    scanned = []
-    scan_lines = paging._scan_lines
-
-    def counting(lines, link_room, state):
-        for line in scan_lines(lines, link_room, state):
-            scanned.append(1)
-            yield line
-
-    monkeypatch.setattr(paging, "_scan_lines", counting)
     lines = _mixed_page(rng, 300)
     memo = paging.split("m.md", "\n".join(lines), 20_000).memo
     fewer = 0
     for _ in range(60):
-        i = rng.randrange(len(lines))
-        edit = rng.randrange(5)
-        if edit == 0:
-            lines[i] += " longer" * rng.randint(1, 300)
-        elif edit == 1:
-            lines[i] = lines[i][: len(lines[i]) // 2]
-        elif edit == 2:
-            lines[i:i] = ["", f"## New {i} {{: #new-{i} }}", "", f"- a link [x](#m-{i % 300})", ""]
-        elif edit == 3:
-            del lines[i : i + rng.randint(1, 40)]
-        text = "\n".join(lines)
-        scanned.clear()
-        fresh = paging.split("m.md", text, 20_000)
-        from_top = len(scanned)
-        scanned.clear()
-        resumed = paging.split("m.md", text, 20_000, memo)
-        assert (resumed.parts, resumed.anchors, resumed.memo) == (fresh.parts, fresh.anchors, fresh.memo)
-        assert len(fresh.parts) > 10
-        fewer += len(scanned) < from_top / 2
+        _random_edit(lines, rng, 300, longer=300, deleted=40)
+        resumed, share = _fresh_and_resumed("\n".join(lines), memo, scanned)
+        assert len(resumed.parts) > 10
+        fewer += share < 1 / 2
         memo = resumed.memo
     assert fewer > 40
     # a memo of another limit, or one that does not describe the text, changes nothing
@@ -311,45 +329,21 @@ def test_a_split_resumed_from_the_last_cuts_gives_the_parts_of_a_fresh_split(mon
         assert paging.split("m.md", text, 20_000, broken).parts == fresh.parts
 
 
-def test_edits_scattered_over_a_long_page_are_cut_again_only_around_each_change(monkeypatch) -> None:
+def test_edits_scattered_over_a_long_page_are_cut_again_only_around_each_change(scanned) -> None:
     """Several edits far apart (a claim whose verdicts show all over the disagreements page): the parts
     between them are taken as they were, not scanned again, and the split is still a fresh one's."""
     import random
 
     rng = random.Random(11)
-    scanned = []
-    scan_lines = paging._scan_lines
-
-    def counting(lines, link_room, state):
-        for line in scan_lines(lines, link_room, state):
-            scanned.append(1)
-            yield line
-
-    monkeypatch.setattr(paging, "_scan_lines", counting)
     lines = _mixed_page(rng, 600)
     memo = paging.split("m.md", "\n".join(lines), 20_000).memo
     few = 0
     for _ in range(40):
         for _ in range(rng.randint(2, 5)):
-            i = rng.randrange(len(lines))
-            edit = rng.randrange(4)
-            if edit == 0:
-                lines[i] += " longer" * rng.randint(1, 50)
-            elif edit == 1:
-                lines[i] = lines[i][: len(lines[i]) // 2]
-            elif edit == 2:
-                lines[i:i] = ["", f"## New {i} {{: #new-{i} }}", "", f"- a link [x](#m-{i % 600})", ""]
-            else:
-                del lines[i : i + rng.randint(1, 5)]
-        text = "\n".join(lines)
-        scanned.clear()
-        fresh = paging.split("m.md", text, 20_000)
-        from_top = len(scanned)
-        scanned.clear()
-        resumed = paging.split("m.md", text, 20_000, memo)
-        assert (resumed.parts, resumed.anchors, resumed.memo) == (fresh.parts, fresh.anchors, fresh.memo)
-        assert len(fresh.parts) > 20
-        few += len(scanned) < from_top / 3
+            _random_edit(lines, rng, 600, longer=50, deleted=5)
+        resumed, share = _fresh_and_resumed("\n".join(lines), memo, scanned)
+        assert len(resumed.parts) > 20
+        few += share < 1 / 3
         memo = resumed.memo
     assert few > 30
 
