@@ -636,7 +636,9 @@ def build(kb_dir: Path, out: Path | None) -> None:
 @click.option("--open", "open_browser", is_flag=True, help="Open the preview in a web browser.")
 @reports_errors
 def serve(kb_dir: Path, addr: str, open_browser: bool) -> None:
-    """Live preview of the site, rebuilt whenever a claim, a source or kb.yaml changes."""
+    """Live preview of the site, rebuilt whenever a claim, a source or kb.yaml changes.
+
+    The site is kept in KB/build/.serve, so that the next kb serve starts from it."""
     from kb.site import serve as site_serve
 
     check_addr(addr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -153,8 +154,9 @@ def _wait_for(predicate, seconds: float = 30.0):
     return None
 
 
-def test_serve_shows_an_edited_claim_without_a_restart(tmp_path: Path) -> None:
-    kb = copy_fixture(tmp_path)
+def _serve_session(kb: Path, edit: tuple[str, str] | None) -> str:
+    """kb serve of ``kb`` until its claim page shows ``edit`` (old, new: made to its statement) or, with
+    no edit, until it answers; then stopped as by Ctrl-C. Returns what it printed."""
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "kb", "serve", "--kb", str(kb), "--addr", f"127.0.0.1:{port}"],
@@ -167,9 +169,10 @@ def test_serve_shows_an_edited_claim_without_a_restart(tmp_path: Path) -> None:
         if page is None:
             server.kill()
             pytest.fail("kb serve did not answer: " + server.communicate()[0].decode(errors="replace"))
-        assert "A calorie deficit is needed" in page
-        _statement(kb, "deficit-needed", "A calorie deficit", "An energy deficit")
-        assert _wait_for(lambda: "An energy deficit is needed" in (_fetch(url) or "")), "no rebuild"
+        if edit is not None:
+            assert f"{edit[0]} is needed" in page
+            _statement(kb, "deficit-needed", *edit)
+            assert _wait_for(lambda: f"{edit[1]} is needed" in (_fetch(url) or "")), "no rebuild"
     finally:
         server.terminate()
         try:
@@ -177,6 +180,42 @@ def test_serve_shows_an_edited_claim_without_a_restart(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             server.kill()
             pytest.fail("kb serve did not stop on SIGTERM")
+    return output
+
+
+def test_serve_shows_an_edited_claim_without_a_restart_and_starts_next_time_from_its_site(
+    tmp_path: Path,
+) -> None:
+    """kb serve builds into build/.serve in the knowledge base and keeps it: the next kb serve renders only
+    what changed since (nothing here), and shows edits as the first did."""
+    kb = copy_fixture(tmp_path)
+    output = _serve_session(kb, ("A calorie deficit", "An energy deficit"))
     watched = re.search(r"Watching paths for changes: '([^']+)'", output)
     assert watched, output
-    assert not Path(watched.group(1)).exists(), "the temporary site folder was left behind"
+    site = kb / "build" / ".serve" / "site"
+    assert Path(watched.group(1)).is_relative_to((kb / "build" / ".serve").resolve())
+    assert "An energy deficit is needed" in (site / "claims" / "deficit-needed.html").read_text()
+    assert "kb: regenerated" in output
+    _serve_session(kb, None)  # builds what the edit changed if the first was stopped before its rebuild
+    again = _serve_session(kb, None)
+    assert "kb: regenerated" not in again, again
+    _serve_session(kb, ("An energy deficit", "A calorie deficit"))
+
+
+def test_a_second_kb_serve_of_a_knowledge_base_builds_in_a_temporary_folder(tmp_path: Path) -> None:
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    first, held, kept = site_serve.workspace(kb)
+    try:
+        assert kept and first == kb / "build" / ".serve"
+        second, other, kept_too = site_serve.workspace(kb)
+        try:
+            assert not kept_too and second != first and second.is_dir()
+        finally:
+            os.close(other)
+            shutil.rmtree(second)
+    finally:
+        os.close(held)
+    again, held, kept = site_serve.workspace(kb)  # free again once the first let go
+    os.close(held)
+    assert kept and again == first

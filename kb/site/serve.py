@@ -13,6 +13,7 @@ has errors the previous pages stay and the errors are printed, as ``kb validate`
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import shutil
@@ -290,20 +291,17 @@ def serve(
 ) -> int:
     """Serve the live preview until interrupted; returns an exit code (1 if the base is invalid at start).
 
-    The site is built into a temporary folder as ``kb build`` builds it, with its render cache
-    beside it, and served from there by MkDocs' live-reload server. kb's watcher polls the
-    knowledge base's files; on a change it touches a stamp in a folder the server watches, and
-    the server rebuilds (only the pages whose Markdown changed are rendered again) and reloads
-    the browsers showing the site.
+    The site is built as ``kb build`` builds it, with its render cache beside it, into the
+    knowledge base's serving folder (:func:`workspace`), and served from there by MkDocs'
+    live-reload server. kb's watcher polls the knowledge base's files; on a change it touches a
+    stamp in a folder the server watches, and the server rebuilds (only the pages whose Markdown
+    changed are rendered again) and reloads the browsers showing the site.
     """
-    import tempfile
-
     from mkdocs.livereload import LiveReloadServer
 
     config = site_build.config_file(kb_root)
     site_build.remove_stale_temporary()
-    work = Path(tempfile.mkdtemp(prefix="kb-serve-site-"))
-    held = site_build.hold(work)  # a later kb build or serve leaves it alone while this one runs
+    work, held, kept = workspace(kb_root)
     try:
         out = work / "site"
         preview = Preview(out)
@@ -312,7 +310,7 @@ def serve(
         if not first.valid:
             return 1
         changes = work / "changes"
-        changes.mkdir()
+        changes.mkdir(exist_ok=True)
         stamp = changes / "stamp"
         hold = Hold()
         settle = Settle()
@@ -373,5 +371,33 @@ def serve(
             server.shutdown()
         return 0
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not kept:
+            shutil.rmtree(work, ignore_errors=True)
         os.close(held)
+
+
+WORKSPACE = Path("build") / ".serve"
+
+
+def workspace(kb_root: Path) -> tuple[Path, int, bool]:
+    """Where kb serve builds its site: ``build/.serve`` in the knowledge base, kept from one kb serve to
+    the next (a start builds only what changed since the last one: at 10,000 claims a cold build
+    takes minutes), locked while this one runs. Where it cannot be made or another kb serve holds it,
+    a temporary folder, removed at the end. Returns the folder, the descriptor that holds its lock
+    (to close at the end) and whether the folder is kept."""
+    import tempfile
+
+    folder = kb_root / WORKSPACE
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        fd = -1
+    if fd >= 0:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return folder, fd, True
+        except OSError:  # another kb serve of this knowledge base runs
+            os.close(fd)
+    temporary = Path(tempfile.mkdtemp(prefix="kb-serve-site-"))
+    return temporary, site_build.hold(temporary), False  # a later kb leaves it alone while this one runs
