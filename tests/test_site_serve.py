@@ -77,6 +77,27 @@ def test_watcher_calls_back_on_a_change_only(tmp_path: Path) -> None:
     assert calls == [1]
 
 
+def test_the_watcher_spends_at_most_a_fifth_of_its_time_looking(tmp_path: Path, monkeypatch) -> None:
+    """A look at every file takes a tenth of a second at 10,000 claims: the watcher waits four times as
+    long as its last look took (and at least its interval) before the next."""
+    kb = copy_fixture(tmp_path)
+    config = site_build.config_file(kb)
+    watcher = Watcher(kb, config, lambda: None, interval=0.01)
+    looks: list[float] = []
+
+    def slow_look() -> bool:
+        looks.append(time.monotonic())
+        time.sleep(0.05)
+        if len(looks) == 5:
+            watcher.stop.set()
+        return False
+
+    monkeypatch.setattr(watcher, "check_once", slow_look)
+    watcher.run()
+    gaps = [b - a for a, b in zip(looks, looks[1:], strict=False)]
+    assert len(gaps) == 4 and min(gaps) >= 0.05 + 4 * 0.05 * 0.9, gaps
+
+
 def test_the_watcher_looks_at_every_file_a_build_reads(tmp_path: Path) -> None:
     kb = copy_fixture(tmp_path)
     config = site_build.config_file(kb)
