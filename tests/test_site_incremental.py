@@ -196,10 +196,58 @@ def test_a_build_keeps_the_pages_whose_inputs_did_not_change(tmp_path: Path) -> 
     third = _generate(root, cache, frozenset(), pages.PAGE_LIMIT)
     assert third[name] is not None and (cache / "docs" / name).read_text(encoding="utf-8") != "changed"
 
-    # no manifest (a build stopped midway removed it): everything is generated
+    # no manifest (none written yet, or removed): everything is generated
     (cache / incremental.MANIFEST).unlink()
     fourth = _generate(root, cache, frozenset(), pages.PAGE_LIMIT)
     assert all(v is not None for v in fourth.values())
+
+
+@pytest.mark.parametrize(("stop_after", "undo"), [(5, False), (40, True), (120, False), (120, True)])
+def test_a_build_stopped_midway_leaves_a_manifest_the_next_build_can_trust(
+    tmp_path: Path, stop_after: int, undo: bool
+) -> None:
+    """A build stopped while it writes the docs folder (Ctrl-C in kb serve) leaves the last whole build's
+    manifest: the files it wrote or removed no longer have the status recorded there, so their pages are
+    made again, the others are kept, and the folder is a cold generation's. Also when the edits are undone
+    before the next build (its keys are then the manifest's, for pages whose files the stopped build
+    changed)."""
+    root = tmp_path / "kb"
+    synth_kb.write(root, 40, 8, 100, 5, dense=True)
+    cache = tmp_path / "cache"
+    _generate(root, cache, frozenset(), 12_000)
+    original = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    rng = random.Random(stop_after)
+    for _ in range(3):
+        _edit(root, rng)
+    kb, problems = load(root)
+    assert kb is not None, problems[:3]
+    data = pages.site_data(kb, compute(kb), handwritten=frozenset(), page_limit=12_000)
+    reuse = incremental.Reuse.open(cache)
+    docs = build.DocsFolder(cache / "docs")
+    written = []
+
+    def stopping(path: str, text: str | None) -> None:
+        docs.put(path, text)
+        if text is not None:
+            written.append(path)
+        if len(written) == stop_after:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        pages.generate(data, stopping, reuse=reuse)
+    assert (cache / incremental.MANIFEST).is_file()
+    if undo:
+        for p in root.rglob("*"):
+            if p.is_file() and p not in original:
+                p.unlink()
+        for p, content in original.items():
+            p.write_bytes(content)
+    after = _generate(root, cache, frozenset(), 12_000)
+    assert any(v is None for v in after.values())
+    cold = _generate(root, None, frozenset(), 12_000)
+    docs_now = _docs(cache)
+    assert sorted(docs_now) == sorted(cold)
+    assert [name for name in cold if docs_now[name] != cold[name]] == []
 
 
 def _nudged(weights: Weights, steps: int = 1) -> Weights:

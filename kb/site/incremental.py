@@ -13,8 +13,9 @@ folder (in the render cache's folder, kb.site.rendercache.cache_folder).
 On the next build a page whose key is unchanged, and whose docs files are still there with the size
 and modification time the manifest recorded, is not generated again: its docs files are left as they
 are (a file left alone keeps its modification time, which the renderer relies on). The manifest is
-removed before the docs folder is touched and written again once it is whole, so a build that stops
-midway leaves no manifest that could vouch for a file it does not describe.
+written once the docs folder is whole. A build that stops midway leaves the last one: a file it wrote
+or removed no longer has the size, time and inode recorded (kb writes a file whole into a new inode),
+so its page is made again, while the pages it did not touch are kept.
 
 The pages that list everything (the disagreements, the report, the indexes) are generated on every
 build. A key that missed an input would give a rebuild that differs from a cold build: the tests
@@ -497,8 +498,8 @@ class Reuse:
 
     @classmethod
     def open(cls, cache: Path) -> Reuse:
-        """The manifest in ``cache`` (whose docs folder is ``cache/docs``), removed from the disk until
-        ``save``: whatever happens to the docs folder meanwhile, no stale manifest vouches for it."""
+        """The manifest in ``cache`` (whose docs folder is ``cache/docs``): what the last whole build kept
+        and made, each file with the status it had then (``keep`` checks it)."""
         path = cache / MANIFEST
         previous: dict[str, Any] = {}
         splits: dict[str, Any] = {}
@@ -510,8 +511,6 @@ class Reuse:
                 site = raw.get("site")
                 if isinstance(raw.get("splits"), dict):
                     splits = raw["splits"]
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
         reuse = cls(cache / "docs", previous)
         reuse.previous_splits = splits
         reuse.previous_site = site
