@@ -271,6 +271,25 @@ def find_disputes(
     return unique
 
 
+def restated(kb: KnowledgeBase, weights: Weights) -> Weights:
+    """The weights of ``kb`` from those of a knowledge base that differs from it in claims' statements
+    only (kb.site.preview.only_statements_differ): no number depends on a statement's words, so only the
+    words are written again (the statements the disputes' positions quote, the questions made of them,
+    the topics' verdicts). The same weights as :func:`kb.weigh.compute` of ``kb``, without weighing."""
+    from dataclasses import replace
+
+    from kb.weigh import summarise_topics
+
+    disputes = []
+    for d in weights.disputes:
+        positions = tuple(replace(p, statement=kb.claims[p.claim].statement) for p in d.positions)
+        # a dispute's group is its claims in order of id (contradiction_groups), or the one claim
+        question = d.question if d.named else _question(kb, d.kind, tuple(sorted(d.claims)))
+        disputes.append(replace(d, question=question, positions=positions))
+    found = tuple(disputes)
+    return replace(weights, disputes=found, topics=summarise_topics(kb, weights.claims, found))
+
+
 def disputes_by_claim(disputes: list[Dispute]) -> dict[str, list[Dispute]]:
     out: dict[str, list[Dispute]] = defaultdict(list)
     for d in disputes:

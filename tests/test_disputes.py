@@ -459,3 +459,38 @@ def test_verdicts_are_split_only_where_it_pays(monkeypatch: pytest.MonkeyPatch) 
     kb, weights, jobs = _verdict_jobs()
     monkeypatch.setattr(os, "fork", lambda: pytest.fail("forked for a small base"))
     assert disputes.verdicts_of(kb, weights, jobs) == [d.verdict for d in weights.disputes]
+
+
+@pytest.mark.parametrize("base", ["shipped", "dense"])
+def test_weights_restated_after_statement_edits_are_the_weights_computed_afresh(tmp_path, base) -> None:
+    """No number depends on a statement's words: after statements alone change, the last weights with
+    their words written again (kb serve's preview takes them so) are the weights computed afresh, field
+    for field (the positions' statements, the questions made of them, the topics' verdicts)."""
+    import re
+    import shutil
+    import sys
+
+    from kb.load import load_valid
+
+    root = tmp_path / "kb"
+    if base == "shipped":
+        root.mkdir()
+        for name in ("claims", "sources"):
+            shutil.copytree(REPO / name, root / name)
+        shutil.copy(REPO / "kb.yaml", root / "kb.yaml")
+    else:
+        sys.path.insert(0, str(REPO / "scripts"))
+        import synth_kb
+
+        synth_kb.write(root, 300, 30, 600, 3, dense=True)
+    before = weigh.compute(load_valid(root))
+    assert before.disputes
+    files = sorted((root / "claims").rglob("*.yaml"))
+    for k, path in enumerate(files[::2]):
+        text = path.read_text(encoding="utf-8")
+        words = ["HIIT now says", "Edited,", "josh thinks"][k % 3]
+        path.write_text(re.sub(r"^statement: ", f"statement: {words} ", text, count=1, flags=re.M), "utf-8")
+    kb = load_valid(root)
+    fresh = weigh.compute(kb)
+    assert fresh != before and fresh.claims == before.claims  # words changed, numbers did not
+    assert disputes.restated(kb, before) == fresh

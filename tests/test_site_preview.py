@@ -224,6 +224,26 @@ def test_only_a_statement_edit_keeps_the_last_builds_clashes(kb: Path, tmp_path:
     assert not preview_module.only_statements_differ(built, load_valid(kb))
 
 
+def test_a_statement_edit_is_previewed_without_weighing_the_base_again(
+    kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No number depends on a statement's words: the preview of a statement edit takes the last build's
+    weights with the words written again (the same as weighing afresh); any other edit weighs again."""
+    from kb import weigh
+
+    _, preview = _served(kb, tmp_path)
+    weighed: list[int] = []
+    real = weigh.compute
+    monkeypatch.setattr(weigh, "compute", lambda *args, **kwargs: weighed.append(1) or real(*args, **kwargs))
+    _edit(kb, "deficit-needed", "A calorie deficit", "An energy deficit")
+    loaded = _preview(kb, preview)
+    assert loaded is not None and weighed == []
+    assert loaded.weights == real(load_valid(kb))
+    _edit(kb, "deficit-needed", "tags: [calories]", "tags: [calories, energy]")
+    assert _preview(kb, preview) is not None
+    assert weighed == [1]
+
+
 def test_a_page_rendered_ahead_after_another_edit_is_the_rebuilds_too(kb: Path, tmp_path: Path) -> None:
     """An edit that changes weights and clashes (a stance turned): the preview finds them again."""
     out, preview = _served(kb, tmp_path)

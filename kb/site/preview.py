@@ -54,6 +54,7 @@ class _Site:
     directory_urls: bool
     handwritten: frozenset[str]
     kb: KnowledgeBase
+    weights: Weights | None = None  # the build's, for a base whose statements alone change since
 
 
 def _bytecode_cache() -> Any:
@@ -131,15 +132,15 @@ class Preview:
             self._events += 1
             return self._events
 
-    def commit(self, kb: KnowledgeBase, started: int = 0) -> None:
-        """The build of ``kb`` that started at ``started`` swapped its site into place: its pages are
-        what later previews start from. Pages a preview of a later base rendered while the build ran
-        are written again into the new site (the build did not have them)."""
+    def commit(self, kb: KnowledgeBase, started: int = 0, weights: Weights | None = None) -> None:
+        """The build of ``kb`` (weighed as ``weights``) that started at ``started`` swapped its site into
+        place: its pages are what later previews start from. Pages a preview of a later base rendered
+        while the build ran are written again into the new site (the build did not have them)."""
         with self._lock:
             pending, self._pending = self._pending, {}
             needed = ("config", "files", "nav", "env", "moved", "clashes", "directory_urls", "handwritten")
             if all(name in pending for name in needed):
-                self.site = _Site(**{name: pending[name] for name in needed}, kb=kb)
+                self.site = _Site(**{name: pending[name] for name in needed}, kb=kb, weights=weights)
                 _quiet_links(self.site.config)
             if self._ahead and self._ahead_at > started and self._ahead_kb is not kb:
                 with contextlib.suppress(OSError):
@@ -241,6 +242,17 @@ class Preview:
         write_unsynced(path, data)
         self._ahead[rel] = data
         self.rendered.append(rel)
+
+
+def weights_of(site: _Site | None, kb: KnowledgeBase) -> Weights:
+    """The weights of ``kb``: those of the last build with their words written again when only claims'
+    statements changed since (kb.disputes.restated: the same weights, without weighing), else computed."""
+    from kb.disputes import restated
+    from kb.weigh import compute
+
+    if site is not None and site.weights is not None and only_statements_differ(site.kb, kb):
+        return restated(kb, site.weights)
+    return compute(kb)
 
 
 def only_statements_differ(before: KnowledgeBase, after: KnowledgeBase) -> bool:

@@ -29,7 +29,7 @@ from kb.load import load
 from kb.model import KnowledgeBase
 from kb.progress import Progress, quiet
 from kb.site import build as site_build
-from kb.site.preview import Preview
+from kb.site.preview import Preview, weights_of
 from kb.weigh import Weights, compute
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ def rebuild(
             preview.discard(kb)
         raise
     if preview is not None:
-        preview.commit(kb, started)
+        preview.commit(kb, started, weights)
     return Refresh(problems=problems, written=result.written, removed=result.removed, kb=kb)
 
 
@@ -128,7 +128,7 @@ def preview_edit(
     kb, problems = load(kb_root)
     if kb is None:
         return None
-    loaded = Loaded(seen, kb, compute(kb), problems)
+    loaded = Loaded(seen, kb, weights_of(preview.site, kb), problems)
     try:
         preview.publish(kb, loaded.weights, shown)
     except Exception:  # noqa: BLE001 - the rebuild renders every page anyway
@@ -207,11 +207,14 @@ class Watcher:
     ) -> None:
         self.kb_root, self.config, self.on_change, self.interval = kb_root, config, on_change, interval
         self.seen = fingerprint(kb_root, config)
+        self.looked = 0.0  # how long the last look at the files took
         self.stop = threading.Event()
 
     def check_once(self) -> bool:
         """Call ``on_change`` if anything changed since the last look; returns whether it did."""
+        started = time.monotonic()
         now = fingerprint(self.kb_root, self.config)
+        self.looked = time.monotonic() - started
         if now == self.seen:
             return False
         self.seen = now
@@ -219,13 +222,11 @@ class Watcher:
         return True
 
     def run(self) -> None:
-        wait = self.interval
-        while not self.stop.wait(wait):
-            started = time.monotonic()
+        while not self.stop.wait(max(self.interval, POLL_SHARE * self.looked)):
+            # a look at every file takes a tenth of a second at 10,000 claims: the next waits four times
+            # as long (the server's rebuild runs meanwhile, and an idle kb serve should cost little); the
+            # time on_change takes (a preview) does not count
             self.check_once()
-            # a look at every file takes a tenth of a second at 10,000 claims: never more than a fifth of
-            # the time (the server's rebuild runs meanwhile, and an idle preview should cost little)
-            wait = max(self.interval, POLL_SHARE * (time.monotonic() - started))
 
     def start(self) -> threading.Thread:
         thread = threading.Thread(target=self.run, name="kb-watch", daemon=True)
