@@ -96,7 +96,8 @@ def _dialect(config: Any) -> fastmd.Dialect | None:
 # A plain link to a page, maybe with an anchor: no scheme, query, escapes or leading "/".
 _PLAIN_LINK = re.compile(r"([A-Za-z0-9_.-][A-Za-z0-9_./-]*\.md)(?:#([A-Za-z0-9_.:-]+))?")
 # per build (its collection of files): (the linking page's folder, the folder its URL is relative to,
-# the link's path) -> the path looked up, the page found there and the link's relative URL
+# the link's path) -> the path looked up, the page's file found there (weakly: a file may lead back to
+# its collection, the key, which would then never be let go) and the link's relative URL
 _resolved: weakref.WeakKeyDictionary[Any, dict[tuple[str, str, str], tuple[str, Any, str]]] = (
     weakref.WeakKeyDictionary()
 )
@@ -140,13 +141,13 @@ def _resolver(relative: Any, file: Any, files: Any) -> Callable[[str], str]:
             target = files.get_file_from_path(target_uri)
             if target is None or target.inclusion.is_excluded():
                 return resolve(url)  # MkDocs warns
-            found = memo[key] = (target_uri, target, get_relative_url(target.url, file.url))
+            found = memo[key] = (target_uri, weakref.ref(target), get_relative_url(target.url, file.url))
         else:
             # looked up as MkDocs would (kb's render cache keeps the paths each page looked up)
             target = files.get_file_from_path(found[0])
-            if target is not found[1]:
+            if target is None or target is not found[1]():
                 return resolve(url)
-        _, target, href = found
+        href = found[2]
         if anchor:
             # as MkDocs records it, to check the anchor once the target page is rendered
             links_to_anchors.setdefault(target, {}).setdefault(anchor, url)
