@@ -232,22 +232,19 @@ def compute(kb: KnowledgeBase, *, disputes: bool = True) -> Weights:
     """:func:`kb.weigh.compute` of ``kb``, from the weights kept for it when nothing changed since;
     computed (and kept, when ``disputes``) otherwise. ``disputes=False``: the claims' weights are
     enough (as for :func:`kb.weigh.compute`); kept full weights serve them too."""
-    digest = key(kb)
-    found = cached(kb, digest)
-    if found is not None:
-        return found
-    weights = compute_weights(kb, disputes=disputes)
-    if disputes:
-        keep(kb, weights, digest)
+    weights, keep_them = compute_unkept(kb, disputes=disputes)
+    if keep_them is not None:
+        keep_them()
     return weights
 
 
-def compute_unkept(kb: KnowledgeBase) -> tuple[Weights, Callable[[], None] | None]:
-    """:func:`compute`, but computed weights are not kept yet: with them comes the call that keeps them,
-    for the caller to make when it has a moment (kb build: in the child that makes the data files)."""
+def compute_unkept(kb: KnowledgeBase, *, disputes: bool = True) -> tuple[Weights, Callable[[], None] | None]:
+    """:func:`compute`, but computed weights are not kept yet: with them comes the call that keeps them
+    (None when taken from the cache, or computed without disputes), for the caller to make when it has
+    a moment (kb build: in the child that makes the data files)."""
     digest = key(kb)
     found = cached(kb, digest)
     if found is not None:
         return found, None
-    weights = compute_weights(kb)
-    return weights, functools.partial(keep, kb, weights, digest)
+    weights = compute_weights(kb, disputes=disputes)
+    return weights, functools.partial(keep, kb, weights, digest) if disputes else None

@@ -241,17 +241,26 @@ def remove_stale_temporary() -> list[Path]:
 
 
 def _locked(folder: Path) -> bool:
+    fd = try_hold(folder)
+    if fd is None:
+        return True  # held by a running kb, or cannot tell: leave it
+    os.close(fd)  # closing releases the lock this call took
+    return False
+
+
+def try_hold(folder: Path) -> int | None:
+    """Lock a folder for as long as the returned descriptor is open, if no running kb holds it (see
+    ``hold``); None where one does, or the folder cannot be opened (a link is not followed)."""
     try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
-        return True  # cannot tell: leave it
+        return None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
-        return True
-    finally:
-        os.close(fd)  # closing releases a lock this call took
-    return False
+        os.close(fd)
+        return None
+    return fd
 
 
 def hold(folder: Path) -> int:

@@ -13,7 +13,6 @@ has errors the previous pages stay and the errors are printed, as ``kb validate`
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import shutil
@@ -396,16 +395,10 @@ def workspace(kb_root: Path) -> tuple[Path, int, bool]:
     import tempfile
 
     folder = kb_root / WORKSPACE
-    try:
+    with contextlib.suppress(OSError):
         folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
-        fd = -1
-    if fd >= 0:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return folder, fd, True
-        except OSError:  # another kb serve of this knowledge base runs
-            os.close(fd)
+    fd = site_build.try_hold(folder)  # None: another kb serve of this knowledge base runs, or no folder
+    if fd is not None:
+        return folder, fd, True
     temporary = Path(tempfile.mkdtemp(prefix="kb-serve-site-"))
     return temporary, site_build.hold(temporary), False  # a later kb leaves it alone while this one runs
