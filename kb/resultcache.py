@@ -8,7 +8,10 @@ gives it back while nothing it depends on has changed:
 
 - it is keyed by a digest of everything :func:`kb.weigh.compute` reads (every field of every claim
   and source, kb.yaml's settings, named disputes and title) and of kb's own code, so an edited
-  claim, a new kb or a new weighting setting misses, and the weights are computed again;
+  claim, a new kb or a new weighting setting misses, and the weights are computed again; but
+  when only claims' statements changed (the key without them, its ``shape``, is the same) the
+  kept weights are taken with their words written again (:func:`kb.disputes.restated`), since no
+  number depends on a statement's words;
 - it is plain JSON (never pickle: a knowledge-base folder is data), sealed with the key of the load
   cache (:mod:`kb.cache`, private to the user): a file that was edited, damaged or came with a
   copied folder does not verify and is ignored, as is one that does not decode to weights;
@@ -22,7 +25,7 @@ import functools
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from kb.cache import CACHE_DIR, read_sealed_json, seal
 from kb.disputes import Dispute, Position, Verdict
@@ -40,7 +43,7 @@ from kb.weigh import (
 )
 from kb.weigh import compute as compute_weights
 
-FORMAT = 1
+FORMAT = 2
 FILE = "weights.json"
 
 
@@ -53,8 +56,17 @@ def _code() -> str:
     return digest.hexdigest()
 
 
-def key(kb: KnowledgeBase) -> str:
-    """The digest of everything the weights of ``kb`` are computed from, and of kb's code."""
+class Keys(NamedTuple):
+    """What the kept weights are looked up by."""
+
+    shape: str  # everything the weights are computed from but the claims' statements, and kb's code
+    full: str  # the shape and the statements: the weights of exactly these files
+
+
+def keys(kb: KnowledgeBase) -> Keys:
+    """The digests of everything the weights of ``kb`` are computed from, and of kb's code: with the
+    claims' statements (``full``) and without them (``shape``: no number depends on a statement's words,
+    so weights kept under the same shape are this base's once their words are written again)."""
     import orjson
 
     config = kb.config
@@ -70,7 +82,7 @@ def key(kb: KnowledgeBase) -> str:
         ],
         [
             [
-                c.id, c.path, c.statement, c.topic, c.tags, c.supports, c.contradicts,
+                c.id, c.path, c.topic, c.tags, c.supports, c.contradicts,
                 [[e.source, e.stance, e.kind, e.quote, e.speaker] for e in c.evidence],
             ]
             for c in kb.claims.values()
@@ -79,7 +91,14 @@ def key(kb: KnowledgeBase) -> str:
     # a value of kb.yaml's weighting orjson has no type for (it is then reported as an error, but
     # the digest comes first) is written as its repr
     data = orjson.dumps(content, default=repr, option=orjson.OPT_NON_STR_KEYS)
-    return hashlib.sha256(_code().encode() + b"\0" + data).hexdigest()
+    shape = hashlib.sha256(_code().encode() + b"\0" + data).hexdigest()
+    statements = orjson.dumps([c.statement for c in kb.claims.values()])
+    return Keys(shape, hashlib.sha256(f"{shape}\0".encode() + statements).hexdigest())
+
+
+def key(kb: KnowledgeBase) -> str:
+    """The digest of everything the weights of ``kb`` are computed from, and of kb's code."""
+    return keys(kb).full
 
 
 # --- weights as JSON and back: lists of fields in a fixed order, tuples where the classes hold them ---
@@ -197,31 +216,41 @@ def _file(kb: KnowledgeBase) -> Path:
     return Path(kb.root) / CACHE_DIR / FILE
 
 
-def cached(kb: KnowledgeBase, digest: str | None = None) -> Weights | None:
+def cached(kb: KnowledgeBase, digests: Keys | None = None) -> Weights | None:
     """The weights kept for ``kb`` as it is, or None: none kept, kept for other files or another kb,
     or a file kb cannot vouch for."""
-    digest = digest or key(kb)
-    # kept weights begin with their format and key (``keep``): those of other files are not read further
-    stored = read_sealed_json(_file(kb), Path(kb.root), _head(digest))
-    if not isinstance(stored, dict) or stored.get("format") != FORMAT or stored.get("key") != digest:
+    found = _lookup(kb, digests or keys(kb))
+    return found[0] if found is not None and found[1] else None
+
+
+def _lookup(kb: KnowledgeBase, wanted: Keys) -> tuple[Weights, bool] | None:
+    """The kept weights and whether they were kept for these very files (else for files that differ
+    from them in claims' statements only), or None."""
+    # kept weights begin with their format and keys (``keep``): those of other files are not read further
+    stored = read_sealed_json(_file(kb), Path(kb.root), _head(wanted.shape))
+    if not isinstance(stored, dict) or stored.get("format") != FORMAT or stored.get("shape") != wanted.shape:
         return None
+    exact = stored.get("key") == wanted.full
     try:
-        return decode(stored["weights"])
+        return decode(stored["weights"]), exact
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
 
 
-def _head(digest: str) -> bytes:
-    """How the data of the weights kept under ``digest`` begins (orjson writes keys in their order)."""
-    return b'{"format":' + str(FORMAT).encode() + b',"key":"' + digest.encode("ascii") + b'",'
+def _head(shape: str) -> bytes:
+    """How the data of the weights kept under ``shape`` begins (orjson writes keys in their order)."""
+    return b'{"format":' + str(FORMAT).encode() + b',"shape":"' + shape.encode("ascii") + b'",'
 
 
-def keep(kb: KnowledgeBase, weights: Weights, digest: str | None = None) -> None:
+def keep(kb: KnowledgeBase, weights: Weights, digests: Keys | None = None) -> None:
     """Keep ``weights`` for ``kb`` as it is (a folder that cannot be written just goes uncached)."""
     import orjson
 
+    digests = digests or keys(kb)
     try:
-        data = orjson.dumps({"format": FORMAT, "key": digest or key(kb), "weights": encode(weights)})
+        data = orjson.dumps(
+            {"format": FORMAT, "shape": digests.shape, "key": digests.full, "weights": encode(weights)}
+        )
     except TypeError:  # something orjson cannot write: left uncached
         return
     with contextlib.suppress(OSError):
@@ -239,12 +268,21 @@ def compute(kb: KnowledgeBase, *, disputes: bool = True) -> Weights:
 
 
 def compute_unkept(kb: KnowledgeBase, *, disputes: bool = True) -> tuple[Weights, Callable[[], None] | None]:
-    """:func:`compute`, but computed weights are not kept yet: with them comes the call that keeps them
-    (None when taken from the cache, or computed without disputes), for the caller to make when it has
-    a moment (kb build: in the child that makes the data files)."""
-    digest = key(kb)
-    found = cached(kb, digest)
+    """:func:`compute`, but weights not taken as kept are not kept yet: with them comes the call that
+    keeps them (None when taken from the cache, or computed without disputes), for the caller to make
+    when it has a moment (kb build: in the child that makes the data files).
+
+    Weights kept for files that differ from these in claims' statements only are taken with their
+    words written again (:func:`kb.disputes.restated`: the same weights, without weighing)."""
+    from kb.disputes import restated
+
+    digests = keys(kb)
+    found = _lookup(kb, digests)
     if found is not None:
-        return found, None
+        kept, exact = found
+        if exact:
+            return kept, None
+        weights = restated(kb, kept)
+        return weights, functools.partial(keep, kb, weights, digests)
     weights = compute_weights(kb, disputes=disputes)
-    return weights, functools.partial(keep, kb, weights, digest) if disputes else None
+    return weights, functools.partial(keep, kb, weights, digests) if disputes else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -93,6 +94,49 @@ def test_an_edited_claim_misses(runner, base: Path, computed) -> None:
     assert computed == [True, True]
 
 
+def disputed_claim(base: Path) -> Path:
+    """The file of a claim a dispute's positions quote."""
+    kb = load_valid(base)
+    return base / kb.claims[compute(kb).disputes[0].positions[0].claim].path
+
+
+def edit_statement(base: Path, words: str = "Edited,") -> None:
+    claim = disputed_claim(base)
+    text = claim.read_text(encoding="utf-8")
+    assert "\nstatement: " in text
+    claim.write_text(text.replace("\nstatement: ", f"\nstatement: {words} ", 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "command", [("export", "--format", "json"), ("report", "--format", "md"), ("contradictions", "--json")]
+)
+def test_after_a_statement_edit_the_kept_weights_are_restated_not_computed(
+    runner, base: Path, computed, command
+) -> None:
+    """No number depends on a statement's words: the weights kept for the base before the edit are
+    taken with their words written again, and print what weights computed afresh print."""
+    run(runner, base, "export", "--format", "json")
+    edit_statement(base)
+    after = run(runner, base, *command)
+    assert computed == [True]  # not weighed again
+    kept = resultcache.cached(load_valid(base))  # and kept for the edited files
+    assert kept == compute(load_valid(base))
+    (base / ".kb-cache" / "weights.json").unlink()
+    assert run(runner, base, *command) == after
+    assert computed == [True, True]
+
+
+def test_a_statement_edit_with_another_change_is_weighed_again(runner, base: Path, computed) -> None:
+    run(runner, base, "export", "--format", "json")
+    claim = disputed_claim(base)
+    edit_statement(base)
+    text = claim.read_text(encoding="utf-8")
+    flipped = "opposes" if "stance: supports" in text else "supports"
+    claim.write_text(re.sub(r"stance: (supports|opposes)", f"stance: {flipped}", text, count=1), "utf-8")
+    assert run(runner, base, "export", "--format", "json") == fresh_json(base)
+    assert computed == [True, True]
+
+
 def test_a_changed_setting_misses(runner, base: Path, computed) -> None:
     run(runner, base, "export", "--format", "json")
     config = base / "kb.yaml"
@@ -132,7 +176,7 @@ def test_weights_kept_for_other_files_are_passed_over_before_their_seal_is_check
     unsealed: list[bytes] = []
     real = cache.unseal
     monkeypatch.setattr(cache, "unseal", lambda blob: unsealed.append(blob) or real(blob))
-    assert resultcache.cached(kb, "0" * 64) is None
+    assert resultcache.cached(kb, resultcache.Keys("0" * 64, "0" * 64)) is None
     assert unsealed == []
     assert resultcache.cached(kb) == weights
     assert len(unsealed) == 1
