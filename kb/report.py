@@ -42,6 +42,7 @@ from kb.disputes import Dispute, dispute_to_dict
 from kb.export import json_pieces_in_two, pretty_json, pretty_json_bytes
 from kb.model import KnowledgeBase
 from kb.output import Pieces
+from kb.progress import checkpoint
 from kb.weigh import Weights, _r, shown, strength_words
 
 FORMATS: tuple[str, ...] = ("md", "csv", "json", "html")
@@ -122,6 +123,7 @@ def build(
     by_id = {d.id: d for d in weights.disputes}
     topics = []
     for summary in weights.topics.values():
+        checkpoint()
         entries = []
         for rank, cid in enumerate(summary.claims, 1):
             w = weights.claims[cid]
@@ -464,6 +466,7 @@ def _md_topic(
     kb: KnowledgeBase, weights: Weights, section: TopicSection, ref: Callable[[str], str]
 ) -> list[str]:
     """A topic's section of the Markdown report, as lines."""
+    checkpoint()  # kb serve holds its rebuild here while a preview runs (kb.progress)
     out = [f"## Topic: {md(section.topic)}", ""]
     out += [f"**Verdict.** {md(section.verdict)}", ""]
     for d in section.disputes:
@@ -517,6 +520,7 @@ def to_markdown(
     else:
         out += ["The sources do not answer any question differently.", ""]
     out += _topics_in_two(report, parallel, lambda section: "\n".join(_md_topic(kb, weights, section, ref)))
+    checkpoint()
     out += ["## Sources", "", _md_table(_sources_frame(kb, weights)), ""]
     out += ["## Agreement between sources", ""]
     agreement = _agreement_frame(report.agreement)

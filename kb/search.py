@@ -71,7 +71,7 @@ from kb.files import FileProblem, read_bounded
 from kb.load import MAX_TEXT_BYTES, did_you_mean, load_valid
 from kb.model import KnowledgeBase
 from kb.output import write_atomic
-from kb.progress import Progress, quiet
+from kb.progress import Progress, checkpoint, quiet
 from kb.stem import stem
 from kb.synonyms import MAX_GROUP_MEMBERS, MAX_MEMBER_WORDS, MAX_SYNONYM_GROUPS, WORD
 from kb.weigh import Weights, compute, shown
@@ -498,7 +498,9 @@ def build_data(
     claims = list(kb.claims.values())
     fields: list[tuple[list[str], list[str], list[str]]] = []
     vocabulary: set[str] = set()
-    for claim in claims:
+    for n, claim in enumerate(claims):
+        if n % 512 == 0:
+            checkpoint()  # kb serve holds its rebuild here while a preview runs (kb.progress)
         texts = (
             claim.statement,
             " ".join([claim.topic, *claim.tags]).replace("-", " "),
@@ -584,6 +586,7 @@ def build_data(
                 and concept not in in_disputes
             ):
                 lists[QUOTES].append(row)
+    checkpoint()
     total = len(claims)
     data["postings"] = {
         concept: [_idf(total, having[concept]), *(_delta(ids) for ids in lists)]
@@ -594,6 +597,7 @@ def build_data(
         if kind == "contradicts":
             against[a].append(b)
             against[b].append(a)
+    checkpoint()
     listed = []
     average = (sum(lengths) / len(lengths)) if lengths else 1.0
     for claim, length in zip(claims, lengths, strict=True):
@@ -641,6 +645,7 @@ def site_index(
         data.pop(name)
     for claim in data["claims"]:
         claim.append(claim_url(claim[0]))
+    checkpoint()
     data.update(page_data(SearchIndex(data), pages))
     return data
 

@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -77,6 +78,13 @@ def test_watcher_calls_back_on_a_change_only(tmp_path: Path) -> None:
     assert calls == [1]
 
 
+def _busy(seconds: float) -> None:
+    """Take ``seconds`` of this thread's processor time, as a look at many files does."""
+    until = time.thread_time() + seconds
+    while time.thread_time() < until:
+        pass
+
+
 def test_the_watcher_spends_at_most_a_fifth_of_its_time_looking(tmp_path: Path, monkeypatch) -> None:
     """A look at every file takes a tenth of a second at 10,000 claims: the watcher waits four times as
     long as its last look took (and at least its interval) before the next. What it calls on a change
@@ -89,7 +97,7 @@ def test_the_watcher_spends_at_most_a_fifth_of_its_time_looking(tmp_path: Path, 
     def watched(*args):
         looks.append(time.monotonic())
         if slow[0]:
-            time.sleep(0.05)
+            _busy(0.05)
         if len(looks) == 5:
             watcher.stop.set()
         return (str(len(looks)),)  # every look finds a change
@@ -108,6 +116,94 @@ def test_the_watcher_spends_at_most_a_fifth_of_its_time_looking(tmp_path: Path, 
     watcher.run()
     gaps = [b - a for a, b in zip(looks, looks[1:], strict=False)]
     assert len(gaps) == 4 and max(gaps) < 1.0, gaps  # counting the 0.3 s would wait 1.2 s more
+
+
+def test_a_look_counts_its_processor_time_not_its_wait(tmp_path: Path, monkeypatch) -> None:
+    """Beside a rebuild a look waits for its turn at each of its calls to the system (one Python thread
+    runs at a time): seconds where it takes a tenth of one alone. The next look waits four times the
+    processor time the last took, not four times those seconds."""
+    kb = copy_fixture(tmp_path)
+    config = site_build.config_file(kb)
+    watcher = Watcher(kb, config, lambda: None, interval=0.01)
+    monkeypatch.setattr(site_serve, "fingerprint", lambda *args: time.sleep(0.3) or watcher.seen)
+    watcher.check_once()
+    assert watcher.wait() < 0.1, watcher.looked
+    monkeypatch.setattr(site_serve, "fingerprint", lambda *args: _busy(0.1) or watcher.seen)
+    watcher.check_once()
+    assert watcher.wait() >= 4 * 0.1 * 0.9
+
+
+def test_a_look_an_event_asked_for_holds_the_rebuild(tmp_path: Path, monkeypatch) -> None:
+    kb = copy_fixture(tmp_path)
+    config = site_build.config_file(kb)
+    hold = site_serve.Hold()
+    held: list[bool] = []
+    watcher = Watcher(kb, config, lambda: None, pause=hold.holding)
+    monkeypatch.setattr(site_serve, "fingerprint", lambda *args: held.append(not hold._free.is_set()) or ())
+    watcher.check_once(asked=True)
+    watcher.check_once()
+    assert held == [True, False]
+    assert hold._free.is_set()
+
+
+def test_an_edit_is_looked_for_when_the_system_tells_of_it(tmp_path: Path) -> None:
+    """Where the system tells of events in the knowledge base's folders, an edit is seen at once, not
+    after the slow look that catches what it does not tell of; the rebuild's writing tells nothing."""
+    kb = copy_fixture(tmp_path)
+    config = site_build.config_file(kb)
+    (kb / "build" / ".serve" / "site").mkdir(parents=True)
+    (kb / ".kb-cache").mkdir(exist_ok=True)
+    changes: list[float] = []
+    watcher = Watcher(kb, config, lambda: changes.append(time.monotonic()), interval=30.0)
+    nudges: list[float] = []
+    watcher.nudged.set = lambda: nudges.append(time.monotonic()) or threading.Event.set(watcher.nudged)
+    watcher.start()
+    try:
+        if watcher.observer is None and sys.platform != "linux":  # Linux has inotify
+            pytest.skip("this system tells of no file events (kb serve polls)")
+        assert watcher.wait() >= site_serve.FALLBACK_SECONDS
+        for name in ("build/.serve/site/page.html", "build/.serve/docs.json", ".kb-cache/weights.json"):
+            (kb / name).write_text("the rebuild writes")
+        time.sleep(0.5)
+        assert nudges == [] and changes == []
+        edited = time.monotonic()
+        _statement(kb, "deficit-needed", "statement: ", "statement: Edited, ")
+        deadline = edited + site_serve.FALLBACK_SECONDS - 0.5
+        while not changes and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert changes and changes[0] - edited < site_serve.FALLBACK_SECONDS - 0.5
+    finally:
+        watcher.close()
+
+
+def test_every_long_step_of_a_rebuild_has_a_checkpoint(tmp_path: Path) -> None:
+    """kb serve holds its rebuild at a checkpoint while a preview runs (the two would share one processor):
+    the model of the pages, the Disagreements page, the report, the data files, the search index and the
+    plan of the kept pages each pass one, in the rebuild's thread only."""
+    import inspect
+
+    from kb import progress
+
+    kb = copy_fixture(tmp_path)
+    out = tmp_path / "out"
+    assert rebuild(kb, out).valid
+    _statement(kb, "deficit-needed", "statement: ", "statement: Edited, ")
+    callers: set[str] = set()
+    elsewhere: list[str] = []
+    rebuilding = threading.get_ident()
+
+    def hook() -> None:
+        caller = inspect.stack()[2].function
+        (callers.add if threading.get_ident() == rebuilding else elsewhere.append)(caller)
+
+    with progress.checkpoints(hook):
+        assert rebuild(kb, out, parallel=False).valid
+    expected = {"site_data", "contradictions_page", "generate", "_md_topic", "_claim_dicts", "build_data",
+                "site_index", "generated_files", "plan", "_build", "rebuild"}  # fmt: skip
+    assert expected <= callers, expected - callers
+    assert elsewhere == []  # the writing thread of the docs folder makes no call
+    progress.checkpoint()  # outside: nothing to call
+    assert elsewhere == []
 
 
 def test_the_watcher_looks_at_every_file_a_build_reads(tmp_path: Path) -> None:

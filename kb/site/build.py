@@ -550,6 +550,7 @@ def generated_files(
             seen(data)
         del data  # the model of the pages is not needed for the search index
     put(STYLESHEET, stylesheet())
+    progress_bars.checkpoint()
     built = ahead.search_data() if ahead is not None else None
     for path, text in search_files(kb, weights, directory_urls, entries, handwritten, built).items():
         put(path, text)
@@ -964,12 +965,15 @@ def _build(
                     seen=preview.start(directory_urls, handwritten) if preview is not None else None,
                     ahead=ahead,
                 )  # fmt: skip
+                progress_bars.checkpoint()
                 written, removed = docs_folder.finish(handwritten)
             finally:
                 docs_folder.stop()  # no thread is left running, nor forked with the render workers
                 if ahead is not None:
                     ahead.close()  # the child is waited for, also when the build fails
+            progress_bars.checkpoint()
             reuse.save(cache)
+            progress_bars.checkpoint()
             seconds_generating = time.perf_counter() - generating
             present = docs_folder.names
             mkdocs_config.nav = prune_nav(mkdocs_config.nav, present)
@@ -983,6 +987,7 @@ def _build(
                     with _mkdocs_logging():  # the build that follows gives every warning
                         filled = fill_cache_in_parallel(mkdocs_config, cache, workers, known)
                 previous = keep.Previous(cache, out, MARKER)
+                progress_bars.checkpoint()
                 if preview is not None:
                     mkdocs_config.plugins[rendercache.PREVIEW_PLUGIN] = preview.plugin()
                 warnings = render(

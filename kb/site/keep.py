@@ -43,6 +43,7 @@ from typing import Any
 import orjson
 
 from kb.cache import read_sealed_json, seal
+from kb.progress import checkpoint
 
 FORMAT = 3  # 3: a page's links to its own anchors that it has are not recorded
 MANIFEST = "site.json"
@@ -51,6 +52,8 @@ MANIFEST = "site.json"
 DIRTY_WARNING = "A 'dirty' build is being performed"
 # Theme templates MkDocs renders on every build; their output is never kept.
 ALWAYS_WRITTEN = ("sitemap.xml.gz",)
+# How many files the plan looks at between two checkpoints.
+CHECKPOINT_EVERY = 256
 
 Stat = list[int]
 
@@ -169,7 +172,9 @@ class Previous:
             dests[file.dest_uri] = dests.get(file.dest_uri, 0) + 1
         new_site = config.site_dir
         made: set[str] = set()
-        for file in files:
+        for n, file in enumerate(files):
+            if n % CHECKPOINT_EVERY == 0:
+                checkpoint()  # kb serve holds its rebuild here while a preview runs (kb.progress)
             kept = False
             source = file.abs_src_path
             if source is not None and getattr(file, "_content", None) is None:

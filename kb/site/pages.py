@@ -40,6 +40,7 @@ from kb.disputes import CLEAR_MARGIN, TIE_MARGIN, Dispute
 from kb.export import pretty_json, to_json
 from kb.graph import build_graph
 from kb.model import Claim, KnowledgeBase, Source
+from kb.progress import checkpoint
 from kb.site import incremental, paging, svg
 from kb.site.text import attr, front_matter_title, md, md_keep_spaces, safe_id, safe_url, slug
 from kb.weigh import ClaimWeight, Voice, Weights, shown, strength_words
@@ -61,6 +62,8 @@ HEATMAP = "assets/kb/agreement.svg"
 # The most Markdown a generated page holds, in bytes: a longer page (the disagreements, the report, the
 # agreement table, the claim index of a large base...) is cut into parts (kb.site.paging).
 PAGE_LIMIT = 500_000
+# Long loops pass a checkpoint (kb.progress: kb serve holds its rebuild there for a preview) this often.
+CHECKPOINT_EVERY = 64
 CONTRADICTIONS_JSON = "data/contradictions.json"
 # How many characters of a topic's verdict the topics page shows (the topic's page has its disputes).
 SHORT_VERDICT = 400
@@ -428,11 +431,15 @@ def site_data(
     parts."""
     handwritten = frozenset(handwritten)
     found = disagreement.find_contradictions(kb, weights)
+    checkpoint()
     matrix = disagreement.agreement_matrix(kb, weights, found)
+    checkpoint()
+    graph = build_graph(kb)
+    checkpoint()
     return SiteData(
         kb=kb,
         weights=weights,
-        graph=build_graph(kb),
+        graph=graph,
         contradictions=found,
         matrix=matrix,
         report_md=None,
@@ -555,7 +562,9 @@ def generate(
     # The Disagreements page first: every other page links into it, wherever its anchors are. Source pages
     # before claim pages, which link to their quotes.
     disagreements = contradictions_page(data, keyed)
+    checkpoint()
     disagreements_split = cut(CONTRADICTIONS, disagreements)
+    checkpoint()
     for source in kb.sources.values():
         put_keyed(
             source_page(source.id),
@@ -568,15 +577,19 @@ def generate(
     # them (else as it was, its links to those quotes leading to the source's first part)
     if any(page.startswith("sources/") for page, _ in data.moved):
         again = contradictions_page(data, keyed)
+        checkpoint()
         if again != disagreements:
             split_again = paging.split(CONTRADICTIONS, again, data.page_limit, None, data.part_href)
             if split_again.anchors == disagreements_split.anchors:
                 disagreements_split = split_again
     give(CONTRADICTIONS, disagreements_split)
+    checkpoint()
     put(HOME, home_page(data))
     put(CLAIMS, claims_index(data))
+    checkpoint()
     put(SOURCES, sources_index(data))
     put(TOPICS, topics_index(data))
+    checkpoint()
     put_keyed(
         AGREEMENT,
         lambda: incremental.agreement_key(fp),  # type: ignore[arg-type]
@@ -600,15 +613,19 @@ def generate(
         advance(1)
     # the report last of the pages: a child may be making it meanwhile (no page links into its parts; of
     # the pages listed in search, it still comes after the others, as it always has)
+    checkpoint()
     report = made(REPORT_SPLIT) if made is not None else None
     if isinstance(report, paging.Split) and data.page_limit == PAGE_LIMIT:  # as ``put`` would cut it
         data.moved.update(((REPORT, anchor), part) for anchor, part in report.anchors.items())
         give(REPORT, report)
     else:
         put(REPORT, report_page(data))
+    checkpoint()
     put_file(HEATMAP, lambda: incremental.agreement_key(fp), lambda: data.heatmap[0])  # type: ignore[arg-type]
+    checkpoint()
     kb_json = made("data/kb.json") if made is not None else None
     sink("data/kb.json", kb_json if isinstance(kb_json, str) else to_json(kb, data.weights))
+    checkpoint()
     # the bytes the standard library makes with an indent, ten times faster (kb.export.pretty_json)
     clashes_json = made(CONTRADICTIONS_JSON) if made is not None else None
     if not isinstance(clashes_json, str):
@@ -1551,7 +1568,9 @@ def contradictions_page(data: SiteData, keyed: Keyed = _made) -> str:
         )
         out.append("")
     placed = set()
-    for d in disputes:
+    for n, d in enumerate(disputes):
+        if n % CHECKPOINT_EVERY == 0:
+            checkpoint()
         out.append(
             keyed(
                 d,
@@ -1595,7 +1614,9 @@ def pairs_section(data: SiteData, here: str) -> str:
     for c in data.ordered:
         for pair in sorted(c.pairs()):
             clashes[pair].append(c)
-    for a, b in pairs:
+    for n, (a, b) in enumerate(pairs):
+        if n % CHECKPOINT_EVERY == 0:
+            checkpoint()
         title_a, title_b = md(data.kb.sources[a].title), md(data.kb.sources[b].title)
         out.append(f"### {title_a} and {title_b} {{: #{pair_anchor(a, b)} }}\n")
         theirs = clashes.get((a, b), [])

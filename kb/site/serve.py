@@ -1,13 +1,15 @@
 """``kb serve``: a live preview that follows the knowledge base as it is edited.
 
-The site is built as ``kb build`` builds it, into a temporary folder, and served by MkDocs'
-live-reload server. A thread polls the knowledge base's files (claims, sources, ``kb.yaml``,
-hand-written pages); when one changes, the pages of the edited claims (and of their related
-claims) are rendered into the served site at once and the browsers reload (kb.site.preview); once
-no edit has been previewed for ``SETTLE_SECONDS``, the site is built again through the same render
-cache as ``kb build`` (only the pages whose Markdown changed are rendered), swapped into place, and
-the browsers reload again. While the base
-has errors the previous pages stay and the errors are printed, as ``kb validate`` prints them.
+The site is built as ``kb build`` builds it, into the knowledge base's serving folder
+(:func:`workspace`), and served by MkDocs' live-reload server. A thread looks at the knowledge
+base's files (claims, sources, ``kb.yaml``, hand-written pages) when the system tells of an event in
+their folders, and every few seconds anyway (:class:`Watcher`); when one changes, the pages of the
+edited claims (and of their related claims) are rendered into the served site at once and the
+browsers reload (kb.site.preview); once no edit has been previewed for ``SETTLE_SECONDS``, the site is
+built again through the same render cache as ``kb build`` (only the pages whose Markdown changed are
+rendered), swapped into place, and the browsers reload again. A preview holds a running rebuild at
+its next step or checkpoint (:class:`Hold`, kb.progress). While the base has errors the previous
+pages stay and the errors are printed, as ``kb validate`` prints them.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kb.errors import KbError, Problem
 from kb.load import load
 from kb.model import KnowledgeBase
-from kb.progress import Progress, quiet
+from kb.progress import Progress, checkpoint, checkpoints, quiet
 from kb.site import build as site_build
 from kb.site.preview import Preview, weights_of
 from kb.weigh import Weights, compute
@@ -38,6 +41,9 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.2
 # The watcher waits at least this many times as long as its last look took.
 POLL_SHARE = 4.0
+# Where the system tells of events in the watched folders, the watcher also looks this often (for any
+# it does not tell of).
+FALLBACK_SECONDS = 2.0
 SERVER_POLL_SECONDS = 0.1
 # After pages were rendered ahead, the rebuild starts once no edit has been previewed for this long.
 SETTLE_SECONDS = 2.0
@@ -95,7 +101,9 @@ def rebuild(
         kb, problems = load(kb_root)
         if kb is None:
             return Refresh(problems=problems, valid=False)
+        checkpoint()
         weights = compute(kb)
+        checkpoint()
     started = preview.build_started() if preview is not None else 0
     try:
         result = site_build.build_site(
@@ -136,8 +144,9 @@ def preview_edit(
 
 
 class Hold:
-    """Lets a preview hold a running rebuild at its next step (each page it generates or renders), so
-    that the two do not share the processor: the reader waits for the preview, not for the rebuild."""
+    """Lets a preview hold a running rebuild at its next step (each page it generates or renders, and the
+    checkpoints of its longer steps, kb.progress), so that the two do not share the processor: the
+    reader waits for the preview, not for the rebuild."""
 
     def __init__(self) -> None:
         self._free = threading.Event()
@@ -150,6 +159,10 @@ class Hold:
             yield
         finally:
             self._free.set()
+
+    def wait(self) -> None:
+        """Return once no preview runs (the rebuild calls it at its checkpoints, kb.progress)."""
+        self._free.wait()
 
     def progress(self) -> Progress:
         """A progress factory (kb.progress) for the rebuild: each step waits while a preview runs."""
@@ -199,38 +212,117 @@ def fingerprint(kb_root: Path, config: Path) -> tuple:
 
 
 class Watcher:
-    """Calls ``on_change`` whenever the knowledge base's files change (polled: name, size, time)."""
+    """Calls ``on_change`` whenever the knowledge base's files change (name, size, time of each).
+
+    The files are looked at when the system tells of an event in their folders (inotify and the
+    like, through watchdog) and, in case it does not (a network drive, a full watch table), every
+    ``FALLBACK_SECONDS``; where no events come at all, every ``interval``. Each wait is at least
+    four times the processor time the last look took (a tenth of a second at 10,000 claims: an idle
+    kb serve should cost little). ``pause``, if given, holds the rebuild while a look that an event
+    asked for runs: beside a rebuild (one Python thread runs at a time) a look's ten thousand calls
+    to the system each wait for their turn, and took seconds instead of a tenth of one."""
 
     def __init__(
-        self, kb_root: Path, config: Path, on_change: Callable[[], None], *, interval: float = POLL_SECONDS
+        self,
+        kb_root: Path,
+        config: Path,
+        on_change: Callable[[], None],
+        *,
+        interval: float = POLL_SECONDS,
+        pause: Callable[[], contextlib.AbstractContextManager[None]] | None = None,
     ) -> None:
         self.kb_root, self.config, self.on_change, self.interval = kb_root, config, on_change, interval
+        self.pause = pause
         self.seen = fingerprint(kb_root, config)
-        self.looked = 0.0  # how long the last look at the files took
+        self.looked = 0.0  # the processor time the last look took
         self.stop = threading.Event()
+        self.nudged = threading.Event()  # an event in a watched folder, or the stop
+        self.observer: Any = None  # watchdog's, while events come
 
-    def check_once(self) -> bool:
-        """Call ``on_change`` if anything changed since the last look; returns whether it did."""
-        started = time.monotonic()
-        now = fingerprint(self.kb_root, self.config)
-        self.looked = time.monotonic() - started
+    def check_once(self, *, asked: bool = False) -> bool:
+        """Call ``on_change`` if anything changed since the last look; returns whether it did.
+        ``asked``: an event asked for the look (the rebuild is held meanwhile)."""
+        started = time.thread_time()
+        with self.pause() if asked and self.pause is not None else contextlib.nullcontext():
+            now = fingerprint(self.kb_root, self.config)
+        self.looked = time.thread_time() - started
         if now == self.seen:
             return False
         self.seen = now
         self.on_change()
         return True
 
+    def wait(self) -> float:
+        """How long to wait for an event before looking anyway."""
+        every = FALLBACK_SECONDS if self.observer is not None else self.interval
+        return max(every, POLL_SHARE * self.looked)
+
     def run(self) -> None:
-        while not self.stop.wait(max(self.interval, POLL_SHARE * self.looked)):
-            # a look at every file takes a tenth of a second at 10,000 claims: the next waits four times
-            # as long (the server's rebuild runs meanwhile, and an idle kb serve should cost little); the
-            # time on_change takes (a preview) does not count
-            self.check_once()
+        while True:
+            self.nudged.wait(self.wait())
+            if self.stop.is_set():
+                return
+            asked = self.nudged.is_set()
+            self.nudged.clear()
+            # the time on_change takes (a preview) does not count: the next edit is looked for as soon
+            self.check_once(asked=asked)
 
     def start(self) -> threading.Thread:
+        self.observer = _observe(self.watched(), self.nudged.set)
         thread = threading.Thread(target=self.run, name="kb-watch", daemon=True)
         thread.start()
         return thread
+
+    def close(self) -> None:
+        self.stop.set()
+        self.nudged.set()
+        if self.observer is not None:
+            with contextlib.suppress(Exception):
+                self.observer.stop()
+                self.observer.join(timeout=2)
+
+    def watched(self) -> list[tuple[str, bool]]:
+        """The folders whose events ask for a look, each with whether its subfolders count: those
+        :func:`kb.site.build.input_stats` walks, and those of kb.yaml and the site configuration
+        (not the knowledge base's others: the rebuild writes into one)."""
+        handwritten = self.config.parent / site_build.HANDWRITTEN
+        trees = [self.kb_root / "claims", self.kb_root / "sources", handwritten]
+        return [
+            *((str(folder), True) for folder in trees),
+            *((str(folder), False) for folder in dict.fromkeys((self.kb_root, self.config.parent))),
+        ]
+
+
+class _StoppedReader(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "called when the thread is inactive" not in str(record.msg)
+
+
+def _observe(folders: list[tuple[str, bool]], nudge: Callable[[], None]) -> Any:
+    """watchdog's observer of the system's events in ``folders`` (those that exist), calling ``nudge``
+    on each; None where it cannot start (then the watcher looks every ``interval``)."""
+    try:
+        from watchdog.events import FileSystemEventHandler
+        from watchdog.observers import Observer
+    except ImportError:  # pragma: no cover - MkDocs depends on watchdog
+        return None
+    # stopping the observer wakes its reader, which tells of it as an error: not one for kb's reader
+    inotify_log = logging.getLogger("watchdog.observers.inotify")
+    if not any(isinstance(f, _StoppedReader) for f in inotify_log.filters):
+        inotify_log.addFilter(_StoppedReader())
+    handler = FileSystemEventHandler()
+    handler.on_any_event = lambda event: nudge()  # type: ignore[method-assign]
+    observer = Observer()
+    observer.daemon = True
+    try:
+        for folder, recursive in folders:
+            if os.path.isdir(folder):
+                observer.schedule(handler, folder, recursive=recursive)
+        observer.start()
+    except Exception:  # noqa: BLE001 - no events (too many watches, an odd file system): polling does it
+        log.debug("no file system events; polling", exc_info=True)
+        return None
+    return observer
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -300,9 +392,9 @@ def serve(
 
     The site is built as ``kb build`` builds it, with its render cache beside it, into the
     knowledge base's serving folder (:func:`workspace`), and served from there by MkDocs'
-    live-reload server. kb's watcher polls the knowledge base's files; on a change it touches a
-    stamp in a folder the server watches, and the server rebuilds (only the pages whose Markdown
-    changed are rendered again) and reloads the browsers showing the site.
+    live-reload server. kb's watcher (:class:`Watcher`) follows the knowledge base's files; on a
+    change it touches a stamp in a folder the server watches, and the server rebuilds (only the pages
+    whose Markdown changed are rendered again) and reloads the browsers showing the site.
     """
     from mkdocs.livereload import LiveReloadServer
 
@@ -331,11 +423,13 @@ def serve(
                 loaded = latest.pop() if latest else None
             if loaded is not None and loaded.seen != fingerprint(kb_root, config):
                 loaded = None  # edited again since: read again
-            report(
-                rebuild(
+            # the rebuild waits at each of its steps and checkpoints while a preview runs: the two would
+            # otherwise share one processor (Python runs one thread at a time)
+            with checkpoints(hold.wait):
+                built = rebuild(
                     kb_root, out, parallel=False, preview=preview, loaded=loaded, progress=hold.progress()
                 )
-            )
+            report(built)
             _reload_after(server)
 
         def not_found(code: int) -> bytes | None:
@@ -366,7 +460,7 @@ def serve(
             if not _start_rebuild(server):
                 stamp.write_text(str(time.time_ns()))
 
-        watcher = Watcher(kb_root, config, changed)
+        watcher = Watcher(kb_root, config, changed, pause=hold.holding)
         watcher.start()
         signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C, so temporary folders are removed
         try:
@@ -374,7 +468,7 @@ def serve(
         except KeyboardInterrupt:
             logging.getLogger("mkdocs").info("Shutting down...")
         finally:
-            watcher.stop.set()
+            watcher.close()
             server.shutdown()
         return 0
     finally:
