@@ -263,3 +263,17 @@ def test_a_page_rendered_ahead_after_another_edit_is_the_rebuilds_too(kb: Path, 
     assert rebuild(kb, out, preview=preview, loaded=loaded).valid
     for rel, data in ahead.items():
         assert data == (out / rel).read_bytes(), rel
+
+
+def test_the_cycle_collector_waits_while_a_preview_runs(kb: Path, tmp_path: Path) -> None:
+    """In kb serve the last build is in memory: a collection of the oldest objects, a second at 10,000
+    claims, waits until the edited pages are shown."""
+    import gc
+
+    out, preview = _served(kb, tmp_path)
+    _edit(kb, "deficit-needed", "A calorie deficit", "An energy deficit")
+    collector_on: list[bool] = []
+    assert gc.isenabled()
+    assert _preview(kb, preview, lambda: collector_on.append(gc.isenabled())) is not None
+    assert collector_on == [False]
+    assert gc.isenabled()

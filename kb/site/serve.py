@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.errors import KbError, Problem
+from kb.gcpause import paused_gc
 from kb.load import load
 from kb.model import KnowledgeBase
 from kb.progress import Progress, checkpoint, checkpoints, quiet
@@ -130,17 +131,22 @@ def preview_edit(
     """Load and weigh the knowledge base, and render the pages of the claims edited since the last
     build into the site (kb.site.preview), calling ``shown`` once the edited claims' pages are in
     place. Returns what was loaded, for the rebuild; None for an invalid base (the rebuild reports
-    its problems). A preview that fails only leaves the pages to the rebuild."""
-    seen = fingerprint(kb_root, config)
-    kb, problems = load(kb_root)
-    if kb is None:
-        return None
-    loaded = Loaded(seen, kb, weights_of(preview.site, kb), problems)
-    try:
-        preview.publish(kb, loaded.weights, shown)
-    except Exception:  # noqa: BLE001 - the rebuild renders every page anyway
-        log.debug("the pages could not be rendered ahead of the rebuild", exc_info=True)
-    return loaded
+    its problems). A preview that fails only leaves the pages to the rebuild.
+
+    The cycle collector waits meanwhile (kb.gcpause): in kb serve the last build's pages and model
+    are in memory, and each collection of the oldest objects went through all of them, a second at
+    10,000 claims, one or two per preview (of 3.3-3.8 s). It runs again after the preview."""
+    with paused_gc():
+        seen = fingerprint(kb_root, config)
+        kb, problems = load(kb_root)
+        if kb is None:
+            return None
+        loaded = Loaded(seen, kb, weights_of(preview.site, kb), problems)
+        try:
+            preview.publish(kb, loaded.weights, shown)
+        except Exception:  # noqa: BLE001 - the rebuild renders every page anyway
+            log.debug("the pages could not be rendered ahead of the rebuild", exc_info=True)
+        return loaded
 
 
 class Hold:
@@ -325,6 +331,14 @@ def _observe(folders: list[tuple[str, bool]], nudge: Callable[[], None]) -> Any:
     return observer
 
 
+def _collect() -> None:
+    """After a rebuild, made with the cycle collector waiting (as ``kb build``'s, and a quarter faster at
+    10,000 claims than with it on): what the last build left in cycles is let go (about a second)."""
+    import gc
+
+    gc.collect()
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -404,7 +418,9 @@ def serve(
     try:
         out = work / "site"
         preview = Preview(out)
-        first = rebuild(kb_root, out, preview=preview)
+        with paused_gc():
+            first = rebuild(kb_root, out, preview=preview)
+        _collect()
         report(first)
         if not first.valid:
             return 1
@@ -425,10 +441,11 @@ def serve(
                 loaded = None  # edited again since: read again
             # the rebuild waits at each of its steps and checkpoints while a preview runs: the two would
             # otherwise share one processor (Python runs one thread at a time)
-            with checkpoints(hold.wait):
+            with checkpoints(hold.wait), paused_gc():
                 built = rebuild(
                     kb_root, out, parallel=False, preview=preview, loaded=loaded, progress=hold.progress()
                 )
+            _collect()
             report(built)
             _reload_after(server)
 
