@@ -227,21 +227,28 @@ def test_only_a_statement_edit_keeps_the_last_builds_clashes(kb: Path, tmp_path:
 def test_a_statement_edit_is_previewed_without_weighing_the_base_again(
     kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No number depends on a statement's words: the preview of a statement edit takes the last build's
-    weights with the words written again (the same as weighing afresh); any other edit weighs again."""
-    from kb import weigh
+    """No number depends on a statement's words, and the graph holds none: the preview of a statement edit
+    takes the last build's weights with the words written again (the same as weighing afresh) and its
+    graph, comparing the two bases once; any other edit weighs again and makes the graph again."""
+    from kb import graph, weigh
 
     _, preview = _served(kb, tmp_path)
     weighed: list[int] = []
-    real = weigh.compute
+    graphs: list[int] = []
+    compared: list[int] = []
+    real, real_graph, real_compare = weigh.compute, graph.build_graph, preview_module.only_statements_differ
     monkeypatch.setattr(weigh, "compute", lambda *args, **kwargs: weighed.append(1) or real(*args, **kwargs))
+    monkeypatch.setattr(graph, "build_graph", lambda *args: graphs.append(1) or real_graph(*args))
+    monkeypatch.setattr(
+        preview_module, "only_statements_differ", lambda *args: compared.append(1) or real_compare(*args)
+    )
     _edit(kb, "deficit-needed", "A calorie deficit", "An energy deficit")
     loaded = _preview(kb, preview)
-    assert loaded is not None and weighed == []
+    assert loaded is not None and weighed == [] and graphs == [] and compared == [1]
     assert loaded.weights == real(load_valid(kb))
     _edit(kb, "deficit-needed", "tags: [calories]", "tags: [calories, energy]")
     assert _preview(kb, preview) is not None
-    assert weighed == [1]
+    assert weighed == [1] and graphs == [1] and compared == [1, 1]
 
 
 def test_a_page_rendered_ahead_after_another_edit_is_the_rebuilds_too(kb: Path, tmp_path: Path) -> None:

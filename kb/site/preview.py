@@ -51,10 +51,12 @@ class _Site:
     env: Any
     moved: dict[tuple[str, str], str]
     clashes: Any  # the clashes (kb.contradictions) and the agreement matrix the build found
+    graph: Any  # the build's graph of the base (kb.graph): it holds no statement
     directory_urls: bool
     handwritten: frozenset[str]
     kb: KnowledgeBase
     weights: Weights | None = None  # the build's, for a base whose statements alone change since
+    compared: tuple[KnowledgeBase, bool] | None = None  # the last base previewed: statements alone changed?
 
 
 def _bytecode_cache() -> Any:
@@ -101,7 +103,9 @@ class Preview:
         self._pending = {"directory_urls": directory_urls, "handwritten": frozenset(handwritten)}
 
         def seen(data: Any) -> None:
-            self._pending.update(moved=dict(data.moved), clashes=(data.contradictions, data.matrix))
+            self._pending.update(
+                moved=dict(data.moved), clashes=(data.contradictions, data.matrix), graph=data.graph
+            )
 
         return seen
 
@@ -138,7 +142,9 @@ class Preview:
         while the build ran are written again into the new site (the build did not have them)."""
         with self._lock:
             pending, self._pending = self._pending, {}
-            needed = ("config", "files", "nav", "env", "moved", "clashes", "directory_urls", "handwritten")
+            needed = (
+                "config", "files", "nav", "env", "moved", "clashes", "graph", "directory_urls", "handwritten"
+            )  # fmt: skip
             if all(name in pending for name in needed):
                 self.site = _Site(**{name: pending[name] for name in needed}, kb=kb, weights=weights)
                 _quiet_links(self.site.config)
@@ -250,9 +256,19 @@ def weights_of(site: _Site | None, kb: KnowledgeBase) -> Weights:
     from kb.disputes import restated
     from kb.weigh import compute
 
-    if site is not None and site.weights is not None and only_statements_differ(site.kb, kb):
+    if site is not None and site.weights is not None and _statements_alone(site, kb):
         return restated(kb, site.weights)
     return compute(kb)
+
+
+def _statements_alone(site: _Site, kb: KnowledgeBase) -> bool:
+    """:func:`only_statements_differ` of the last build's base and ``kb``, compared once per preview (the
+    weights and the model of the pages both ask)."""
+    if site.compared is not None and site.compared[0] is kb:
+        return site.compared[1]
+    answer = only_statements_differ(site.kb, kb)
+    site.compared = (kb, answer)
+    return answer
 
 
 def only_statements_differ(before: KnowledgeBase, after: KnowledgeBase) -> bool:
@@ -277,15 +293,16 @@ def _site_data(site: _Site, kb: KnowledgeBase, weights: Weights) -> Any:
     from kb.graph import build_graph
     from kb.site import pages
 
-    if only_statements_differ(site.kb, kb):
-        found, matrix = site.clashes
+    if _statements_alone(site, kb):
+        (found, matrix), graph = site.clashes, site.graph
     else:
         found = disagreement.find_contradictions(kb, weights)
         matrix = disagreement.agreement_matrix(kb, weights, found)
+        graph = build_graph(kb)
     data = pages.SiteData(
         kb=kb,
         weights=weights,
-        graph=build_graph(kb),
+        graph=graph,
         contradictions=found,
         matrix=matrix,
         report_md="",
