@@ -96,11 +96,6 @@ def keys(kb: KnowledgeBase) -> Keys:
     return Keys(shape, hashlib.sha256(f"{shape}\0".encode() + statements).hexdigest())
 
 
-def key(kb: KnowledgeBase) -> str:
-    """The digest of everything the weights of ``kb`` are computed from, and of kb's code."""
-    return keys(kb).full
-
-
 # --- weights as JSON and back: lists of fields in a fixed order, tuples where the classes hold them ---
 
 
