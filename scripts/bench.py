@@ -289,6 +289,10 @@ def measure_commands(root: Path, out: Path, repeat: int) -> dict:
         before = (lambda: drop_cache(root)) if name == "validate" else None
         figures[name] = median_run(argv, repeat, before)
         print(f"  {name}: {figures[name]['s']:.2f} s, {figures[name]['mb']:.0f} MB", file=sys.stderr)
+        if name == "validate":
+            # validate keeps no weights: one run keeps them, so that every command after it runs warm
+            # (else the first would weigh the base, and with --repeat 1 its one run would not be warm)
+            run_child(dict(runs)["export json"])
     edit, restore = claim_editor(root)
     try:
         for name, argv in runs:
