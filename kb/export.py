@@ -13,7 +13,7 @@ from kb.disputes import dispute_to_dict
 from kb.errors import KbError
 from kb.model import KnowledgeBase
 from kb.output import Pieces
-from kb.progress import checkpoint
+from kb.progress import pausable
 from kb.weigh import Weights, _r
 
 
@@ -23,9 +23,8 @@ def _claim_dicts(kb: KnowledgeBase, weights: Weights, start: int, stop: int) -> 
     spans = kb.quote_spans
     no_spans: list = []
     # round(x, 4) written out: _r's call, 130,000 times at 10,000 claims, cost more than the rounding
-    for n, c in enumerate(itertools.islice(kb.claims.values(), start, stop)):
-        if n % 512 == 0:
-            checkpoint()  # kb serve holds its rebuild here while a preview runs (kb.progress)
+    # kb serve holds its rebuild at the checkpoints while a preview runs (kb.progress)
+    for c in pausable(itertools.islice(kb.claims.values(), start, stop), 512):
         cid = c.id
         w = weights.claims[cid]
         evidence = []

@@ -4,9 +4,10 @@ their steps where a caller may hold them."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
+from typing import TypeVar
 
 Advance = Callable[[int], None]
 # A progress factory: given a label and a total, a context manager yielding ``advance(n)``.
@@ -59,3 +60,30 @@ def checkpoints(hook: Callable[[], None]) -> Iterator[None]:
         yield
     finally:
         _checkpoint.reset(token)
+
+
+T = TypeVar("T")
+
+
+def pausable(items: Iterable[T], every: int) -> Iterator[T]:
+    """``items``, passing a ``checkpoint`` before the first and then before each ``every``-th."""
+    for n, item in enumerate(items):
+        if n % every == 0:
+            checkpoint()
+        yield item
+
+
+def pausing(progress: Progress) -> Progress:
+    """``progress`` whose every step is also a ``checkpoint``."""
+
+    @contextmanager
+    def steps(label: str, total: int) -> Iterator[Advance]:
+        with progress(label, total) as advance:
+
+            def step(n: int) -> None:
+                advance(n)
+                checkpoint()
+
+            yield step
+
+    return steps

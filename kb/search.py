@@ -71,7 +71,7 @@ from kb.files import FileProblem, read_bounded
 from kb.load import MAX_TEXT_BYTES, did_you_mean, load_valid
 from kb.model import KnowledgeBase
 from kb.output import write_atomic
-from kb.progress import Progress, checkpoint, quiet
+from kb.progress import Progress, checkpoint, pausable, quiet
 from kb.stem import stem
 from kb.synonyms import MAX_GROUP_MEMBERS, MAX_MEMBER_WORDS, MAX_SYNONYM_GROUPS, WORD
 from kb.weigh import Weights, compute, shown
@@ -498,9 +498,8 @@ def build_data(
     claims = list(kb.claims.values())
     fields: list[tuple[list[str], list[str], list[str]]] = []
     vocabulary: set[str] = set()
-    for n, claim in enumerate(claims):
-        if n % 512 == 0:
-            checkpoint()  # kb serve holds its rebuild here while a preview runs (kb.progress)
+    # kb serve holds its rebuild at the checkpoints while a preview runs (kb.progress)
+    for claim in pausable(claims, 512):
         texts = (
             claim.statement,
             " ".join([claim.topic, *claim.tags]).replace("-", " "),

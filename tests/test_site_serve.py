@@ -178,8 +178,8 @@ def test_an_edit_is_looked_for_when_the_system_tells_of_it(tmp_path: Path) -> No
 
 def test_every_long_step_of_a_rebuild_has_a_checkpoint(tmp_path: Path) -> None:
     """kb serve holds its rebuild at a checkpoint while a preview runs (the two would share one processor):
-    the model of the pages, the Disagreements page, the report, the data files, the search index and the
-    plan of the kept pages each pass one, in the rebuild's thread only."""
+    each page made or rendered, and the model of the pages, the Disagreements page, the report, the data
+    files, the search index and the plan of the kept pages each pass one, in the rebuild's thread only."""
     import inspect
 
     from kb import progress
@@ -193,13 +193,26 @@ def test_every_long_step_of_a_rebuild_has_a_checkpoint(tmp_path: Path) -> None:
     rebuilding = threading.get_ident()
 
     def hook() -> None:
-        caller = inspect.stack()[2].function
+        # the function passing the checkpoint, through kb.progress's helpers (a loop's ``pausable``)
+        caller = next(f.function for f in inspect.stack()[1:] if Path(f.filename).name != "progress.py")
         (callers.add if threading.get_ident() == rebuilding else elsewhere.append)(caller)
 
     with progress.checkpoints(hook):
         assert rebuild(kb, out, parallel=False).valid
-    expected = {"site_data", "contradictions_page", "generate", "_md_topic", "_claim_dicts", "build_data",
-                "site_index", "generated_files", "plan", "_build", "rebuild"}  # fmt: skip
+    expected = {
+        "site_data",
+        "contradictions_page",
+        "generate",
+        "_md_topic",
+        "_claim_dicts",
+        "build_data",
+        "site_index",
+        "generated_files",
+        "plan",
+        "_build",
+        "rebuild",
+        "on_page_content",
+    }  # fmt: skip  (and each page rendered)
     assert expected <= callers, expected - callers
     assert elsewhere == []  # the writing thread of the docs folder makes no call
     progress.checkpoint()  # outside: nothing to call

@@ -907,6 +907,8 @@ def build_site(
     check_out(out, root, config)
     weights = weights if weights is not None else compute(kb)
     handwritten = handwritten_pages(config)
+    # each page made or rendered is a checkpoint too (kb serve holds its rebuild there for a preview)
+    progress = progress_bars.pausing(progress)
     try:
         return _build(
             kb, root, out, shown, config, weights, handwritten, progress, started, parallel, preview,

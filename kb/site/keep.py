@@ -43,7 +43,7 @@ from typing import Any
 import orjson
 
 from kb.cache import read_sealed_json, seal
-from kb.progress import checkpoint
+from kb.progress import pausable
 
 FORMAT = 3  # 3: a page's links to its own anchors that it has are not recorded
 MANIFEST = "site.json"
@@ -172,9 +172,8 @@ class Previous:
             dests[file.dest_uri] = dests.get(file.dest_uri, 0) + 1
         new_site = config.site_dir
         made: set[str] = set()
-        for n, file in enumerate(files):
-            if n % CHECKPOINT_EVERY == 0:
-                checkpoint()  # kb serve holds its rebuild here while a preview runs (kb.progress)
+        # kb serve holds its rebuild at the checkpoints while a preview runs (kb.progress)
+        for file in pausable(files, CHECKPOINT_EVERY):
             kept = False
             source = file.abs_src_path
             if source is not None and getattr(file, "_content", None) is None:

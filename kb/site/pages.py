@@ -40,7 +40,7 @@ from kb.disputes import CLEAR_MARGIN, TIE_MARGIN, Dispute
 from kb.export import pretty_json, to_json
 from kb.graph import build_graph
 from kb.model import Claim, KnowledgeBase, Source
-from kb.progress import checkpoint
+from kb.progress import checkpoint, pausable
 from kb.site import incremental, paging, svg
 from kb.site.text import attr, front_matter_title, md, md_keep_spaces, safe_id, safe_url, slug
 from kb.weigh import ClaimWeight, Voice, Weights, shown, strength_words
@@ -1568,9 +1568,7 @@ def contradictions_page(data: SiteData, keyed: Keyed = _made) -> str:
         )
         out.append("")
     placed = set()
-    for n, d in enumerate(disputes):
-        if n % CHECKPOINT_EVERY == 0:
-            checkpoint()
+    for d in pausable(disputes, CHECKPOINT_EVERY):
         out.append(
             keyed(
                 d,
@@ -1614,9 +1612,7 @@ def pairs_section(data: SiteData, here: str) -> str:
     for c in data.ordered:
         for pair in sorted(c.pairs()):
             clashes[pair].append(c)
-    for n, (a, b) in enumerate(pairs):
-        if n % CHECKPOINT_EVERY == 0:
-            checkpoint()
+    for a, b in pausable(pairs, CHECKPOINT_EVERY):
         title_a, title_b = md(data.kb.sources[a].title), md(data.kb.sources[b].title)
         out.append(f"### {title_a} and {title_b} {{: #{pair_anchor(a, b)} }}\n")
         theirs = clashes.get((a, b), [])

@@ -150,9 +150,9 @@ def preview_edit(
 
 
 class Hold:
-    """Lets a preview hold a running rebuild at its next step (each page it generates or renders, and the
-    checkpoints of its longer steps, kb.progress), so that the two do not share the processor: the
-    reader waits for the preview, not for the rebuild."""
+    """Lets a preview hold a running rebuild at its next checkpoint (kb.progress: each page it generates
+    or renders, and points in its longer steps), so that the two do not share the processor: the reader
+    waits for the preview, not for the rebuild."""
 
     def __init__(self) -> None:
         self._free = threading.Event()
@@ -169,19 +169,6 @@ class Hold:
     def wait(self) -> None:
         """Return once no preview runs (the rebuild calls it at its checkpoints, kb.progress)."""
         self._free.wait()
-
-    def progress(self) -> Progress:
-        """A progress factory (kb.progress) for the rebuild: each step waits while a preview runs."""
-        free = self._free
-
-        def advance(_: int) -> None:
-            free.wait()
-
-        @contextlib.contextmanager
-        def steps(label: str, total: int) -> Iterator[Callable[[int], None]]:
-            yield advance
-
-        return steps
 
 
 class Settle:
@@ -442,9 +429,7 @@ def serve(
             # the rebuild waits at each of its steps and checkpoints while a preview runs: the two would
             # otherwise share one processor (Python runs one thread at a time)
             with checkpoints(hold.wait), paused_gc():
-                built = rebuild(
-                    kb_root, out, parallel=False, preview=preview, loaded=loaded, progress=hold.progress()
-                )
+                built = rebuild(kb_root, out, parallel=False, preview=preview, loaded=loaded)
             _collect()
             report(built)
             _reload_after(server)
