@@ -617,10 +617,18 @@ def build(kb_dir: Path, out: Path | None) -> None:
     from kb import resultcache
     from kb.site import build as site_build
 
+    seen = site_build.look(kb_dir, out)  # before anything is read (kb.site.uptodate)
     kb = _load_or_exit(kb_dir)
+    built = site_build.already_built(kb.root, out, seen)
+    if built is not None:
+        for message in built.warnings:
+            click.echo(f"kb: warning: site: {message}", err=True)
+        place = out if out is not None else site_build.default_out(kb.root)
+        click.echo(f"{place} is up to date: nothing it is built from changed ({built.pages} pages)")
+        return
     weights, keep_weights = resultcache.compute_unkept(kb)
     result = site_build.build_site(
-        kb, out, weights=weights, progress=progress.terminal, keep_weights=keep_weights
+        kb, out, weights=weights, progress=progress.terminal, keep_weights=keep_weights, seen=seen
     )
     for message in result.warnings:
         click.echo(f"kb: warning: site: {message}", err=True)

@@ -534,6 +534,7 @@ def test_build_date_comes_from_source_date_epoch(tmp_path: Path, runner, monkeyp
     assert int.from_bytes(header[4:8], "little") == 1699920000  # that day: MkDocs dates by the day
 
 
+@pytest.mark.usefixtures("always_build")
 def test_failed_build_leaves_previous_site_intact(tmp_path: Path, runner, monkeypatch) -> None:
     out = tmp_path / "out"
     build_with_cli(runner, SITE_FIXTURE, out)

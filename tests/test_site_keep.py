@@ -16,6 +16,9 @@ from kb.site import build as site_build
 from kb.site import keep, rendercache
 from tests.site_helpers import PACKAGE_CONFIG, copy_fixture, digest_tree
 
+# every build here makes its pass: these are tests of what it keeps (kb.site.uptodate would skip it)
+pytestmark = pytest.mark.usefixtures("always_build")
+
 
 def changed_files(before: dict[str, str], folder: Path) -> set[str]:
     return {rel for rel, digest in digest_tree(folder).items() if before.get(rel) != digest}

@@ -41,7 +41,7 @@ from kb.errors import KbError, UsageError
 from kb.files import FileProblem, inside, read_bounded, walk
 from kb.load import MAX_TEXT_BYTES
 from kb.model import KnowledgeBase
-from kb.site import fastpath, incremental, keep, navmemo, pages, rendercache, searchpages
+from kb.site import fastpath, incremental, keep, navmemo, pages, rendercache, searchpages, uptodate
 from kb.site.text import attr
 from kb.weigh import Weights, compute
 
@@ -878,6 +878,37 @@ def render(
     return warnings.messages
 
 
+def look(kb_root: Path, out: Path | None = None) -> uptodate.Look | None:
+    """What a build into ``out`` would be built from, as it is now (kb.site.uptodate): taken before
+    the knowledge base is read, for :func:`already_built` and :func:`build_site`'s ``seen``."""
+    out = (Path(out) if out is not None else default_out(kb_root)).absolute()
+    return uptodate.look(kb_root, config_file(kb_root).absolute(), out, incremental.code_fingerprint())
+
+
+def already_built(kb_root: Path, out: Path | None, seen: uptodate.Look | None) -> uptodate.Current | None:
+    """The site in ``out`` when the last build made it from the inputs ``seen`` and it is still as it
+    was made: nothing to build. None otherwise."""
+    if seen is None:
+        return None
+    out = (Path(out) if out is not None else default_out(kb_root)).absolute()
+    cache = rendercache.cache_folder(out)
+    if not (cache / uptodate.RECORD).is_file():
+        return None
+    with _cache_lock(cache):  # not while another build swaps its site in
+        return uptodate.current(cache, out, seen)
+
+
+def _theme_elsewhere(mkdocs_config: Any, config: Path) -> bool:
+    """Whether the theme reads a folder of the user's outside the site folder (a custom_dir there)."""
+    for folder in mkdocs_config.theme.dirs:
+        parts = Path(folder).parts
+        if "site-packages" in parts or "dist-packages" in parts:
+            continue
+        if not Path(folder).absolute().is_relative_to(config.parent):
+            return True
+    return False
+
+
 def build_site(
     kb: KnowledgeBase,
     out: Path | None = None,
@@ -887,6 +918,7 @@ def build_site(
     parallel: bool = True,
     preview: Any = None,
     keep_weights: Callable[[], None] | None = None,
+    seen: uptodate.Look | None = None,
 ) -> BuildResult:
     """Build the site of a loaded, valid knowledge base into ``out`` (default ``<kb>/build/site``).
 
@@ -897,6 +929,8 @@ def build_site(
     ``preview`` (kb serve's kb.site.preview.Preview) takes part in the rendering as an MkDocs plugin
     that reads nothing and changes nothing: it keeps the site's configuration, files, navigation and
     templates for rendering a few pages ahead of the next build.
+    ``seen``: the inputs as :func:`look` found them before the knowledge base was read; the site built
+    is recorded as made from them, so that the next build finds nothing to do while they stay so.
     """
     started = time.perf_counter()
     root = kb.root
@@ -912,7 +946,7 @@ def build_site(
     try:
         return _build(
             kb, root, out, shown, config, weights, handwritten, progress, started, parallel, preview,
-            keep_weights,
+            keep_weights, seen,
         )  # fmt: skip
     except OSError as exc:  # a read-only or full output folder, a missing permission...
         where = f" ({exc.filename})" if exc.filename else ""
@@ -932,6 +966,7 @@ def _build(
     parallel: bool = True,
     preview: Any = None,
     keep_weights: Callable[[], None] | None = None,
+    seen: uptodate.Look | None = None,
 ) -> BuildResult:
     out.parent.mkdir(parents=True, exist_ok=True)
     # The generated Markdown and the rendered pages of the last build are kept beside the site, so
@@ -1007,6 +1042,10 @@ def _build(
             previous.save()
         else:  # the render cache was off (another plugin takes part): nothing is kept next time
             previous.forget()
+        if seen is not None and previous.site_key and not _theme_elsewhere(mkdocs_config, config):
+            uptodate.save(cache, out, seen, page_count, warnings)
+        else:
+            uptodate.forget(cache)
     if keep_weights is not None and not (ahead is not None and ahead.done_also()):
         keep_weights()
     return BuildResult(
