@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import orjson
 import pytest
 from click.testing import CliRunner
 
@@ -75,6 +76,21 @@ def test_a_file_just_written_is_known_by_its_bytes(kb: Path, tmp_path: Path) -> 
     text = claim.read_text()
     claim.write_text(text.replace("statement: ", "statement: X", 1)[: len(text)])
     assert _built_again(kb, out)
+
+
+def test_files_kept_by_their_bytes_are_kept_by_their_status_once_it_vouches(
+    kb: Path, tmp_path: Path, monkeypatch
+) -> None:
+    out = tmp_path / "out"
+    _build(kb, out)  # every file was just written: each is kept by its digest
+    record = site_build.rendercache.cache_folder(out) / uptodate.RECORD
+    kept = orjson.loads(record.read_bytes().partition(b"\n")[2])["files"]
+    assert kept and all(isinstance(entry, str) and entry.startswith("sha256:") for entry in kept.values())
+    monkeypatch.setattr(files, "RACY_NS", 0)  # as if they had been written long ago
+    assert not _built_again(kb, out)
+    kept = orjson.loads(record.read_bytes().partition(b"\n")[2])["files"]
+    assert all(isinstance(entry, list) for entry in kept.values())
+    assert not _built_again(kb, out)
 
 
 def test_an_older_file_is_known_by_its_status(kb: Path, tmp_path: Path, monkeypatch) -> None:

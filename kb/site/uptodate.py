@@ -189,6 +189,10 @@ def current(cache: Path, out: Path, seen: Look) -> Current | None:
     pages, warnings = record.get("pages"), record.get("warnings")
     if not isinstance(pages, int) or not isinstance(warnings, list):
         return None
+    if any(isinstance(files[path], str) and isinstance(now, list) for path, now in seen.files.items()):
+        # files kept by their bytes that their status now vouches for: the next look need not read them
+        with contextlib.suppress(OSError):
+            write_unsynced(cache / RECORD, seal(orjson.dumps({**record, "files": seen.files})))
     return Current(pages, [str(w) for w in warnings])
 
 
