@@ -152,9 +152,17 @@ def test_another_date_output_folder_or_kb_version_builds(kb: Path, tmp_path: Pat
     assert _built_again(kb, out)
 
 
-def test_a_configuration_that_reads_the_environment_always_builds(kb: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "setting",
+    [
+        ("primary: blue grey", "primary: !ENV [KB_COLOUR, teal]"),  # the environment
+        ("  - tables\n", "  - tables\n  - pymdownx.snippets\n"),  # may include any file
+    ],
+)
+def test_a_configuration_that_reads_more_always_builds(kb: Path, tmp_path: Path, setting) -> None:
     config = kb / "site" / "mkdocs.yml"
-    config.write_text(config.read_text().replace("primary: blue grey", "primary: !ENV [KB_COLOUR, teal]"))
+    assert setting[0] in config.read_text()
+    config.write_text(config.read_text().replace(*setting))
     out = tmp_path / "out"
     _build(kb, out)
     assert _built_again(kb, out)

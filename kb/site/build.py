@@ -898,15 +898,18 @@ def already_built(kb_root: Path, out: Path | None, seen: uptodate.Look | None) -
         return uptodate.current(cache, out, seen)
 
 
-def _theme_elsewhere(mkdocs_config: Any, config: Path) -> bool:
-    """Whether the theme reads a folder of the user's outside the site folder (a custom_dir there)."""
+def _reads_elsewhere(mkdocs_config: Any, config: Path) -> bool:
+    """Whether rendering may read files of the user's outside the site folder, which the record of
+    what the site is built from does not look at (kb.site.uptodate): a theme folder there (a
+    custom_dir), or a Markdown extension other than those that read nothing (one may include files)."""
     for folder in mkdocs_config.theme.dirs:
         parts = Path(folder).parts
         if "site-packages" in parts or "dist-packages" in parts:
             continue
         if not Path(folder).absolute().is_relative_to(config.parent):
             return True
-    return False
+    names = {str(name).removeprefix("markdown.extensions.") for name in mkdocs_config.markdown_extensions}
+    return not names <= uptodate.READ_NOTHING
 
 
 def build_site(
@@ -1042,7 +1045,7 @@ def _build(
             previous.save()
         else:  # the render cache was off (another plugin takes part): nothing is kept next time
             previous.forget()
-        if seen is not None and previous.site_key and not _theme_elsewhere(mkdocs_config, config):
+        if seen is not None and previous.site_key and not _reads_elsewhere(mkdocs_config, config):
             uptodate.save(cache, out, seen, page_count, warnings)
         else:
             uptodate.forget(cache)

@@ -15,9 +15,9 @@ says, file for file, and the site still as recorded, there is nothing to build: 
 gives the warnings again. Anything else (a file touched or edited, added or removed, a file of the
 site changed by hand, kb upgraded) is a build, which keeps what it can (kb.site.keep).
 
-A site configuration that reads more than its own folder (``!ENV``, ``INHERIT``, a theme folder
-elsewhere) or has plugins of its own (the render cache is off, kb.site.rendercache) gets no record:
-such a site is always built.
+A site configuration that may read more than its own folder (``!ENV``, ``INHERIT``, a theme folder
+elsewhere, a Markdown extension that is not Python-Markdown's own) or has plugins of its own (the
+render cache is off, kb.site.rendercache) gets no record: such a site is always built.
 """
 
 from __future__ import annotations
@@ -48,6 +48,15 @@ PACKAGES = (
 )  # fmt: skip
 # Site configuration that makes MkDocs read what the record does not look at.
 READS_MORE = (b"!ENV", b"INHERIT")
+# Python-Markdown's own extensions, none of which reads a file; a site with another one (which may,
+# as pymdownx.snippets does) gets no record.
+READ_NOTHING = frozenset(
+    {
+        "abbr", "admonition", "attr_list", "codehilite", "def_list", "extra", "fenced_code", "footnotes",
+        "legacy_attrs", "legacy_em", "md_in_html", "meta", "nl2br", "sane_lists", "smarty", "tables",
+        "toc", "wikilinks",
+    }
+)  # fmt: skip
 SKIPPED_FOLDERS = ("__pycache__",)
 
 
