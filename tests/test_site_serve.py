@@ -361,3 +361,40 @@ def test_a_second_kb_serve_of_a_knowledge_base_builds_in_a_temporary_folder(tmp_
     again, held, kept = site_serve.workspace(kb)  # free again once the first let go
     os.close(held)
     assert kept and again == first
+
+
+def test_a_rebuild_records_what_its_site_is_built_from(tmp_path: Path) -> None:
+    kb, out = copy_fixture(tmp_path), tmp_path / "out"
+    assert rebuild(kb, out).valid
+    assert site_build.already_built(kb, out, site_build.look(kb, out)) is not None
+    _statement(kb, "deficit-needed", "A calorie deficit", "An energy deficit")
+    assert site_build.already_built(kb, out, site_build.look(kb, out)) is None
+
+
+def test_a_next_start_serves_the_site_kept_at_once_only_while_it_is_up_to_date(tmp_path: Path) -> None:
+    """With nothing changed since the last kb serve, the kept site is served before the first build,
+    which runs behind it (the server's log tells of it as of a change); after an edit made meanwhile,
+    the first page already shows the edit."""
+    kb = copy_fixture(tmp_path)
+    _serve_session(kb, None)  # builds build/.serve/site
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/claims/deficit-needed.html"
+    argv = [sys.executable, "-m", "kb", "serve", "--kb", str(kb), "--addr", f"127.0.0.1:{port}"]
+    for edited in (False, True):
+        if edited:
+            _statement(kb, "deficit-needed", "A calorie deficit", "An energy deficit")
+        log = tmp_path / f"serve-{edited}.log"
+        with log.open("wb") as sink:
+            server = subprocess.Popen(argv, stdout=sink, stderr=subprocess.STDOUT)
+            try:
+                page = _wait_for(lambda: _fetch(url))
+                assert page is not None, log.read_text()
+                assert ("An energy deficit is needed" in page) == edited
+                if not edited:  # the first build behind the site served, then the browsers reloaded
+                    reloaded = _wait_for(lambda log=log: "Reloading browsers" in log.read_text())
+                    assert reloaded, log.read_text()
+            finally:
+                server.terminate()
+                server.wait(timeout=15)
+        text = log.read_text()
+        assert ("Detected file changes" in text) != edited, text

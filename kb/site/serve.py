@@ -93,9 +93,15 @@ def rebuild(
     the pages whose rendering did not change (kb.site.rendercache); an invalid base, or a build
     that fails, leaves the site as it was. ``parallel=False`` once the server's threads run.
 
-    ``loaded``: the base as a preview loaded it (the caller checked that its files are unchanged).
+    ``loaded``: the base as a preview loaded it, taken if its files are still as they were then.
     ``preview`` (the same one for every rebuild of ``out``) keeps what the build makes, for the next
     previews; a build that fails takes back what a preview of the same base wrote."""
+    # what the site is built from, looked at before it is read: the next start serves the site at once
+    # while the files stay so (kb.site.uptodate). A preview read them before this look; they are taken
+    # only if unchanged since, as seen after it.
+    seen = site_build.look(kb_root, out)
+    if loaded is not None and loaded.seen != fingerprint(kb_root, site_build.config_file(kb_root)):
+        loaded = None  # edited again since: read again
     if loaded is not None:
         kb, problems, weights = loaded.kb, loaded.problems, loaded.weights
     else:
@@ -108,7 +114,7 @@ def rebuild(
     started = preview.build_started() if preview is not None else 0
     try:
         result = site_build.build_site(
-            kb, out, weights=weights, parallel=parallel, preview=preview, progress=progress
+            kb, out, weights=weights, parallel=parallel, preview=preview, progress=progress, seen=seen
         )
     except KbError as exc:
         if preview is not None:
@@ -395,7 +401,9 @@ def serve(
     knowledge base's serving folder (:func:`workspace`), and served from there by MkDocs'
     live-reload server. kb's watcher (:class:`Watcher`) follows the knowledge base's files; on a
     change it touches a stamp in a folder the server watches, and the server rebuilds (only the pages
-    whose Markdown changed are rendered again) and reloads the browsers showing the site.
+    whose Markdown changed are rendered again) and reloads the browsers showing the site. When the
+    site kept from the last kb serve is up to date (kb.site.uptodate), it is served at once and the
+    first build runs behind it.
     """
     from mkdocs.livereload import LiveReloadServer
 
@@ -405,12 +413,16 @@ def serve(
     try:
         out = work / "site"
         preview = Preview(out)
-        with paused_gc():
-            first = rebuild(kb_root, out, preview=preview)
-        _collect()
-        report(first)
-        if not first.valid:
-            return 1
+        # the site kept from the last kb serve, when it is the one these files make, is served at once
+        # and built again behind it (the previews need the build in memory); otherwise built first
+        current = site_build.already_built(kb_root, out, site_build.look(kb_root, out))
+        if current is None:
+            with paused_gc():
+                first = rebuild(kb_root, out, preview=preview)
+            _collect()
+            report(first)
+            if not first.valid:
+                return 1
         changes = work / "changes"
         changes.mkdir(exist_ok=True)
         stamp = changes / "stamp"
@@ -424,8 +436,6 @@ def serve(
             settle.wait()
             with lock:
                 loaded = latest.pop() if latest else None
-            if loaded is not None and loaded.seen != fingerprint(kb_root, config):
-                loaded = None  # edited again since: read again
             # the rebuild waits at each of its steps and checkpoints while a preview runs: the two would
             # otherwise share one processor (Python runs one thread at a time)
             with checkpoints(hold.wait), paused_gc():
@@ -464,6 +474,8 @@ def serve(
 
         watcher = Watcher(kb_root, config, changed, pause=hold.holding)
         watcher.start()
+        if current is not None and not _start_rebuild(server):
+            stamp.write_text(str(time.time_ns()))
         signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C, so temporary folders are removed
         try:
             server.serve(open_in_browser=open_browser)
