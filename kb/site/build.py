@@ -878,10 +878,15 @@ def render(
     return warnings.messages
 
 
+def _out_folder(kb_root: Path, out: Path | None) -> Path:
+    """``out`` as :func:`build_site` builds into it (absolute; the default when None)."""
+    return (Path(out) if out is not None else default_out(kb_root)).absolute()
+
+
 def look(kb_root: Path, out: Path | None = None) -> uptodate.Look | None:
     """What a build into ``out`` would be built from, as it is now (kb.site.uptodate): taken before
     the knowledge base is read, for :func:`already_built` and :func:`build_site`'s ``seen``."""
-    out = (Path(out) if out is not None else default_out(kb_root)).absolute()
+    out = _out_folder(kb_root, out)
     return uptodate.look(kb_root, config_file(kb_root).absolute(), out, incremental.code_fingerprint())
 
 
@@ -890,7 +895,7 @@ def already_built(kb_root: Path, out: Path | None, seen: uptodate.Look | None) -
     was made: nothing to build. None otherwise."""
     if seen is None:
         return None
-    out = (Path(out) if out is not None else default_out(kb_root)).absolute()
+    out = _out_folder(kb_root, out)
     cache = rendercache.cache_folder(out)
     if not (cache / uptodate.RECORD).is_file():
         return None
@@ -902,12 +907,11 @@ def _reads_elsewhere(mkdocs_config: Any, config: Path) -> bool:
     """Whether rendering may read files of the user's outside the site folder, which the record of
     what the site is built from does not look at (kb.site.uptodate): a theme folder there (a
     custom_dir), or a Markdown extension other than those that read nothing (one may include files)."""
-    for folder in mkdocs_config.theme.dirs:
-        parts = Path(folder).parts
-        if "site-packages" in parts or "dist-packages" in parts:
-            continue
-        if not Path(folder).absolute().is_relative_to(config.parent):
-            return True
+    if any(
+        not folder.absolute().is_relative_to(config.parent)
+        for folder in rendercache.own_theme_dirs(mkdocs_config)
+    ):
+        return True
     names = {str(name).removeprefix("markdown.extensions.") for name in mkdocs_config.markdown_extensions}
     return not names <= uptodate.READ_NOTHING
 

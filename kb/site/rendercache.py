@@ -115,7 +115,8 @@ def _digest(*parts: Any) -> str:
     return hashlib.sha256(_json(parts, sort_keys=True, mark=b"\0")).hexdigest()
 
 
-def _package_version(name: str) -> str:
+def package_version(name: str) -> str:
+    """The installed version of the distribution ``name``, or ``-``."""
     try:
         return version(name)
     except PackageNotFoundError:
@@ -141,13 +142,20 @@ def _nav_fingerprint(items: list[Any]) -> list[Any]:
     return out
 
 
+def own_theme_dirs(config: Any) -> list[Path]:
+    """The theme's folders that are not installed packages (a custom_dir, say)."""
+    return [
+        Path(folder)
+        for folder in config.theme.dirs
+        if "site-packages" not in Path(folder).parts and "dist-packages" not in Path(folder).parts
+    ]
+
+
 def _theme_files(config: Any) -> list[Any]:
     """The theme's own folders (outside installed packages, e.g. a custom_dir): every file's digest."""
     found = []
-    for folder in config.theme.dirs:
-        if "site-packages" in Path(folder).parts or "dist-packages" in Path(folder).parts:
-            continue
-        for path in sorted(Path(folder).rglob("*")):
+    for folder in own_theme_dirs(config):
+        for path in sorted(folder.rglob("*")):
             if path.is_file():
                 found.append([str(path), hashlib.sha256(path.read_bytes()).hexdigest()])
     return found
@@ -256,10 +264,10 @@ def make_plugin(
                 self.site_key = _digest(
                     FORMAT,
                     __version__,
-                    _package_version("mkdocs"),
-                    _package_version("mkdocs-material"),
-                    _package_version("markdown"),
-                    _package_version("pymdown-extensions"),
+                    package_version("mkdocs"),
+                    package_version("mkdocs-material"),
+                    package_version("markdown"),
+                    package_version("pymdown-extensions"),
                     {k: v for k, v in config.items() if k not in ("plugins", "site_dir", "nav")},
                     _nav_fingerprint(nav.items),
                     sorted(f.src_uri for f in files) if theme_files else None,

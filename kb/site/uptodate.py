@@ -29,7 +29,6 @@ import stat
 import sys
 import time
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -74,13 +73,6 @@ class Current:
 
     pages: int
     warnings: list[str]
-
-
-def _version(name: str) -> str:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "-"
 
 
 def _sha256(path: str) -> str | None:
@@ -129,7 +121,7 @@ def look(kb_root: Path, config: Path, out: Path, code: str) -> Look | None:
         return None
     if any(word in text for word in READS_MORE):
         return None
-    from kb.site.rendercache import cache_folder
+    from kb.site.rendercache import cache_folder, package_version
 
     out = out.absolute()
     setting = orjson.dumps(
@@ -137,7 +129,7 @@ def look(kb_root: Path, config: Path, out: Path, code: str) -> Look | None:
             FORMAT,
             code,
             sys.version,
-            [_version(name) for name in PACKAGES],
+            [package_version(name) for name in PACKAGES],
             str(out),
             os.environ.get("SOURCE_DATE_EPOCH", ""),
         ]
